@@ -1,0 +1,137 @@
+"""The data a run produces: findings, their locations, related places and fixes.
+
+Everything here is plain, immutable data. Rules create it, the suppression stage filters it,
+the fixer applies its edits and reporters format it; none of them needs anything else.
+
+Conventions (the same everywhere in poolcheck):
+- lines are 1-based;
+- columns are 0-based character offsets inside the line (reporters add 1 where their format
+  wants 1-based columns, as ruff's JSON and SARIF do);
+- paths are ``pathlib.Path`` objects as the user named them (relative stays relative).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Tuple
+
+
+class Severity(str, enum.Enum):
+    """How bad a finding is. The catalog's definitions:
+
+    - error: the program will crash or silently misbehave;
+    - warning: it will fail under ordinary production conditions (idle time, load, exceptions);
+    - info: a smell worth knowing.
+    """
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 0, "warning": 1, "info": 2}[self.value]
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    line: int  # 1-based
+    column: int  # 0-based, in characters
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    start: Position
+    end: Position
+
+    @classmethod
+    def at(cls, line: int, column: int = 0, end_line: Optional[int] = None, end_column: Optional[int] = None) -> "Span":
+        return cls(
+            Position(line, column),
+            Position(end_line if end_line is not None else line, end_column if end_column is not None else column),
+        )
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in a project file: used for facts gathered from other files (``my.cnf:3``)."""
+
+    path: Path
+    line: int
+    column: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.path.as_posix()}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Related:
+    """Another place a finding depends on, with a word on why (``wait_timeout = 600 is set here``)."""
+
+    location: Location
+    message: str
+
+
+class Applicability(str, enum.Enum):
+    """ruff's vocabulary: a safe fix keeps the program's meaning, an unsafe one may change it."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
+@dataclass(frozen=True, order=True)
+class Edit:
+    """Replace the text between two positions of the checked file with ``content``."""
+
+    start: Position
+    end: Position
+    content: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    message: str
+    applicability: Applicability
+    edits: Tuple[Edit, ...]
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    name: str
+    message: str
+    severity: Severity
+    path: Path
+    span: Span
+    help: Optional[str] = None
+    # The first line of the statement holding the finding: where ``# noqa`` may also go.
+    noqa_line: Optional[int] = None
+    related: Tuple[Related, ...] = ()
+    fix: Optional[Fix] = None
+    url: Optional[str] = None
+
+    @property
+    def line(self) -> int:
+        return self.span.start.line
+
+    @property
+    def column(self) -> int:
+        return self.span.start.column
+
+    def sort_key(self) -> tuple:
+        return (self.path.as_posix(), self.span.start.line, self.span.start.column, self.code, self.message)
+
+
+@dataclass
+class FileOutcome:
+    """What checking one file produced: its findings and any problem reading it."""
+
+    path: Path
+    findings: list = field(default_factory=list)
+    # A one-line description of why the file could not be checked at all (unreadable, vanished).
+    error: Optional[str] = None
+    # The fixed source text, when fixes were applied (None: unchanged).
+    fixed_source: Optional[str] = None
+    fixes_applied: list = field(default_factory=list)
