@@ -1,0 +1,318 @@
+"""The command line: ``poolcheck check``, ``rule``, ``rules`` and ``docs``.
+
+Conventions follow ruff's. Exit codes: 0 no findings, 1 findings, 2 a usage or configuration
+error, or a file that could not be read or checked. Errors are one line on standard error,
+never a traceback (set ``POOLCHECK_DEBUG=1`` to see one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional, Sequence, TextIO
+
+from . import __version__
+
+EXIT_CLEAN = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+
+
+class UsageError(Exception):
+    pass
+
+
+def _selectors(values: Optional[List[str]]) -> Optional[List[str]]:
+    """``--select PC1,PC2 --select PC4`` -> ["PC1", "PC2", "PC4"]."""
+    if values is None:
+        return None
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="poolcheck",
+        description="A static linter for SQLAlchemy engine, pool and session configuration.",
+    )
+    parser.add_argument("--version", action="version", version=f"poolcheck {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = commands.add_parser("check", help="check files or folders (default: the current folder)")
+    check.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders to check; - reads standard input")
+    check.add_argument("--select", action="append", metavar="CODES", help="rules to enable (codes or prefixes: PC1, PC101, ALL); replaces the configured selection")
+    check.add_argument("--extend-select", action="append", metavar="CODES", help="rules to enable in addition to the selection")
+    check.add_argument("--ignore", action="append", metavar="CODES", help="rules to disable")
+    check.add_argument("--format", "--output-format", dest="format", default="text", metavar="FORMAT", help="output format: text (default) or json")
+    check.add_argument("--output-file", "-o", type=Path, metavar="FILE", help="write the report to FILE instead of standard output")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    check.add_argument("--config", type=Path, metavar="FILE", help="use this configuration file (pyproject.toml or poolcheck.toml)")
+    check.add_argument("--stdin-filename", type=Path, metavar="NAME", help="read the source from standard input and report it as NAME")
+    check.add_argument("--fix", action="store_true", help="apply safe fixes")
+    check.add_argument("--unsafe-fixes", action="store_true", help="with --fix or --diff, also apply unsafe fixes")
+    check.add_argument("--diff", action="store_true", help="print the fixes as a unified diff and write nothing (exit 1 if anything would change)")
+    check.add_argument("--show-fixes", action="store_true", help="list the fixes that were applied")
+    check.add_argument("--no-color", action="store_true", help="never colour the output (NO_COLOR=1 does the same)")
+
+    rule = commands.add_parser("rule", help="show a rule's documentation page")
+    rule.add_argument("code", metavar="CODE", help="a rule code (PC101) or name (mysql-idle-disconnect)")
+    rule.add_argument("--format", default="text", choices=("text", "markdown", "json"))
+
+    rules = commands.add_parser("rules", help="list every rule")
+    rules.add_argument("--format", default="text", choices=("text", "json"))
+
+    docs = commands.add_parser("docs", help="write or check the rule pages (docs/rules)")
+    docs.add_argument("directory", nargs="?", type=Path, default=Path("docs/rules"), metavar="DIR")
+    action = docs.add_mutually_exclusive_group()
+    action.add_argument("--write", action="store_true", help="write the pages (the default)")
+    action.add_argument("--check", action="store_true", help="exit 1 if any page is missing or stale")
+    return parser
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+
+def _load_rules():
+    from .registry import load_rules
+
+    rules = load_rules()
+    for warning in rules.warnings:
+        _warn(warning)
+    return rules
+
+
+def _settings_for(args, rules):
+    from .config import discover_settings, load_settings
+
+    if args.config is not None:
+        if not args.config.is_file():
+            raise UsageError(f"--config {args.config}: no such file")
+        return load_settings(args.config)
+    if args.stdin_filename is not None:
+        start = args.stdin_filename if args.stdin_filename.is_absolute() else Path.cwd() / args.stdin_filename
+        start = start.parent if not start.exists() else start
+        while not start.exists():
+            start = start.parent
+        return discover_settings(start)
+    first = next((p for p in args.paths if str(p) != "-"), Path("."))
+    return discover_settings(first if first.exists() else Path("."))
+
+
+def _selection(args, settings, rules):
+    from .selection import Selection, validate_selectors
+
+    where = str(settings.path) if settings.path else "configuration"
+    config_select = validate_selectors(settings.select, rules, f"{where}: select") if settings.select is not None else None
+    config_extend = validate_selectors(settings.extend_select, rules, f"{where}: extend-select")
+    config_ignore = validate_selectors(settings.ignore, rules, f"{where}: ignore")
+    for glob, codes in settings.per_file_ignores.items():
+        validate_selectors(codes, rules, f"{where}: per-file-ignores {glob!r}")
+    cli_select = _selectors(args.select)
+    select = validate_selectors(cli_select, rules, "--select") if cli_select is not None else config_select
+    extend = config_extend + validate_selectors(_selectors(args.extend_select) or [], rules, "--extend-select")
+    ignore = config_ignore + validate_selectors(_selectors(args.ignore) or [], rules, "--ignore")
+    return Selection(tuple(select) if select is not None else None, tuple(extend), tuple(ignore))
+
+
+def _use_color(args, stream: TextIO) -> bool:
+    if args.no_color or os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def command_check(args) -> int:
+    from .reporters import REPORTERS, ReportContext
+    from .runner import RunOptions, Runner
+
+    if args.format not in REPORTERS:
+        raise UsageError(f"--format {args.format}: unknown format (choose from {', '.join(REPORTERS)})")
+    stdin_requested = any(str(p) == "-" for p in args.paths)
+    if stdin_requested and args.stdin_filename is None:
+        args.stdin_filename = Path("stdin.py")
+    if args.stdin_filename is not None and any(str(p) != "-" for p in args.paths):
+        raise UsageError("--stdin-filename reads standard input: do not also give paths (use - or nothing)")
+    rules = _load_rules()
+    settings = _settings_for(args, rules)
+    selection = _selection(args, settings, rules)
+    enabled = selection.enabled_codes(rules)
+    options = RunOptions(
+        paths=[p for p in args.paths if str(p) != "-"] or [Path(".")],
+        fix=args.fix,
+        unsafe_fixes=args.unsafe_fixes,
+        diff=args.diff,
+    )
+    if args.stdin_filename is not None:
+        options.stdin_filename = args.stdin_filename
+        options.stdin_data = sys.stdin.buffer.read()
+    result = Runner(settings, rules, enabled).run(options)
+
+    for warning in result.warnings:
+        _warn(warning)
+    for error in result.errors:
+        _error(error)
+
+    if args.diff:
+        diff = "".join(f.diff for f in result.fixed)
+        _emit(diff, args.output_file, sys.stdout)
+        if result.errors:
+            return EXIT_ERROR
+        return EXIT_FINDINGS if diff and not args.exit_zero else EXIT_CLEAN
+
+    if args.stdin_filename is not None and args.fix:
+        # As ruff does: with --fix on standard input, the fixed source goes to standard output
+        # and the remaining findings to standard error.
+        fixed_text = result.fixed[0].text if result.fixed else options.stdin_data.decode("utf-8", "surrogateescape")
+        sys.stdout.write(fixed_text)
+        sys.stdout.flush()
+        stream_for_report: TextIO = sys.stderr
+    else:
+        stream_for_report = sys.stdout
+
+    output_stream = stream_for_report if args.output_file is None else None
+    context = ReportContext(
+        rules=rules,
+        color=args.format == "text" and output_stream is not None and _use_color(args, output_stream),
+        show_fixes=args.show_fixes,
+        fix_mode=args.fix,
+    )
+    report = REPORTERS[args.format](result, context)
+    _emit(report, args.output_file, stream_for_report)
+    if result.errors:
+        return EXIT_ERROR
+    if result.findings and not args.exit_zero:
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def command_rule(args) -> int:
+    import json
+
+    from .docs import render_rule_page
+
+    rules = _load_rules()
+    rule = rules.get(args.code)
+    if rule is None:
+        from .selection import unknown_selector_message
+
+        raise UsageError(unknown_selector_message(args.code, rules, "poolcheck rule"))
+    if args.format == "json":
+        sys.stdout.write(json.dumps(_rule_summary(rule), indent=2) + "\n")
+    else:
+        sys.stdout.write(render_rule_page(rule))
+    return EXIT_CLEAN
+
+
+def _rule_summary(rule) -> dict:
+    import textwrap
+
+    return {
+        "code": rule.code,
+        "name": rule.name,
+        "severity": rule.severity.value,
+        "default_enabled": rule.default_enabled,
+        "summary": textwrap.dedent(rule.summary).strip(),
+        "fix": bool(rule.fix),
+        "url": rule.url(),
+        "origin": rule.__module__,
+    }
+
+
+def command_rules(args) -> int:
+    import json
+
+    rules = _load_rules()
+    if args.format == "json":
+        sys.stdout.write(json.dumps([_rule_summary(r) for r in rules], indent=2) + "\n")
+        return EXIT_CLEAN
+    rows = [("CODE", "NAME", "SEVERITY", "DEFAULT", "SUMMARY")]
+    for rule in rules:
+        rows.append((rule.code, rule.name, rule.severity.value, "on" if rule.default_enabled else "opt-in", " ".join(rule.summary.split())))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        sys.stdout.write("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4] + "\n")
+    return EXIT_CLEAN
+
+
+def command_docs(args) -> int:
+    from .docs import stale_pages, write_pages
+
+    rules = _load_rules()
+    if args.check:
+        stale = stale_pages(rules, args.directory)
+        if stale:
+            _error(f"{args.directory}: stale rule pages: {', '.join(stale)} (run `poolcheck docs {args.directory}`)")
+            return EXIT_FINDINGS
+        return EXIT_CLEAN
+    for name in write_pages(rules, args.directory):
+        sys.stdout.write(f"wrote {args.directory / name}\n")
+    return EXIT_CLEAN
+
+
+# --- plumbing ----------------------------------------------------------------------------------
+
+
+def _emit(text: str, output_file: Optional[Path], stream: TextIO) -> None:
+    if output_file is not None:
+        try:
+            output_file.parent.mkdir(parents=True, exist_ok=True)
+            output_file.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--output-file {output_file}: cannot write: {exc.strerror or exc}") from None
+        return
+    stream.write(text)
+    stream.flush()
+
+
+def _warn(message: str) -> None:
+    from .masking import mask_secrets
+
+    sys.stderr.write(f"poolcheck: warning: {mask_secrets(message)}\n")
+
+
+def _error(message: str) -> None:
+    from .masking import mask_secrets
+
+    sys.stderr.write(f"poolcheck: error: {mask_secrets(message)}\n")
+
+
+COMMANDS = {"check": command_check, "rule": command_rule, "rules": command_rules, "docs": command_docs}
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    from .config import ConfigError
+    from .registry import RuleLoadError
+    from .selection import SelectionError
+
+    parser = build_parser()
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(arguments)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_ERROR
+    try:
+        return COMMANDS[args.command](args)
+    except (ConfigError, SelectionError, UsageError, RuleLoadError) as exc:
+        _error(str(exc))
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        sys.stderr.write("poolcheck: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`poolcheck check | head`): not an error of ours.
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return EXIT_CLEAN
+    except Exception as exc:  # the last line of defence: never a traceback for the user
+        if os.environ.get("POOLCHECK_DEBUG"):
+            raise
+        _error(f"internal error: {type(exc).__name__}: {exc} (set POOLCHECK_DEBUG=1 for details, and please report it)")
+        return EXIT_ERROR
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,220 @@
+"""Configuration: ``[tool.poolcheck]`` in ``pyproject.toml``, or ``poolcheck.toml`` /
+``.poolcheck.toml`` (same keys at the top level), found from the checked path upward.
+
+Every key is declared once in :data:`SCHEMA` with its type; anything else is an error that
+names the file and the key and suggests the near miss. Errors raise :class:`ConfigError`,
+which the command line turns into one line on standard error and exit code 2.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+
+from .findings import Location
+
+CONFIG_FILENAMES = ("poolcheck.toml", ".poolcheck.toml", "pyproject.toml")
+
+
+class ConfigError(Exception):
+    pass
+
+
+def load_toml(path: Path) -> dict:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python < 3.11
+        import tomli as tomllib
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        return tomllib.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: is not valid UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: is not valid TOML: {exc}") from None
+
+
+# --- value checkers -----------------------------------------------------------------------
+
+
+def _string_list(value: Any) -> Optional[str]:
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return None
+    return "a list of strings"
+
+
+def _positive_int(value: Any) -> Optional[str]:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return None
+    return "a positive integer"
+
+
+def _per_file_ignores(value: Any) -> Optional[str]:
+    if isinstance(value, dict) and all(isinstance(v, list) and all(isinstance(c, str) for c in v) for v in value.values()):
+        return None
+    return 'a table of glob = ["CODE", ...]'
+
+
+_DIALECT = re.compile(r"^[a-z][a-z0-9_]*(\+[a-z0-9_]+)?$")
+
+
+def _dialect(value: Any) -> Optional[str]:
+    if isinstance(value, str) and _DIALECT.match(value):
+        return None
+    return 'a dialect name such as "mysql", "mariadb", "postgresql" or "mysql+pymysql"'
+
+
+def _string(value: Any) -> Optional[str]:
+    return None if isinstance(value, str) and value else "a non-empty string"
+
+
+# key -> checker returning None when valid or a description of the expected type.
+Checker = Callable[[Any], Optional[str]]
+
+SCHEMA: Dict[str, Checker] = {
+    "select": _string_list,
+    "extend-select": _string_list,
+    "ignore": _string_list,
+    "per-file-ignores": _per_file_ignores,
+    "exclude": _string_list,
+    "extend-exclude": _string_list,
+}
+
+DATABASE_SCHEMA: Dict[str, Checker] = {
+    "dialect": _dialect,
+    "wait-timeout": _positive_int,
+    "max-connections": _positive_int,
+    "workers": _positive_int,
+}
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """What to assume about the database server where the project does not say."""
+
+    dialect: Optional[str] = None
+    wait_timeout: Optional[int] = None
+    max_connections: Optional[int] = None
+    workers: Optional[int] = None
+    # Where each key was set (for "wait-timeout = 600 (pyproject.toml:14)" in findings).
+    locations: Mapping[str, Location] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Settings:
+    path: Optional[Path] = None  # the configuration file, None when there is none
+    select: Optional[Tuple[str, ...]] = None
+    extend_select: Tuple[str, ...] = ()
+    ignore: Tuple[str, ...] = ()
+    per_file_ignores: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
+    exclude: Tuple[str, ...] = ()
+    extend_exclude: Tuple[str, ...] = ()
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+
+    @property
+    def base(self) -> Optional[Path]:
+        """The directory relative paths in the configuration are resolved against."""
+        return self.path.parent if self.path else None
+
+
+def _suggest(key: str, known) -> str:
+    near = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+    return f"; did you mean {near[0]!r}?" if near else ""
+
+
+def _check_table(table: Mapping[str, Any], schema: Mapping[str, Checker], where: str, nested: Mapping[str, Any]) -> None:
+    for key, value in table.items():
+        if key in nested:
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: {key!r} must be a table")
+            continue
+        checker = schema.get(key)
+        if checker is None:
+            known = list(schema) + list(nested)
+            raise ConfigError(f"{where}: unknown key {key!r}{_suggest(key, known)}")
+        expected = checker(value)
+        if expected:
+            raise ConfigError(f"{where}: {key!r} must be {expected}, not {value!r}")
+
+
+def _key_location(path: Path, text: str, key: str) -> Location:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if re.match(rf"\s*[\"']?{re.escape(key)}[\"']?\s*=", line):
+            return Location(path, number)
+    return Location(path, 1)
+
+
+def settings_from_table(table: Mapping[str, Any], path: Path, where: str) -> Settings:
+    _check_table(table, SCHEMA, where, {"database": DATABASE_SCHEMA})
+    database_table = table.get("database", {})
+    _check_table(database_table, DATABASE_SCHEMA, f"{where[:-1]}.database]" if where.endswith("]") else f"{where} [database]", {})
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    database = DatabaseSettings(
+        dialect=database_table.get("dialect"),
+        wait_timeout=database_table.get("wait-timeout"),
+        max_connections=database_table.get("max-connections"),
+        workers=database_table.get("workers"),
+        locations={key: _key_location(path, text, key) for key in database_table},
+    )
+    select = table.get("select")
+    return Settings(
+        path=path,
+        select=tuple(select) if select is not None else None,
+        extend_select=tuple(table.get("extend-select", ())),
+        ignore=tuple(table.get("ignore", ())),
+        per_file_ignores={glob: tuple(codes) for glob, codes in table.get("per-file-ignores", {}).items()},
+        exclude=tuple(table.get("exclude", ())),
+        extend_exclude=tuple(table.get("extend-exclude", ())),
+        database=database,
+    )
+
+
+def load_settings(path: Path) -> Settings:
+    """Load an explicit configuration file (``--config``)."""
+    data = load_toml(path)
+    if path.name == "pyproject.toml":
+        table = data.get("tool", {}).get("poolcheck")
+        if table is None:
+            return Settings(path=path)
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [tool.poolcheck] must be a table")
+        return settings_from_table(table, path, f"{path}: [tool.poolcheck]")
+    return settings_from_table(data, path, str(path))
+
+
+def find_config_file(start: Path) -> Optional[Path]:
+    """The nearest configuration file from ``start`` upward. A ``pyproject.toml`` counts only
+    if it has a ``[tool.poolcheck]`` table (as ruff does), but one that is not valid TOML is
+    an error rather than silently skipped: the user would not learn why their settings are
+    ignored."""
+    directory = start if start.is_dir() else start.parent
+    for folder in [directory, *directory.parents]:
+        for name in CONFIG_FILENAMES:
+            candidate = folder / name
+            if not candidate.is_file():
+                continue
+            if name != "pyproject.toml":
+                return candidate
+            data = load_toml(candidate)
+            if isinstance(data.get("tool"), dict) and "poolcheck" in data["tool"]:
+                return candidate
+    return None
+
+
+def discover_settings(start: Path) -> Settings:
+    path = find_config_file(start.resolve())
+    return load_settings(path) if path else Settings()
+
+
+def describe_keys() -> List[str]:
+    return list(SCHEMA) + [f"database.{key}" for key in DATABASE_SCHEMA]

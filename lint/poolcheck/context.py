@@ -1,0 +1,199 @@
+"""What a rule's check receives.
+
+``FileContext`` holds one file's state: its source, its parse, the project it belongs to,
+the evaluator, and the semantic models computed on first use and shared by every rule
+(engine sites, for instance, are found once per file however many rules look at them).
+``RuleContext`` is one rule's view of it, through which the rule reports findings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Type, Union
+
+from .findings import Edit, Finding, Fix, Position, Related, Severity, Span
+
+if TYPE_CHECKING:  # pragma: no cover
+    import libcst as cst
+
+    from .config import Settings
+    from .discovery import Target
+    from .engines import EngineSite
+    from .project import Project
+    from .rule import Rule
+    from .source import SourceFile
+    from .syntax import ParsedFile
+    from .values import Evaluator
+
+
+@dataclass(eq=False)
+class FileContext:
+    target: "Target"
+    project: "Project"
+    source: Optional["SourceFile"]
+    parsed: Optional["ParsedFile"] = None
+    findings: List[Finding] = field(default_factory=list)
+    _memo: Dict[str, Any] = field(default_factory=dict)
+    _statement_lines: Optional[List[Tuple[int, int]]] = None
+
+    @property
+    def path(self) -> Path:
+        return self.target.path
+
+    @property
+    def settings(self) -> "Settings":
+        return self.project.settings
+
+    @property
+    def module(self) -> "cst.Module":
+        assert self.parsed is not None, "check() runs only on parsed files"
+        return self.parsed.module
+
+    @property
+    def evaluator(self) -> "Evaluator":
+        from .values import Evaluator
+
+        return self.project.fact("evaluator", Evaluator)
+
+    def memo(self, key: str, compute: Callable[["FileContext"], Any]) -> Any:
+        """Compute something once per file, whichever rule asks first."""
+        if key not in self._memo:
+            self._memo[key] = compute(self)
+        return self._memo[key]
+
+    def engine_sites(self) -> List["EngineSite"]:
+        """Every engine configured in this file, from every registered source."""
+
+        def compute(ctx: "FileContext") -> List["EngineSite"]:
+            from .engines import SITE_SOURCES, find_engine_calls
+
+            sites = list(find_engine_calls(ctx.parsed, ctx.evaluator)) if ctx.parsed is not None else []
+            for source in SITE_SOURCES:
+                sites.extend(source(ctx))
+            return sites
+
+        return self.memo("engine_sites", compute)
+
+    def statement_start(self, line: int) -> int:
+        """The first line of the innermost statement containing ``line``: where ``# noqa``
+        for a finding on a continuation line of a multi-line statement may also go."""
+        if self.parsed is None:
+            return line
+        if self._statement_lines is None:
+            import libcst as cst
+
+            ranges: List[Tuple[int, int]] = []
+            parsed = self.parsed
+
+            class _Statements(cst.CSTVisitor):
+                def on_visit(self, node: "cst.CSTNode") -> bool:
+                    if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+                        span = parsed.span(node)
+                        ranges.append((span.start.line, span.end.line))
+                    return True
+
+            parsed.module.visit(_Statements())
+            self._statement_lines = ranges
+        best: Optional[Tuple[int, int]] = None
+        for start, end in self._statement_lines:
+            if start <= line <= end and (best is None or end - start < best[1] - best[0]):
+                best = (start, end)
+        return best[0] if best else line
+
+
+@dataclass(eq=False)
+class RuleContext:
+    file: FileContext
+    rule: Type["Rule"]
+
+    # conveniences ----------------------------------------------------------------------------
+    @property
+    def path(self) -> Path:
+        return self.file.path
+
+    @property
+    def module(self) -> "cst.Module":
+        return self.file.module
+
+    @property
+    def parsed(self) -> "ParsedFile":
+        assert self.file.parsed is not None
+        return self.file.parsed
+
+    @property
+    def project(self) -> "Project":
+        return self.file.project
+
+    @property
+    def settings(self) -> "Settings":
+        return self.file.settings
+
+    @property
+    def evaluator(self) -> "Evaluator":
+        return self.file.evaluator
+
+    def engine_sites(self) -> List["EngineSite"]:
+        return self.file.engine_sites()
+
+    # reporting -------------------------------------------------------------------------------
+    def span_of(self, node: "cst.CSTNode", file: Optional["ParsedFile"] = None) -> Span:
+        return (file or self.parsed).span(node)
+
+    def report(
+        self,
+        at: Union["cst.CSTNode", Span],
+        message: str,
+        *,
+        help: Optional[str] = None,
+        fix: Optional[Fix] = None,
+        related: Iterable[Related] = (),
+        severity: Optional[Severity] = None,
+    ) -> Finding:
+        span = at if isinstance(at, Span) else self.span_of(at)
+        finding = Finding(
+            code=self.rule.code,
+            name=self.rule.name,
+            message=message,
+            severity=severity or self.rule.severity,
+            path=self.file.path,
+            span=span,
+            help=help if help is not None else (self.rule.help or None),
+            noqa_line=self.file.statement_start(span.start.line),
+            related=tuple(related),
+            fix=fix,
+            url=self.rule.url(),
+        )
+        self.file.findings.append(finding)
+        return finding
+
+    # fixes -----------------------------------------------------------------------------------
+    def replacement(self, old: "cst.CSTNode", new: "cst.CSTNode") -> Tuple[Edit, ...]:
+        """The smallest edit turning ``old``'s code into ``new``'s (only the changed middle is
+        carried, so unrelated text, such as a URL with a password, stays out of the fix)."""
+        parsed = self.parsed
+        return minimal_edits(parsed.code(old), parsed.code(new), parsed.span(old).start)
+
+
+def minimal_edits(old: str, new: str, start: Position) -> Tuple[Edit, ...]:
+    if old == new:
+        return ()
+    prefix = 0
+    limit = min(len(old), len(new))
+    while prefix < limit and old[prefix] == new[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and old[len(old) - 1 - suffix] == new[len(new) - 1 - suffix]:
+        suffix += 1
+    begin = _advance(start, old[:prefix])
+    end = _advance(start, old[: len(old) - suffix])
+    return (Edit(begin, end, new[prefix : len(new) - suffix]),)
+
+
+def _advance(start: Position, text: str) -> Position:
+    import re
+
+    breaks = [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
+    if not breaks:
+        return Position(start.line, start.column + len(text))
+    return Position(start.line + len(breaks), len(text) - breaks[-1])

@@ -1,0 +1,238 @@
+"""Finding files: the project root, the files to check, and every file of the project.
+
+One walk per project root serves both needs: the Python files under the paths the user named
+are checked, and every file of the root feeds the project facts (``my.cnf``, compose files,
+requirements), so that checking one file sees the same facts as checking the whole tree.
+
+The walk honours ``.gitignore`` files (nested ones too, and ``.git/info/exclude``), skips
+the usual tool and environment folders, and the configured ``exclude``/``extend-exclude``
+globs. It does not follow symbolic links to directories (no loops), and skips anything that
+is not a regular file (FIFOs, sockets, devices). A file the user names explicitly is always
+checked.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+from .config import Settings
+
+ROOT_MARKERS = ("pyproject.toml", "poolcheck.toml", ".git")
+
+# Folder names never worth walking (ruff's defaults plus poolcheck's own cache).
+DEFAULT_EXCLUDES = (
+    ".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".ipynb_checkpoints", ".mypy_cache",
+    ".nox", ".pants.d", ".pyenv", ".pytest_cache", ".pytype", ".ruff_cache", ".svn", ".tox",
+    ".venv", ".vscode", ".idea", "__pypackages__", "__pycache__", "_build", "buck-out", "build",
+    "dist", "node_modules", "site-packages", "venv", ".poolcheck_cache", ".hypothesis",
+)
+
+PYTHON_SUFFIXES = (".py",)
+
+
+def find_project_root(path: Path) -> Path:
+    """The nearest folder from ``path`` upward that holds ``pyproject.toml``,
+    ``poolcheck.toml`` or ``.git``; the path's own folder when there is none."""
+    start = path.resolve()
+    directory = start if start.is_dir() else start.parent
+    for folder in [directory, *directory.parents]:
+        if any((folder / marker).exists() for marker in ROOT_MARKERS):
+            return folder
+    return directory
+
+
+def is_python_file(path: PurePosixPath) -> bool:
+    return path.suffix in PYTHON_SUFFIXES
+
+
+class _GlobSet:
+    """gitignore-style globs (``build``, ``tests/fixtures/*``, ``**/migrations``) anchored at
+    one folder."""
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        import pathspec
+
+        self.spec = pathspec.GitIgnoreSpec.from_lines(list(patterns)) if patterns else None
+
+    def matches(self, relative: str, is_dir: bool) -> Optional[bool]:
+        if self.spec is None:
+            return None
+        result = self.spec.check_file(relative + "/" if is_dir else relative)
+        return result.include
+
+
+@dataclass
+class _IgnoreLayer:
+    base: PurePosixPath  # the folder the .gitignore sits in, relative to the root
+    globs: _GlobSet
+
+
+@dataclass
+class ProjectTree:
+    """Every file of one project root, after exclusions, relative to the root and sorted."""
+
+    root: Path
+    files: Tuple[PurePosixPath, ...]
+    unreadable_dirs: Tuple[str, ...] = ()
+
+    def python_files_under(self, folder: PurePosixPath) -> List[PurePosixPath]:
+        prefix = "" if str(folder) in ("", ".") else str(folder) + "/"
+        return [f for f in self.files if is_python_file(f) and (not prefix or str(f).startswith(prefix))]
+
+
+@dataclass
+class Walker:
+    settings: Settings
+    _trees: Dict[Path, ProjectTree] = field(default_factory=dict)
+
+    def _config_excludes(self, root: Path) -> Tuple[_GlobSet, Optional[PurePosixPath]]:
+        patterns = list(self.settings.exclude) + list(self.settings.extend_exclude)
+        base = self.settings.base
+        if base is None:
+            return _GlobSet(patterns), PurePosixPath(".")
+        try:
+            return _GlobSet(patterns), PurePosixPath(os.path.relpath(base.resolve(), root).replace(os.sep, "/"))
+        except ValueError:  # a different drive on Windows
+            return _GlobSet(patterns), None
+
+    def tree(self, root: Path) -> ProjectTree:
+        root = root.resolve()
+        if root not in self._trees:
+            self._trees[root] = self._walk(root)
+        return self._trees[root]
+
+    def _excluded_by_config(self, globs: _GlobSet, base: Optional[PurePosixPath], relative: PurePosixPath, is_dir: bool) -> bool:
+        if base is None:
+            return False
+        if str(base) not in ("", "."):
+            try:
+                relative = relative.relative_to(base)
+            except ValueError:
+                return False
+        return bool(globs.matches(str(relative), is_dir))
+
+    def _walk(self, root: Path) -> ProjectTree:
+        # `exclude` replaces the default folder list (as in ruff); `extend-exclude` adds to it.
+        defaults = () if self.settings.exclude else DEFAULT_EXCLUDES
+        config_globs, config_base = self._config_excludes(root)
+        files: List[PurePosixPath] = []
+        unreadable: List[str] = []
+        layers: List[_IgnoreLayer] = []
+        info_exclude = root / ".git" / "info" / "exclude"
+        if info_exclude.is_file():
+            layers.append(_IgnoreLayer(PurePosixPath("."), _GlobSet(_read_lines(info_exclude))))
+        stack: List[Tuple[Path, PurePosixPath, List[_IgnoreLayer]]] = [(root, PurePosixPath("."), layers)]
+        while stack:
+            folder, relative_folder, inherited = stack.pop()
+            layers_here = list(inherited)
+            gitignore = folder / ".gitignore"
+            if gitignore.is_file():
+                layers_here.append(_IgnoreLayer(relative_folder, _GlobSet(_read_lines(gitignore))))
+            try:
+                entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            except OSError:
+                unreadable.append(str(relative_folder))
+                continue
+            subfolders = []
+            for entry in entries:
+                relative = relative_folder / entry.name if str(relative_folder) != "." else PurePosixPath(entry.name)
+                try:
+                    is_dir = entry.is_dir(follow_symlinks=False)
+                    is_file = not is_dir and entry.is_file(follow_symlinks=True)
+                except OSError:
+                    continue
+                if not (is_dir or is_file):
+                    continue  # FIFOs, sockets, devices, dangling links
+                if is_dir and (entry.name in defaults or (folder / entry.name / "pyvenv.cfg").exists()):
+                    continue
+                if _ignored(layers_here, relative, is_dir):
+                    continue
+                if self._excluded_by_config(config_globs, config_base, relative, is_dir):
+                    continue
+                if is_dir:
+                    subfolders.append((Path(entry.path), relative, layers_here))
+                else:
+                    files.append(relative)
+            stack.extend(reversed(subfolders))
+        files.sort(key=lambda p: p.parts)
+        return ProjectTree(root, tuple(files), tuple(unreadable))
+
+
+def _ignored(layers: Iterable[_IgnoreLayer], relative: PurePosixPath, is_dir: bool) -> bool:
+    verdict = None
+    for layer in layers:  # outermost first: a deeper .gitignore may re-include
+        if str(layer.base) == ".":
+            inner = relative
+        else:
+            try:
+                inner = relative.relative_to(layer.base)
+            except ValueError:
+                continue
+        result = layer.globs.matches(str(inner), is_dir)
+        if result is not None:
+            verdict = result
+    return bool(verdict)
+
+
+def _read_lines(path: Path) -> List[str]:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+
+
+def is_regular_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class Target:
+    """A file to check: where it is on disk, the project it belongs to, and how to name it."""
+
+    path: Path  # as the user will see it in reports (relative to the current folder when possible)
+    absolute: Path
+    root: Path
+    relative: PurePosixPath  # relative to the project root
+    explicit: bool = False
+
+
+def display_path(absolute: Path, cwd: Path) -> Path:
+    try:
+        return absolute.relative_to(cwd)
+    except ValueError:
+        return absolute
+
+
+def collect_targets(paths: Sequence[Path], walker: Walker, cwd: Path) -> Tuple[List[Target], List[str]]:
+    """The files to check for the given paths, and one-line errors for paths that do not
+    exist or cannot be checked."""
+    targets: Dict[Path, Target] = {}
+    errors: List[str] = []
+    for given in paths:
+        absolute = (cwd / given).resolve() if not given.is_absolute() else given.resolve()
+        if not os.path.lexists(cwd / given):
+            errors.append(f"{given}: no such file or directory")
+            continue
+        root = find_project_root(absolute)
+        relative = PurePosixPath(os.path.relpath(absolute, root).replace(os.sep, "/"))
+        if absolute.is_dir():
+            tree = walker.tree(root)
+            for file in tree.python_files_under(relative):
+                file_abs = root / file
+                targets.setdefault(file_abs, Target(display_path(file_abs, cwd), file_abs, root, file))
+        else:
+            # Named explicitly: always checked (even if excluded); a non-regular file
+            # (a FIFO would block a reader) is reported rather than read.
+            if not is_regular_file(absolute):
+                errors.append(f"{given}: not a regular file")
+                continue
+            targets[absolute] = Target(display_path(absolute, cwd), absolute, root, relative, explicit=True)
+    ordered = sorted(targets.values(), key=lambda t: t.path.as_posix())
+    return ordered, errors

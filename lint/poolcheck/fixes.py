@@ -1,0 +1,118 @@
+"""Applying fixes to text, and writing fixed files without ever losing data.
+
+- Edits are applied back to front; overlapping edits are left for the next round (the
+  runner re-checks the fixed text and tries again, as ruff does).
+- A fixed text is accepted only if it still parses.
+- Files are written atomically (a temporary file in the same folder, fsynced, then renamed
+  over the original), keep their permissions, encoding, BOM and newlines, and are skipped if
+  they changed on disk since they were read.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, List, Optional, Sequence, Tuple
+
+from .findings import Applicability, Edit, Finding, Fix
+from .source import SourceFile
+
+MAX_ROUNDS = 10
+
+
+class FileChanged(Exception):
+    """The file on disk is no longer what was read: someone else is editing it."""
+
+
+def applicable(fix: Optional[Fix], unsafe: bool) -> bool:
+    return fix is not None and bool(fix.edits) and (unsafe or fix.applicability == Applicability.SAFE)
+
+
+def apply_fixes(source: SourceFile, findings: Sequence[Finding], unsafe: bool) -> Tuple[str, List[Finding]]:
+    """Apply every applicable, non-overlapping fix; return the new text and the findings
+    whose fixes were applied."""
+    chosen: List[Finding] = []
+    taken: List[Tuple[int, int]] = []
+    edits: List[Tuple[int, int, str]] = []
+    for finding in sorted((f for f in findings if applicable(f.fix, unsafe)), key=lambda f: f.sort_key()):
+        mine = [
+            (source.offset(e.start.line, e.start.column), source.offset(e.end.line, e.end.column), e.content)
+            for e in finding.fix.edits
+        ]
+        ranges = [(start, end) for start, end, _ in mine]
+        clashes = any(_overlaps(r, t) for r in ranges for t in taken)
+        self_clashes = any(_overlaps(a, b) for i, a in enumerate(ranges) for b in ranges[i + 1 :])
+        if clashes or self_clashes:
+            continue  # left for the next round, on the re-checked text
+        taken.extend(ranges)
+        edits.extend(mine)
+        chosen.append(finding)
+    text = source.text
+    for start, end, content in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+        text = text[:start] + content + text[end:]
+    return text, chosen
+
+
+def _overlaps(a: Tuple[int, int], b: Tuple[int, int]) -> bool:
+    # Two insertions at the same point also conflict: their order would be arbitrary.
+    return a[0] < b[1] and b[0] < a[1] or a == b or (a[0] == a[1] == b[0]) or (b[0] == b[1] == a[0])
+
+
+def still_parses(text: str) -> bool:
+    import libcst as cst
+
+    try:
+        cst.parse_module(text)
+    except Exception:
+        return False
+    return True
+
+
+def write_atomically(path: Path, source: SourceFile, new_text: str) -> None:
+    """Write ``new_text`` over ``path`` in the file's own encoding, BOM and permissions.
+    Raises FileChanged (and writes nothing) if the file is not what was read."""
+    try:
+        current = path.read_bytes()
+    except OSError as exc:
+        raise FileChanged(f"cannot re-read before writing: {exc.strerror or exc}") from None
+    if current != source.raw:
+        raise FileChanged("it changed on disk since it was read")
+    data = source.encode(new_text)
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    directory = path.parent
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".poolcheck-tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+
+
+def unified_diff(path: Path, old: str, new: str) -> str:
+    import difflib
+
+    lines = difflib.unified_diff(
+        old.splitlines(keepends=True), new.splitlines(keepends=True), fromfile=f"a/{path.as_posix()}", tofile=f"b/{path.as_posix()}"
+    )
+    out = []
+    for line in lines:
+        out.append(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def describe_edits(edits: Iterable[Edit]) -> List[dict]:
+    return [
+        {"content": e.content, "location": {"row": e.start.line, "column": e.start.column + 1}, "end_location": {"row": e.end.line, "column": e.end.column + 1}}
+        for e in edits
+    ]

@@ -1,0 +1,51 @@
+"""Keep secrets out of every output: passwords in URLs and in ``password=`` style settings.
+
+Every reporter passes all free text (messages, source excerpts, related notes, help) through
+:func:`mask_secrets`; rules additionally render URLs through SQLAlchemy's own masking. Two
+layers, because a password that reaches a CI log is leaked for good.
+"""
+
+from __future__ import annotations
+
+import re
+
+MASK = "***"
+
+# scheme://user:password@host — the password runs to the last "@" of the URL token, so an
+# unencoded "@" inside it (p@ss) is masked too.
+_URL_PASSWORD = re.compile(
+    r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/?#\s'\"@]*:)(?P<secret>[^\s'\"]*?)(?P<tail>@)(?=[^@\s'\"]*(?:[\s'\"]|$))"
+)
+
+# password="x", PASSWORD: x, "db_password": "x", MYSQL_ROOT_PASSWORD=x, passwd=..., pwd=...
+_KEY_VALUE = re.compile(
+    r"(?P<head>(?i:\b[\w.\-]*(?:password|passwd|pwd|secret)[\w.\-]*)[\"']?\s*[:=]\s*)"
+    r"(?P<quote>[\"'])?(?P<secret>(?(quote)[^\"'\n]*|[^\s,;)}\]]+))"
+)
+
+
+def mask_secrets(text: str) -> str:
+    if not text:
+        return text
+    lowered = text.lower()
+    if "://" in text:
+        text = _URL_PASSWORD.sub(_mask_url_password, text)
+    if any(word in lowered for word in ("pass", "pwd", "secret")):
+        text = _KEY_VALUE.sub(_mask_key_value, text)
+    return text
+
+
+def _mask_url_password(match: "re.Match[str]") -> str:
+    secret = match.group("secret")
+    if not secret or re.fullmatch(r"\{[^{}]*\}|\$\{?\w+\}?|\*+", secret):
+        # An f-string placeholder or an environment reference (${DB_PASSWORD}) is not a secret.
+        return match.group(0)
+    return match.group("head") + MASK + match.group("tail")
+
+
+def _mask_key_value(match: "re.Match[str]") -> str:
+    secret = match.group("secret")
+    if not secret or secret == MASK or secret.startswith(("{", "$", "os.", "environ", "getenv")):
+        # A placeholder or a lookup, not a literal secret: keep it readable.
+        return match.group(0)
+    return match.group("head") + (match.group("quote") or "") + MASK

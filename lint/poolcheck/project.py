@@ -1,0 +1,129 @@
+"""One project root: its files, its parsed modules, and module resolution across them.
+
+A ``Project`` is shared by every file checked under the same root. It parses other modules
+only when asked (an imported constant, a factory defined elsewhere), caches them, and never
+imports or runs anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from .config import Settings
+from .discovery import ProjectTree, is_python_file
+from .source import SourceFile, decode_source
+
+
+@dataclass(eq=False)
+class Project:
+    root: Path
+    tree: ProjectTree
+    settings: Settings
+    # Content given for a file instead of the disk's (standard input, editor buffers).
+    overlays: Dict[PurePosixPath, bytes] = field(default_factory=dict)
+    _bytes: Dict[PurePosixPath, Optional[bytes]] = field(default_factory=dict, repr=False)
+    _parsed: Dict[PurePosixPath, Any] = field(default_factory=dict, repr=False)
+    _module_index: Optional[Dict[str, PurePosixPath]] = field(default=None, repr=False)
+    _facts: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    # --- the ProjectFiles protocol ----------------------------------------------------------
+    def paths(self) -> Sequence[PurePosixPath]:
+        return self.tree.files
+
+    def read_bytes(self, path: PurePosixPath) -> Optional[bytes]:
+        path = PurePosixPath(path)
+        if path in self.overlays:
+            return self.overlays[path]
+        if path not in self._bytes:
+            try:
+                self._bytes[path] = (self.root / path).read_bytes()
+            except OSError:
+                self._bytes[path] = None
+        return self._bytes[path]
+
+    def read_text(self, path: PurePosixPath) -> Optional[str]:
+        data = self.read_bytes(path)
+        if data is None:
+            return None
+        return data.decode("utf-8-sig", errors="replace")
+
+    # --- parsed modules ---------------------------------------------------------------------
+    def parsed(self, path: PurePosixPath):
+        """The ParsedFile for a project Python file, or None if it cannot be read or parsed."""
+        from .syntax import ParsedFile, ParseFailure, module_name_for, parse_module
+
+        path = PurePosixPath(path)
+        if path not in self._parsed:
+            result = None
+            data = self.read_bytes(path)
+            if data is not None:
+                source = decode_source(self.root / path, data)
+                if isinstance(source, SourceFile):
+                    try:
+                        module = parse_module(source)
+                    except ParseFailure:
+                        module = None
+                    if module is not None:
+                        name, is_package = module_name_for(path)
+                        result = ParsedFile(source, module, path, name, is_package)
+            self._parsed[path] = result
+        return self._parsed[path]
+
+    def adopt(self, parsed) -> None:
+        """Register a file parsed by the runner so cross-module lookups reuse it."""
+        self._parsed[parsed.relative] = parsed
+
+    def _index(self) -> Dict[str, PurePosixPath]:
+        if self._module_index is None:
+            from .syntax import module_name_for
+
+            index: Dict[str, PurePosixPath] = {}
+            for path in self.tree.files:
+                if is_python_file(path):
+                    name, _ = module_name_for(path)
+                    if name:
+                        index.setdefault(name, path)
+            self._module_index = index
+        return self._module_index
+
+    def resolve_module(self, dotted: str, importer: Optional[PurePosixPath] = None) -> Optional[PurePosixPath]:
+        """The project file a dotted module name refers to, or None (third-party, missing).
+
+        Tries the name from the project root (and ``src/``), then from the importing file's
+        folder (scripts importing a sibling), then a unique suffix match (code whose import
+        root is a sub-folder of the project root, such as ``backend/app/...``)."""
+        index = self._index()
+        if dotted in index:
+            return index[dotted]
+        if importer is not None:
+            folder = PurePosixPath(importer).parent
+            stem = PurePosixPath(*dotted.split("."))
+            for candidate in (folder / stem.with_suffix(".py") if stem.name else None, folder / stem / "__init__.py"):
+                if candidate is not None and candidate in set(self.tree.files):
+                    return candidate
+        suffix = "." + dotted
+        matches = [path for name, path in index.items() if name.endswith(suffix)]
+        return matches[0] if len(matches) == 1 else None
+
+    # --- project-wide facts, computed on first use ------------------------------------------
+    def fact(self, key: str, compute: Callable[["Project"], Any]) -> Any:
+        if key not in self._facts:
+            self._facts[key] = compute(self)
+        return self._facts[key]
+
+    def python_files_containing(self, tokens: Tuple[bytes, ...]) -> List[PurePosixPath]:
+        """Project Python files whose bytes contain any of ``tokens`` (the facts prefilter)."""
+        key = "files-containing:" + "|".join(t.decode("latin-1") for t in sorted(tokens))
+
+        def scan(project: "Project") -> List[PurePosixPath]:
+            found = []
+            for path in project.tree.files:
+                if is_python_file(path):
+                    data = project.read_bytes(path)
+                    if data is not None and any(token in data for token in tokens):
+                        found.append(path)
+            return found
+
+        return self.fact(key, scan)

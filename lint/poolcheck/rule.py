@@ -1,0 +1,147 @@
+"""What a rule is: its metadata, its documentation, its own examples, and its check.
+
+A rule is a small class. Everything about it lives on it (fixit's model): the code and name
+users type, the severity, whether it is on by default, the byte tokens that decide whether a
+file is worth parsing for it, the sections of its documentation page (ruff's *What it does /
+Why is this bad? / Example / Use instead / Options / References*), and examples that must and
+must not be flagged. The test suite runs every rule's examples; ``poolcheck rule CODE`` and
+``docs/rules/`` render its page from the same data.
+
+Rule modules should stay cheap to import: they are loaded on every run, and most runs parse
+nothing. Rules work on the semantic model the context offers (engine sites, configuration
+values) and import libcst inside ``check`` when they need raw syntax.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, List, Mapping, Optional, Tuple, Union
+
+from .findings import Severity
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .context import RuleContext
+    from .source import SourceError
+
+CODE_PATTERN = re.compile(r"^[A-Z]{1,4}[0-9]{3,4}$")
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+
+# Where the built-in rules' pages live. Third-party rules set ``Rule.docs_url`` themselves.
+DOCS_BASE_URL = "https://github.com/poolcheck/poolcheck/blob/main/docs/rules/"
+
+
+@dataclass(frozen=True)
+class Example:
+    """A small project: ``code`` at ``path``, plus any other ``files`` it needs (a ``my.cnf``,
+    a ``requirements.txt``, a ``db.py`` it imports) and ``settings`` for ``[tool.poolcheck]``."""
+
+    code: str
+    path: str = "app.py"
+    files: Mapping[str, str] = field(default_factory=dict)
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Valid(Example):
+    """Must produce no finding of the rule."""
+
+
+@dataclass(frozen=True)
+class Invalid(Example):
+    """Must produce at least one finding of the rule; at ``line`` when given, and with a
+    message containing ``message`` when given."""
+
+    line: Optional[int] = None
+    message: Optional[str] = None
+
+
+class Rule:
+    # --- identity -------------------------------------------------------------------------
+    code: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity]
+    default_enabled: ClassVar[bool] = True
+    summary: ClassVar[str]  # one line: what it flags
+
+    # --- prefilter: a Python file is parsed only if its bytes contain one of these ----------
+    tokens: ClassVar[Tuple[bytes, ...]] = ()
+
+    # --- documentation (Markdown) ---------------------------------------------------------
+    what: ClassVar[str] = ""
+    why: ClassVar[str] = ""
+    # Flagged code shown under "Example", and its fixed form under "Use instead": a string of
+    # Python, or an Example when the case needs other files (a my.cnf) or settings. Both are
+    # run by the test suite like the other examples.
+    example: ClassVar[Union[str, Example]] = ""
+    use_instead: ClassVar[Union[str, Example]] = ""
+    options: ClassVar[str] = ""
+    references: ClassVar[Tuple[str, ...]] = ()
+    fix: ClassVar[str] = ""  # what the autofix does, if there is one (and whether it is safe)
+    help: ClassVar[str] = ""  # default "help:" line of a finding: what to do
+    docs_url: ClassVar[Optional[str]] = None
+
+    # --- examples the test suite runs (the doc examples are run too) -----------------------
+    valid: ClassVar[Tuple[Valid, ...]] = ()
+    invalid: ClassVar[Tuple[Invalid, ...]] = ()
+
+    # --- the check ------------------------------------------------------------------------
+    def check(self, ctx: "RuleContext") -> None:
+        """Inspect one parsed file and report findings with ``ctx.report(...)``."""
+
+    def check_unparsable(self, ctx: "RuleContext", error: "SourceError") -> None:
+        """Called, instead of ``check``, for a file that could not be decoded or parsed."""
+
+    def check_suppressions(self, ctx: "RuleContext", unused: Iterable[Any]) -> None:
+        """Called after suppression with the ``# noqa`` comments that suppressed nothing."""
+
+    # --- derived --------------------------------------------------------------------------
+    @classmethod
+    def url(cls) -> Optional[str]:
+        if cls.docs_url:
+            return cls.docs_url
+        if cls.__module__.split(".")[0] == "poolcheck_rules":
+            return f"{DOCS_BASE_URL}{cls.code}.md"
+        return None
+
+    @classmethod
+    def all_valid(cls) -> Tuple[Valid, ...]:
+        return tuple(_as(Valid, cls.use_instead)) + tuple(cls.valid)
+
+    @classmethod
+    def all_invalid(cls) -> Tuple[Invalid, ...]:
+        return tuple(_as(Invalid, cls.example)) + tuple(cls.invalid)
+
+    @classmethod
+    def metadata_problems(cls) -> list:
+        """What is wrong with this rule's metadata (empty when it can be loaded)."""
+        problems = []
+        for attr in ("code", "name", "severity", "summary"):
+            if not getattr(cls, attr, None):
+                problems.append(f"missing {attr}")
+        code = getattr(cls, "code", "")
+        if code and not CODE_PATTERN.match(code):
+            problems.append(f"code {code!r} is not letters followed by 3-4 digits")
+        name = getattr(cls, "name", "")
+        if name and not NAME_PATTERN.match(name):
+            problems.append(f"name {name!r} is not kebab-case")
+        if getattr(cls, "severity", None) is not None and not isinstance(cls.severity, Severity):
+            problems.append("severity is not a poolcheck.Severity")
+        for token in getattr(cls, "tokens", ()):
+            if not isinstance(token, bytes) or not token:
+                problems.append(f"token {token!r} is not non-empty bytes")
+        return problems
+
+    def __repr__(self) -> str:
+        return f"<rule {self.code} {self.name}>"
+
+
+def _as(kind, example) -> List[Example]:
+    import textwrap
+
+    if not example:
+        return []
+    if isinstance(example, str):
+        return [kind(textwrap.dedent(example))]
+    return [kind(textwrap.dedent(example.code), example.path, example.files, example.settings, example.note)]

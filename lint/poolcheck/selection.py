@@ -1,0 +1,79 @@
+"""Which rules run: ``select`` / ``extend-select`` / ``ignore``, with ruff's semantics.
+
+A selector is ``ALL`` or a code prefix (``PC``, ``PC1``, ``PC10``, ``PC101``). For each rule
+the most specific matching selector decides; on a tie ``ignore`` wins. Without ``select``,
+the rules that are on by default are selected (opt-in rules need a selector that matches
+them). A selector that matches no rule is an error with a did-you-mean.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import FrozenSet, Iterable, List, Optional, Sequence, Tuple
+
+from .registry import RuleSet
+
+ALL = "ALL"
+
+
+class SelectionError(ValueError):
+    pass
+
+
+def normalise_selector(selector: str) -> str:
+    text = selector.strip()
+    return ALL if text.upper() == ALL else text.upper()
+
+
+def selector_matches(selector: str, code: str) -> bool:
+    return selector == ALL or code.startswith(selector)
+
+
+def specificity(selector: str) -> int:
+    return 0 if selector == ALL else len(selector)
+
+
+def unknown_selector_message(selector: str, rules: RuleSet, where: str) -> str:
+    candidates = list(rules.codes)
+    # Prefixes are legal selectors too; offer them as near misses of short selectors.
+    candidates += sorted({c[:n] for c in rules.codes for n in range(2, len(c))})
+    near = difflib.get_close_matches(selector, candidates, n=1, cutoff=0.6)
+    hint = f"; did you mean {near[0]}?" if near else ""
+    return f"{where}: unknown rule selector {selector!r}{hint} (run `poolcheck rules` for the list)"
+
+
+def validate_selectors(selectors: Iterable[str], rules: RuleSet, where: str) -> List[str]:
+    """Normalise ``selectors``; raise SelectionError naming ``where`` for any matching no rule."""
+    result = []
+    for raw in selectors:
+        selector = normalise_selector(raw)
+        if selector != ALL and not any(selector_matches(selector, code) for code in rules.codes):
+            raise SelectionError(unknown_selector_message(raw, rules, where))
+        result.append(selector)
+    return result
+
+
+@dataclass(frozen=True)
+class Selection:
+    select: Optional[Tuple[str, ...]]  # None: the default set
+    extend_select: Tuple[str, ...] = ()
+    ignore: Tuple[str, ...] = ()
+
+    def enabled_codes(self, rules: RuleSet) -> FrozenSet[str]:
+        enabled = set()
+        for rule in rules:
+            chosen = [specificity(s) for s in (self.select or ()) + self.extend_select if selector_matches(s, rule.code)]
+            if self.select is None and rule.default_enabled:
+                chosen.append(-1)  # the default set: less specific than any selector
+            if not chosen:
+                continue
+            ignored = [specificity(s) for s in self.ignore if selector_matches(s, rule.code)]
+            if ignored and max(ignored) >= max(chosen):
+                continue
+            enabled.add(rule.code)
+        return frozenset(enabled)
+
+
+def codes_matching(selectors: Sequence[str], code: str) -> bool:
+    return any(selector_matches(s, code) for s in selectors)

@@ -1,0 +1,128 @@
+"""Reading a Python file the way the interpreter would, without ever failing loudly.
+
+A file becomes a :class:`SourceFile` (decoded text plus what is needed to write it back
+byte-for-byte in the same shape: encoding, BOM, newline style) or a :class:`SourceError`
+that says in one line why it could not be read or decoded.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import tokenize
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import List, Optional, Union
+
+UTF8_BOM = codecs.BOM_UTF8
+
+
+@dataclass(frozen=True)
+class SourceError:
+    """Why a file could not be turned into text. ``decode`` errors are the file's content's
+    fault (reported as PC001 syntax-error); ``read`` errors are the file system's (reported on
+    standard error)."""
+
+    kind: str  # "read" | "decode"
+    message: str
+    line: int = 1
+    column: int = 0
+
+
+@dataclass
+class SourceFile:
+    path: Path
+    raw: bytes
+    text: str
+    encoding: str = "utf-8"
+    has_bom: bool = False
+    _line_starts: Optional[List[int]] = field(default=None, repr=False)
+
+    @property
+    def newline(self) -> str:
+        """The file's dominant newline, used when fixes insert new lines."""
+        crlf = self.text.count("\r\n")
+        lf = self.text.count("\n") - crlf
+        cr = self.text.count("\r") - crlf
+        if crlf >= lf and crlf >= cr and crlf:
+            return "\r\n"
+        if cr > lf:
+            return "\r"
+        return "\n"
+
+    @property
+    def lines(self) -> List[str]:
+        """The lines without their line endings (\\n, \\r\\n and lone \\r all end a line)."""
+        return self.text.splitlines()
+
+    def line_text(self, line: int) -> str:
+        lines = self.lines
+        return lines[line - 1] if 0 < line <= len(lines) else ""
+
+    def offset(self, line: int, column: int) -> int:
+        """Character offset of a 1-based line and 0-based column."""
+        if self._line_starts is None:
+            starts = [0]
+            text = self.text
+            i = 0
+            n = len(text)
+            while i < n:
+                ch = text[i]
+                if ch == "\r":
+                    if i + 1 < n and text[i + 1] == "\n":
+                        i += 1
+                    starts.append(i + 1)
+                elif ch == "\n":
+                    starts.append(i + 1)
+                i += 1
+            self._line_starts = starts
+        starts = self._line_starts
+        if line < 1:
+            return 0
+        if line > len(starts):
+            return len(self.text)
+        return min(starts[line - 1] + column, len(self.text))
+
+    def encode(self, text: str) -> bytes:
+        """``text`` as bytes in this file's encoding, with its BOM if it had one."""
+        data = text.encode(self.encoding)
+        return (UTF8_BOM + data) if self.has_bom else data
+
+
+def read_source(path: Path, data: Optional[bytes] = None) -> Union[SourceFile, SourceError]:
+    """Read and decode ``path`` (or the given bytes, for standard input) like CPython does:
+    PEP 263 coding cookie or BOM, else UTF-8."""
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except IsADirectoryError:
+            return SourceError("read", "is a directory")
+        except FileNotFoundError:
+            return SourceError("read", "no such file (was it deleted during the run?)")
+        except PermissionError:
+            return SourceError("read", "permission denied")
+        except OSError as exc:
+            return SourceError("read", exc.strerror or str(exc))
+    return decode_source(path, data)
+
+
+def decode_source(path: Path, data: bytes) -> Union[SourceFile, SourceError]:
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        # An unknown codec in the cookie, or a cookie that contradicts the BOM.
+        return SourceError("decode", f"invalid encoding declaration: {exc.msg}", exc.lineno or 1)
+    has_bom = encoding == "utf-8-sig"
+    codec = "utf-8" if has_bom else encoding
+    body = data[len(UTF8_BOM):] if has_bom else data
+    try:
+        text = body.decode(codec)
+    except UnicodeDecodeError as exc:
+        line = body.count(b"\n", 0, exc.start) + 1
+        return SourceError("decode", f"the file is not valid {codec} (byte {exc.start}: {exc.reason})", line)
+    except LookupError:
+        return SourceError("decode", f"unknown encoding {encoding!r}")
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        return SourceError("decode", "the file contains a NUL byte (is it binary?)", line)
+    return SourceFile(path=path, raw=data, text=text, encoding=codec, has_bom=has_bom)

@@ -1,0 +1,154 @@
+"""``# noqa`` comments, file-level ``# poolcheck: noqa``, and ``per-file-ignores``.
+
+- ``# noqa`` (every code), ``# noqa: PC101`` or ``# noqa: PC101, PC102`` on the line a
+  finding is reported on, or on the first line of its statement;
+- ``# poolcheck: noqa`` (the whole file) and ``# poolcheck: noqa: PC401`` (one rule, the
+  whole file), on a line of their own;
+- ``per-file-ignores`` globs from the configuration.
+
+Comments are found with Python's tokenizer, so a ``# noqa`` inside a string is not one.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
+
+from .findings import Finding
+from .selection import normalise_selector, selector_matches
+
+NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+FILE_NOQA = re.compile(r"#\s*poolcheck\s*:\s*noqa(?::\s?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?\s*$", re.IGNORECASE)
+CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
+
+
+@dataclass
+class NoqaComment:
+    line: int
+    column: int
+    codes: Optional[Tuple[str, ...]]  # None: a blanket ``# noqa``
+    text: str
+    used: Set[str] = field(default_factory=set)  # codes it suppressed ("*" for blanket)
+
+
+@dataclass
+class FileDirectives:
+    line_comments: Dict[int, NoqaComment] = field(default_factory=dict)
+    file_all: bool = False
+    file_codes: FrozenSet[str] = frozenset()
+
+
+def parse_directives(text: str) -> FileDirectives:
+    directives = FileDirectives()
+    if "noqa" not in text.lower():
+        return directives
+    file_codes: Set[str] = set()
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        tokens = []
+    for token in tokens:
+        if token.type != tokenize.COMMENT:
+            continue
+        comment = token.string
+        file_match = FILE_NOQA.search(comment)
+        if file_match:
+            if file_match.group("codes"):
+                file_codes.update(code.upper() for code in CODE.findall(file_match.group("codes")))
+            else:
+                directives.file_all = True
+            continue
+        match = NOQA.search(comment)
+        if match:
+            codes = match.group("codes")
+            directives.line_comments[token.start[0]] = NoqaComment(
+                line=token.start[0],
+                column=token.start[1] + match.start(),
+                codes=tuple(code.upper() for code in CODE.findall(codes)) if codes else None,
+                text=match.group(0),
+            )
+    directives.file_codes = frozenset(file_codes)
+    return directives
+
+
+def _matches(comment: NoqaComment, code: str) -> bool:
+    return comment.codes is None or code in comment.codes
+
+
+def apply_noqa(findings: Sequence[Finding], directives: FileDirectives) -> List[Finding]:
+    """Drop suppressed findings, recording on each comment which codes it was used for."""
+    kept = []
+    for finding in findings:
+        if directives.file_all or finding.code in directives.file_codes:
+            continue
+        suppressed = False
+        for line in {finding.line, finding.noqa_line or finding.line}:
+            comment = directives.line_comments.get(line)
+            if comment is not None and _matches(comment, finding.code):
+                comment.used.add(finding.code if comment.codes is not None else "*")
+                suppressed = True
+        if not suppressed:
+            kept.append(finding)
+    return kept
+
+
+@dataclass(frozen=True)
+class UnusedNoqa:
+    comment: NoqaComment
+    unused_codes: Tuple[str, ...]
+    unknown_codes: Tuple[str, ...]
+
+
+def unused_noqa(directives: FileDirectives, enabled: FrozenSet[str], known: FrozenSet[str], prefixes: FrozenSet[str]) -> List[UnusedNoqa]:
+    """``# noqa: CODE`` comments naming poolcheck codes that suppressed nothing.
+
+    Only codes in poolcheck's namespaces (the letter prefixes of loaded rules) are judged: a
+    ``# noqa: E501`` belongs to another tool. A blanket ``# noqa`` is never reported, for the
+    same reason. A code of a rule that is not enabled in this run cannot have been used and
+    is not reported either (a narrower ``--select`` must not make comments "unused")."""
+    results = []
+    for comment in directives.line_comments.values():
+        if comment.codes is None:
+            continue
+        ours = [code for code in comment.codes if re.match(r"[A-Z]+", code).group(0) in prefixes]
+        unknown = tuple(code for code in ours if code not in known)
+        unused = tuple(code for code in ours if code in enabled and code not in comment.used)
+        if unused or unknown:
+            results.append(UnusedNoqa(comment, unused, unknown))
+    return results
+
+
+class PerFileIgnores:
+    """``per-file-ignores``: gitignore-style globs relative to the configuration file's
+    folder (a pattern without ``/`` matches a file name at any depth)."""
+
+    def __init__(self, table: Mapping[str, Sequence[str]]) -> None:
+        import pathspec
+
+        self.entries = [
+            (glob, pathspec.GitIgnoreSpec.from_lines([glob]), tuple(normalise_selector(c) for c in codes))
+            for glob, codes in table.items()
+        ]
+        self.matched_globs: Set[str] = set()
+
+    def ignored(self, relative: Optional[PurePosixPath], code: str) -> bool:
+        if relative is None:
+            return False
+        for glob, spec, selectors in self.entries:
+            if spec.match_file(str(relative)):
+                self.matched_globs.add(glob)
+                if any(selector_matches(s, code) for s in selectors):
+                    return True
+        return False
+
+    def globs_matching(self, relatives: Iterable[PurePosixPath]) -> Set[str]:
+        matched = set()
+        for relative in relatives:
+            for glob, spec, _ in self.entries:
+                if spec.match_file(str(relative)):
+                    matched.add(glob)
+        return matched

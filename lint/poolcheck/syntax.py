@@ -1,0 +1,314 @@
+"""A parsed Python file, and the name bindings of its scopes.
+
+``ParsedFile`` wraps a libcst module with what every analysis needs and nothing more:
+positions (computed once, only when something asks: most files report nothing), the names
+each scope binds (assignments, imports, definitions), and the file's dotted module name so
+relative imports resolve. Deliberately no libcst scope metadata: it costs more than the parse
+itself on large files, and the questions poolcheck asks ("what is this name bound to?") are
+answered by the small, explicit binding tables here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from .findings import Position, Span
+from .source import SourceFile
+
+
+class ParseFailure(Exception):
+    def __init__(self, message: str, line: int = 1, column: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+def parse_module(source: SourceFile) -> cst.Module:
+    """Parse with libcst; every failure becomes a ParseFailure with a position.
+
+    When libcst refuses a file, CPython's own parser is asked why: its messages
+    ("expected ':'", "unterminated string literal") and positions are the ones the user
+    will see from the interpreter, and clearer than libcst's list of expected tokens."""
+    try:
+        return cst.parse_module(source.text)
+    except RecursionError:
+        raise ParseFailure("the file is nested too deeply to parse") from None
+    except Exception as exc:  # ParserSyntaxError, and anything the native parser raises
+        libcst_error = exc
+    raise _diagnose(source.text, libcst_error)
+
+
+def _diagnose(text: str, libcst_error: Exception) -> ParseFailure:
+    import ast
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarnings about escapes are not our business
+            ast.parse(text)
+    except SyntaxError as exc:
+        message = exc.msg[0].lower() + exc.msg[1:] if exc.msg else "invalid syntax"
+        return ParseFailure(f"syntax error: {message}", exc.lineno or 1, max((exc.offset or 1) - 1, 0))
+    except (RecursionError, MemoryError):
+        return ParseFailure("the file is nested too deeply to parse")
+    except ValueError as exc:  # "source code string cannot contain null bytes"
+        return ParseFailure(f"cannot parse: {exc}")
+    # CPython accepts it; libcst does not (newer syntax than the installed libcst knows).
+    line = getattr(libcst_error, "raw_line", 1)
+    column = getattr(libcst_error, "raw_column", 0)
+    return ParseFailure(
+        "poolcheck's parser (libcst) cannot read this file although Python can: "
+        "upgrade libcst, or report it to poolcheck",
+        line,
+        column,
+    )
+
+
+# --- bindings ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One way a scope binds a name."""
+
+    kind: str  # "assign" | "import" | "from" | "def" | "class" | "param" | "other"
+    node: cst.CSTNode
+    value: Optional[cst.BaseExpression] = None  # "assign": the assigned expression
+    module: Optional[str] = None  # "import"/"from": absolute dotted module
+    imported: Optional[str] = None  # "from": the imported name
+
+
+ScopeNode = Union[cst.Module, cst.FunctionDef, cst.ClassDef]
+
+
+def _target_names(target: cst.BaseExpression) -> Iterator[Tuple[str, bool]]:
+    """Names bound by an assignment target, and whether the name is the whole target."""
+    if isinstance(target, cst.Name):
+        yield target.value, True
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for element in target.elements:
+            for name, _ in _target_names(element.value):
+                yield name, False
+    elif isinstance(target, cst.StarredElement):
+        for name, _ in _target_names(target.value):
+            yield name, False
+
+
+class _BindingCollector:
+    """Collect the bindings of one scope: its statements and the blocks nested in them
+    (if/try/with/for/while), but not the bodies of nested functions and classes."""
+
+    def __init__(self, module_name: str, is_package: bool) -> None:
+        self.module_name = module_name
+        self.is_package = is_package
+        self.bindings: Dict[str, List[Binding]] = {}
+        self.global_names: set = set()
+
+    def add(self, name: str, binding: Binding) -> None:
+        self.bindings.setdefault(name, []).append(binding)
+
+    def statements(self, body: Sequence[cst.CSTNode]) -> None:
+        for statement in body:
+            self.statement(statement)
+
+    def statement(self, statement: cst.CSTNode) -> None:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                self.small(small)
+        elif isinstance(statement, cst.FunctionDef):
+            self.add(statement.name.value, Binding("def", statement))
+        elif isinstance(statement, cst.ClassDef):
+            self.add(statement.name.value, Binding("class", statement))
+        elif isinstance(statement, (cst.For,)):
+            for name, _ in _target_names(statement.target):
+                self.add(name, Binding("other", statement))
+            self.block(statement.body)
+            if statement.orelse:
+                self.block(statement.orelse.body)
+        elif isinstance(statement, cst.With):
+            for item in statement.items:
+                if item.asname is not None:
+                    for name, _ in _target_names(item.asname.name):
+                        self.add(name, Binding("other", statement))
+            self.block(statement.body)
+        elif isinstance(statement, cst.If):
+            self.block(statement.body)
+            orelse = statement.orelse
+            while orelse is not None:
+                self.block(orelse.body)
+                orelse = orelse.orelse if isinstance(orelse, cst.If) else None
+        elif isinstance(statement, (cst.Try, getattr(cst, "TryStar", cst.Try))):
+            self.block(statement.body)
+            for handler in statement.handlers:
+                if handler.name is not None:
+                    for name, _ in _target_names(handler.name.name):
+                        self.add(name, Binding("other", handler))
+                self.block(handler.body)
+            if statement.orelse:
+                self.block(statement.orelse.body)
+            if statement.finalbody:
+                self.block(statement.finalbody.body)
+        elif isinstance(statement, cst.While):
+            self.block(statement.body)
+            if statement.orelse:
+                self.block(statement.orelse.body)
+        elif hasattr(cst, "Match") and isinstance(statement, cst.Match):
+            for case in statement.cases:
+                self.block(case.body)
+
+    def block(self, block: cst.BaseSuite) -> None:
+        if isinstance(block, cst.IndentedBlock):
+            self.statements(block.body)
+        elif isinstance(block, cst.SimpleStatementSuite):
+            for small in block.body:
+                self.small(small)
+
+    def small(self, small: cst.BaseSmallStatement) -> None:
+        if isinstance(small, cst.Assign):
+            for target in small.targets:
+                for name, whole in _target_names(target.target):
+                    self.add(name, Binding("assign" if whole else "other", small, small.value if whole else None))
+        elif isinstance(small, cst.AnnAssign):
+            if small.value is not None:
+                for name, whole in _target_names(small.target):
+                    self.add(name, Binding("assign" if whole else "other", small, small.value if whole else None))
+        elif isinstance(small, cst.AugAssign):
+            for name, _ in _target_names(small.target):
+                self.add(name, Binding("other", small))
+        elif isinstance(small, cst.Import):
+            for alias in small.names:
+                dotted = dotted_name(alias.name)
+                if dotted is None:
+                    continue
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    self.add(alias.asname.name.value, Binding("import", small, module=dotted))
+                else:
+                    top = dotted.split(".")[0]
+                    self.add(top, Binding("import", small, module=top))
+        elif isinstance(small, cst.ImportFrom):
+            module = self.absolute_module(small)
+            if module is None or isinstance(small.names, cst.ImportStar):
+                return
+            for alias in small.names:
+                name = dotted_name(alias.name)
+                if name is None:
+                    continue
+                bound = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else name
+                self.add(bound, Binding("from", small, module=module, imported=name))
+        elif isinstance(small, cst.Global):
+            for item in small.names:
+                self.global_names.add(item.name.value)
+
+    def absolute_module(self, node: cst.ImportFrom) -> Optional[str]:
+        level = len(node.relative)
+        written = dotted_name(node.module) if node.module is not None else ""
+        if written is None:
+            return None
+        if level == 0:
+            return written
+        parts = self.module_name.split(".") if self.module_name else []
+        # A module's package is itself minus its last part; a package's is itself.
+        package = parts if self.is_package else parts[:-1]
+        if level - 1 > len(package):
+            return None
+        base = package[: len(package) - (level - 1)]
+        return ".".join([*base, written] if written else base)
+
+
+def dotted_name(node: Optional[cst.CSTNode]) -> Optional[str]:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        head = dotted_name(node.value)
+        return f"{head}.{node.attr.value}" if head else None
+    return None
+
+
+@dataclass
+class Scope:
+    node: ScopeNode
+    bindings: Dict[str, List[Binding]]
+    global_names: frozenset = frozenset()
+
+
+# --- the parsed file -------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class ParsedFile:
+    source: SourceFile
+    module: cst.Module
+    relative: PurePosixPath  # relative to the project root
+    module_name: str  # dotted, e.g. "app.db" ("" when unknown)
+    is_package: bool = False
+    _positions: Optional[Dict[cst.CSTNode, object]] = field(default=None, repr=False)
+    _scopes: Dict[int, Scope] = field(default_factory=dict, repr=False)
+
+    # positions ---------------------------------------------------------------------------
+    def _position_map(self):
+        if self._positions is None:
+            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
+            self._positions = wrapper.resolve(PositionProvider)
+        return self._positions
+
+    def span(self, node: cst.CSTNode) -> Span:
+        code_range = self._position_map().get(node)
+        if code_range is None:
+            return Span.at(1, 0)
+        return Span(
+            Position(code_range.start.line, code_range.start.column),
+            Position(code_range.end.line, code_range.end.column),
+        )
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+    # scopes ------------------------------------------------------------------------------
+    def scope(self, node: ScopeNode) -> Scope:
+        key = id(node)
+        if key not in self._scopes:
+            collector = _BindingCollector(self.module_name, self.is_package)
+            if isinstance(node, cst.Module):
+                collector.statements(node.body)
+            elif isinstance(node, cst.ClassDef):
+                collector.block(node.body)
+            else:
+                for param in _parameters(node.params):
+                    collector.add(param.name.value, Binding("param", param))
+                collector.block(node.body)
+            self._scopes[key] = Scope(node, collector.bindings, frozenset(collector.global_names))
+        return self._scopes[key]
+
+    @property
+    def module_scope(self) -> Scope:
+        return self.scope(self.module)
+
+
+def _parameters(params: cst.Parameters) -> List[cst.Param]:
+    found = list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
+    if isinstance(params.star_arg, cst.Param):
+        found.append(params.star_arg)
+    if params.star_kwarg is not None:
+        found.append(params.star_kwarg)
+    return found
+
+
+def module_name_for(relative: PurePosixPath) -> Tuple[str, bool]:
+    """The dotted module name of a project file, and whether it is a package's __init__.
+
+    ``src/`` layouts are handled by the caller trying both; here the path is taken as is.
+    """
+    parts = list(relative.with_suffix("").parts)
+    is_package = bool(parts) and parts[-1] == "__init__"
+    if is_package:
+        parts = parts[:-1]
+    if parts and parts[0] == "src" and len(parts) > 1:
+        parts = parts[1:]
+    valid = all(part.isidentifier() for part in parts)
+    return (".".join(parts) if valid else ""), is_package
