@@ -1,0 +1,62 @@
+"""Shared test fixtures.
+
+Tests that need a database server use the ``mariadb_url`` / ``postgresql_url`` fixtures. They
+skip with the reason when no server is reachable, except where ``POOLCHECK_REQUIRE_DATABASES=1``
+(CI sets it in ``.ci/run``): there a missing server fails the test, so evidence tests can never
+pass by not running.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+REQUIRE_DATABASES = os.environ.get("POOLCHECK_REQUIRE_DATABASES") == "1"
+
+MARIADB_URL = os.environ.get("POOLCHECK_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
+POSTGRESQL_URL = os.environ.get("POOLCHECK_TEST_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _unavailable(reason: str):
+    if REQUIRE_DATABASES:
+        pytest.fail(f"{reason} (POOLCHECK_REQUIRE_DATABASES=1 turns this skip into a failure)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def mariadb_url() -> str:
+    """A reachable MariaDB/MySQL server's SQLAlchemy URL (PyMySQL driver)."""
+    try:
+        import pymysql
+    except ImportError:
+        _unavailable("PyMySQL is not installed (pip install -e '.[test]')")
+    from sqlalchemy.engine import make_url
+
+    url = make_url(MARIADB_URL)
+    try:
+        connection = pymysql.connect(
+            host=url.host, port=url.port or 3306, user=url.username, password=url.password or "",
+            database=url.database, connect_timeout=3,
+        )
+        connection.close()
+    except Exception as exc:
+        _unavailable(f"no MariaDB/MySQL server at {url.render_as_string(hide_password=True)}: {exc}")
+    return MARIADB_URL
+
+
+@pytest.fixture(scope="session")
+def postgresql_url() -> str:
+    """A reachable PostgreSQL server's SQLAlchemy URL (psycopg 3 driver)."""
+    try:
+        import psycopg
+    except ImportError:
+        _unavailable("psycopg is not installed (pip install -e '.[test]')")
+    from sqlalchemy.engine import make_url
+
+    url = make_url(POSTGRESQL_URL)
+    try:
+        psycopg.connect(host=url.host, port=url.port or 5432, user=url.username, dbname=url.database, connect_timeout=3).close()
+    except Exception as exc:
+        _unavailable(f"no PostgreSQL server at {url.render_as_string(hide_password=True)}: {exc}")
+    return POSTGRESQL_URL
