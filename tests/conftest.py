@@ -60,3 +60,25 @@ def postgresql_url() -> str:
     except Exception as exc:
         _unavailable(f"no PostgreSQL server at {url.render_as_string(hide_password=True)}: {exc}")
     return POSTGRESQL_URL
+
+
+@pytest.fixture
+def make_project(tmp_path):
+    """Write ``files`` (name -> text) under a temporary project root and return a Project."""
+    from pathlib import Path
+
+    from poolcheck.config import Settings
+    from poolcheck.discovery import Walker
+    from poolcheck.project import Project
+
+    def make(files, settings: Settings = None):
+        (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
+        for name, text in files.items():
+            path = tmp_path / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        settings = settings or Settings()
+        root = Path(tmp_path).resolve()
+        return Project(root, Walker(settings).tree(root), settings)
+
+    return make

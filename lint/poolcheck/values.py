@@ -15,6 +15,7 @@ dicts; ``**`` splats. Names imported from outside the project evaluate to an
 
 from __future__ import annotations
 
+import builtins
 import operator
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
@@ -24,6 +25,7 @@ import libcst as cst
 from .syntax import Binding, ParsedFile, ScopeNode, dotted_name
 
 MAX_DEPTH = 40
+_BUILTIN_NAMES = frozenset(dir(builtins))
 
 
 # --- values ------------------------------------------------------------------------------------
@@ -171,6 +173,8 @@ class Evaluator:
         ``ce`` after ``from sqlalchemy import create_engine as ce`` is
         ``sqlalchemy.create_engine``. None for anything else."""
         value = self.evaluate(expr, where) if isinstance(expr, (cst.Name, cst.Attribute)) else Unknown()
+        if isinstance(value, Unknown) and isinstance(expr, cst.Name) and value.reason.endswith("is not bound in this module"):
+            return expr.value if expr.value in _BUILTIN_NAMES else None
         if isinstance(value, Known):
             if isinstance(value.value, ImportedName):
                 return value.value.qualified
@@ -448,14 +452,14 @@ class Evaluator:
     def _call(self, expr: cst.Call, where: Where, depth: int) -> Value:
         func = self.qualified_name(expr.func, where)
         positional = [arg for arg in expr.args if arg.keyword is None and not arg.star]
-        if func in ("int", "float", "str", "bool") and len(positional) == 1 and len(expr.args) == 1 and not self._shadowed(func, where):
+        if func in ("int", "float", "str", "bool") and len(positional) == 1 and len(expr.args) == 1:
             value = self.evaluate(positional[0].value, where, depth + 1)
             if isinstance(value, Known) and isinstance(value.value, (str, int, float, bool)):
                 converted = _convert(func, value.value)
                 if converted is not None:
                     return Known(converted, expr, where.file, value.from_env_default)
             return Unknown()
-        if func == "dict" and not self._shadowed("dict", where):
+        if func == "dict":
             if positional:
                 base = self.evaluate(positional[0].value, where, depth + 1) if len(positional) == 1 else Unknown()
                 if not (isinstance(base, Known) and isinstance(base.value, DictValue)):
@@ -480,9 +484,6 @@ class Evaluator:
             if isinstance(template, Known) and isinstance(template.value, str):
                 return self._format(template.value, expr, where, depth)
         return Unknown()
-
-    def _shadowed(self, builtin: str, where: Where) -> bool:
-        return builtin in where.file.module_scope.bindings
 
     def _url_create(self, expr: cst.Call, positional, where: Where, depth: int) -> Value:
         driver_node = positional[0].value if positional else _keyword(expr, "drivername")

@@ -1,0 +1,80 @@
+"""Walking a project: .gitignore, default and configured excludes, explicit files, roots."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+from poolcheck.config import Settings
+from poolcheck.discovery import Walker, collect_targets, find_project_root
+
+
+def touch(root: Path, *names: str) -> None:
+    for name in names:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x = 1\n", encoding="utf-8")
+
+
+def files(root: Path, settings: Settings = Settings()):
+    return [str(p) for p in Walker(settings).tree(root.resolve()).files]
+
+
+def test_default_excludes_and_virtualenvs(tmp_path):
+    touch(tmp_path, "app.py", ".venv/lib/x.py", "build/x.py", "node_modules/x.py", "__pycache__/x.py", "env/pyvenv.cfg", "env/lib/y.py", ".git/hooks/h.py")
+    assert files(tmp_path) == ["app.py"]
+
+
+def test_gitignore_nested_and_negated(tmp_path):
+    touch(tmp_path, "app.py", "gen/out.py", "logs/a.py", "pkg/keep.py", "pkg/skip.py", "pkg/data/z.py")
+    (tmp_path / ".gitignore").write_text("gen/\n*.log\nlogs\n", encoding="utf-8")
+    (tmp_path / "pkg" / ".gitignore").write_text("skip.py\ndata/\n", encoding="utf-8")
+    assert files(tmp_path) == [".gitignore", "app.py", "pkg/.gitignore", "pkg/keep.py"]
+
+
+def test_configured_excludes(tmp_path):
+    touch(tmp_path, "app.py", "migrations/0001.py", "vendor/lib.py")
+    (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
+    settings = Settings(path=tmp_path / "pyproject.toml", extend_exclude=("migrations", "vendor/*.py"))
+    assert files(tmp_path, settings) == ["app.py", "pyproject.toml"]
+
+
+def test_explicit_files_are_always_checked(tmp_path):
+    touch(tmp_path, "build/generated.py")
+    (tmp_path / ".git").mkdir()
+    targets, errors = collect_targets([tmp_path / "build" / "generated.py"], Walker(Settings()), tmp_path)
+    assert [t.relative for t in targets] == [PurePosixPath("build/generated.py")] and not errors
+
+
+def test_missing_path_is_reported(tmp_path):
+    targets, errors = collect_targets([Path("nope.py")], Walker(Settings()), tmp_path)
+    assert targets == [] and errors == ["nope.py: no such file or directory"]
+
+
+def test_symlink_loops_are_not_followed(tmp_path):
+    touch(tmp_path, "pkg/a.py")
+    os.symlink(tmp_path / "pkg", tmp_path / "pkg" / "loop")
+    assert files(tmp_path) == ["pkg/a.py"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_fifos_are_skipped_and_reported_when_named(tmp_path):
+    touch(tmp_path, "a.py")
+    os.mkfifo(tmp_path / "pipe.py")
+    assert files(tmp_path) == ["a.py"]
+    _, errors = collect_targets([Path("pipe.py")], Walker(Settings()), tmp_path)
+    assert errors == ["pipe.py: not a regular file"]
+
+
+def test_a_directory_named_like_a_python_file_is_walked(tmp_path):
+    touch(tmp_path, "x.py/inner.py")
+    targets, errors = collect_targets([Path(".")], Walker(Settings()), tmp_path)
+    assert [str(t.relative) for t in targets] == ["x.py/inner.py"] and not errors
+
+
+def test_project_root_markers(tmp_path):
+    touch(tmp_path, "svc/app/db.py")
+    (tmp_path / "svc" / "pyproject.toml").write_text("", encoding="utf-8")
+    assert find_project_root(tmp_path / "svc" / "app" / "db.py") == (tmp_path / "svc").resolve()

@@ -1,0 +1,81 @@
+"""Fix application: edits, overlaps, and writes that never lose data."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from poolcheck.context import minimal_edits
+from poolcheck.findings import Applicability, Edit, Finding, Fix, Position, Severity, Span
+from poolcheck.fixes import FileChanged, apply_fixes, write_atomically
+from poolcheck.source import read_source
+
+
+def finding_with(edits, applicability=Applicability.SAFE, line=1):
+    return Finding("PC999", "x", "m", Severity.WARNING, Path("a.py"), Span.at(line), fix=Fix("fix", applicability, tuple(edits)))
+
+
+def test_minimal_edits_carry_only_the_change():
+    old = 'create_engine("mysql://u:secret@h/db")'
+    new = 'create_engine("mysql://u:secret@h/db", pool_pre_ping=True)'
+    (edit,) = minimal_edits(old, new, Position(3, 4))
+    assert edit.content == ", pool_pre_ping=True" and "secret" not in edit.content
+    assert edit.start == edit.end == Position(3, 4 + len(old) - 1)
+
+
+def test_minimal_edits_across_lines():
+    (edit,) = minimal_edits("f(\n    a,\n)", "f(\n    a,\n    b=1,\n)", Position(1, 0))
+    assert edit.start == Position(3, 0) and edit.content == "    b=1,\n"
+
+
+def test_apply_fixes_skips_unsafe_and_overlapping(tmp_path):
+    path = tmp_path / "a.py"
+    path.write_text("x = 1\ny = 2\n", encoding="utf-8")
+    source = read_source(path)
+    first = finding_with([Edit(Position(1, 4), Position(1, 5), "10")])
+    overlapping = finding_with([Edit(Position(1, 4), Position(1, 5), "20")])
+    unsafe = finding_with([Edit(Position(2, 4), Position(2, 5), "30")], Applicability.UNSAFE)
+    text, applied = apply_fixes(source, [first, overlapping, unsafe], unsafe=False)
+    assert text == "x = 10\ny = 2\n" and applied == [first]
+    text, applied = apply_fixes(source, [first, unsafe], unsafe=True)
+    assert text == "x = 10\ny = 30\n"
+
+
+def test_crlf_and_bom_and_encoding_are_kept(tmp_path):
+    path = tmp_path / "a.py"
+    path.write_bytes(b"\xef\xbb\xbfx = 1\r\ny = '\xc3\xa9'\r\n")
+    source = read_source(path)
+    text, _ = apply_fixes(source, [finding_with([Edit(Position(1, 4), Position(1, 5), "2")])], unsafe=False)
+    write_atomically(path, source, text)
+    assert path.read_bytes() == b"\xef\xbb\xbfx = 2\r\ny = '\xc3\xa9'\r\n"
+
+
+def test_latin1_file_keeps_its_encoding(tmp_path):
+    path = tmp_path / "a.py"
+    path.write_bytes(b"# -*- coding: latin-1 -*-\nname = '\xe9'\nx = 1\n")
+    source = read_source(path)
+    write_atomically(path, source, source.text.replace("x = 1", "x = 2"))
+    assert path.read_bytes() == b"# -*- coding: latin-1 -*-\nname = '\xe9'\nx = 2\n"
+
+
+def test_permissions_are_kept(tmp_path):
+    path = tmp_path / "a.py"
+    path.write_text("x = 1\n", encoding="utf-8")
+    os.chmod(path, 0o640)
+    source = read_source(path)
+    write_atomically(path, source, "x = 2\n")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
+
+
+def test_a_file_changed_since_read_is_not_overwritten(tmp_path):
+    path = tmp_path / "a.py"
+    path.write_text("x = 1\n", encoding="utf-8")
+    source = read_source(path)
+    path.write_text("x = 'someone else'\n", encoding="utf-8")
+    with pytest.raises(FileChanged):
+        write_atomically(path, source, "x = 2\n")
+    assert path.read_text(encoding="utf-8") == "x = 'someone else'\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.py"], "no temporary file left behind"

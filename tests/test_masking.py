@@ -1,0 +1,40 @@
+"""Passwords never reach output."""
+
+from __future__ import annotations
+
+import pytest
+
+from poolcheck.masking import mask_secrets
+
+
+@pytest.mark.parametrize(
+    "text, secret",
+    [
+        ("mysql+pymysql://app:s3cret@db/app", "s3cret"),
+        ("connect to mysql://u:p@ss@h/db now", "p@ss"),
+        ("postgresql://user:pa%40ss@host:5432/db?sslmode=require", "pa%40ss"),
+        ('URL.create("mysql", password="hunter2", host="h")', "hunter2"),
+        ("MYSQL_ROOT_PASSWORD: rootpw", "rootpw"),
+        ('{"db_password": "x1y2"}', "x1y2"),
+        ("DATABASE_URL=mysql://root:toor@localhost:3306/app", "toor"),
+        ("SQLALCHEMY_DATABASE_URI = 'mysql://a:b@c/d'", "b@"),
+    ],
+)
+def test_secrets_are_masked(text, secret):
+    masked = mask_secrets(text)
+    assert secret not in masked and "***" in masked
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mysql+pymysql://app@db/app",
+        "sqlite:///var/app.db",
+        'f"mysql://{user}:{password}@{host}/db"',
+        "mysql://u:${DB_PASSWORD}@h/db",
+        "password=os.environ['DB_PASSWORD']",
+        "a plain sentence about passwords",
+    ],
+)
+def test_non_secrets_stay_readable(text):
+    assert mask_secrets(text) == text
