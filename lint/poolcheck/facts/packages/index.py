@@ -1,0 +1,157 @@
+"""Finding a package's version across the project's dependency files, reading each file once.
+
+Which files speak, in order:
+
+1. Only files that can state a version are read: requirements files (``requirements*.txt``/
+   ``.in``, ``requirements/*.txt``/``.in``, ``constraints*.txt``) and whatever those include
+   with ``-r`` / ``-c``.
+2. They are grouped by the folder they describe (a ``requirements/`` folder belongs to its
+   parent). The shallowest folder that mentions the package at all speaks for the project: the
+   root's files, when they mention it, are never overruled by a nested ``examples/`` or
+   ``docs/`` project, yet a project kept in ``backend/`` is still found.
+3. Every requirement found there must hold at once, as pip demands; choose.py picks
+   the newest release they all admit (see its docstring for markers and contradictions).
+   Source order decides what a message quotes first and which requirement answers when they
+   contradict: requirements files in path order, each followed by its includes.
+
+Readers (and through them ``packaging``) are imported on first use: a project without
+dependency files never loads them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fnmatch import fnmatch
+from pathlib import PurePosixPath
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from .. import ProjectFiles
+from .model import PackageVersion, Pin, canonical_name
+
+_REQUIREMENTS_PATTERNS = ("requirements*.txt", "requirements*.in", "constraints*.txt")
+_REQUIREMENTS_FOLDER = "requirements"
+
+
+def _is_requirements_entry(path: PurePosixPath) -> bool:
+    name = path.name.lower()
+    if path.parent.name.lower() == _REQUIREMENTS_FOLDER and name.endswith((".txt", ".in")):
+        return True
+    return any(fnmatch(name, pattern) for pattern in _REQUIREMENTS_PATTERNS)
+
+
+@dataclass
+class _Folder:
+    """The dependency files describing one folder of the project."""
+
+    path: PurePosixPath
+    requirements: List[PurePosixPath] = field(default_factory=list)
+
+    @property
+    def depth(self) -> int:
+        return len(self.path.parts)
+
+
+def _folders(paths: Sequence[PurePosixPath]) -> List[_Folder]:
+    """The folders holding dependency files, shallowest first, each file list in reading order."""
+    folders: Dict[PurePosixPath, _Folder] = {}
+
+    def folder(path: PurePosixPath) -> _Folder:
+        return folders.setdefault(path, _Folder(path))
+
+    for path in paths:
+        if _is_requirements_entry(path):
+            described = path.parent.parent if path.parent.name.lower() == _REQUIREMENTS_FOLDER else path.parent
+            folder(described).requirements.append(path)
+    for each in folders.values():
+        # requirements*.txt before constraints*.txt: constraints only narrow what is required.
+        each.requirements.sort(key=lambda path: (path.name.lower().startswith("constraints"), path.as_posix()))
+    return sorted(folders.values(), key=lambda each: (each.depth, each.path.as_posix()))
+
+
+def _requirements_reader(path: PurePosixPath) -> Callable[[PurePosixPath, str], Any]:
+    from .requirements_files import read_requirements_file
+
+    return read_requirements_file
+
+
+def _guarded(reader: Callable[[PurePosixPath, str], Any], path: PurePosixPath, text: str) -> Any:
+    try:
+        return reader(path, text)
+    except Exception:
+        # The readers expect malformed files; this is the last guard. A file poolcheck cannot
+        # understand contributes nothing, and linting the rest goes on.
+        return None
+
+
+class PackageIndex:
+    """Answers "which version of X does this project use?" for any number of packages.
+
+    Each dependency file is read and parsed at most once per index, however many packages
+    are asked about.
+    """
+
+    def __init__(self, files: ProjectFiles) -> None:
+        self._files = files
+        self._folders: Optional[List[_Folder]] = None
+        self._parsed: Dict[Tuple[PurePosixPath, Callable[..., Any]], Any] = {}
+        self._pins: Dict[PurePosixPath, Dict[str, List[Pin]]] = {}
+
+    def version_of(self, name: str, releases: Sequence[str]) -> Optional[PackageVersion]:
+        """The version of ``name`` the project uses, or None when its files do not say.
+
+        ``releases`` are the package's known releases; a range picks the newest it admits.
+        """
+        wanted = canonical_name(name)
+        for folder in self._dependency_folders():
+            pins = self._pins_in(folder).get(wanted)
+            if pins:
+                from .choose import choose_version
+
+                return choose_version(pins, releases, name)
+        return None
+
+    def _dependency_folders(self) -> List[_Folder]:
+        if self._folders is None:
+            self._folders = _folders(self._files.paths())
+        return self._folders
+
+    def _parse(self, path: PurePosixPath, reader: Callable[[PurePosixPath, str], Any]) -> Any:
+        """``reader``'s result for ``path``, once; None when it cannot be read or understood."""
+        # Keyed by reader too: ``-r pyproject.toml`` makes a requirements file of a manifest
+        # (that odd file is then read twice).
+        key = (path, reader)
+        if key not in self._parsed:
+            text = self._files.read_text(path)
+            self._parsed[key] = _guarded(reader, path, text) if text is not None else None
+        return self._parsed[key]
+
+    def _pins_in(self, folder: _Folder) -> Dict[str, List[Pin]]:
+        if folder.path not in self._pins:
+            pins: Dict[str, List[Pin]] = {}
+            for pin in self._requirements_pins(folder):
+                pins.setdefault(pin.name, []).append(pin)
+            self._pins[folder.path] = pins
+        return self._pins[folder.path]
+
+    def _requirements_pins(self, folder: _Folder) -> List[Pin]:
+        """Pins of the folder's requirements files and everything they include, each file once."""
+        pins: List[Pin] = []
+        visited = set()
+        for entry in folder.requirements:
+            pending = [entry]
+            while pending:
+                path = pending.pop()
+                if path in visited:  # an include loop, or a file two others include
+                    continue
+                visited.add(path)
+                parsed = self._parse(path, _requirements_reader(path))
+                if parsed is None:
+                    continue
+                pins.extend(parsed.pins)
+                pending.extend(reversed(parsed.includes))
+        return pins
+
+
+def find_package_version(files: ProjectFiles, name: str, releases: Sequence[str]) -> Optional[PackageVersion]:
+    """The version of ``name`` the project uses (see :class:`PackageIndex` to ask about several)."""
+    return PackageIndex(files).version_of(name, releases)

@@ -1,0 +1,400 @@
+"""Which version of a package a project uses, read from its own dependency files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path, PurePosixPath
+
+import pytest
+from _project_files import make_project
+from poolcheck.facts.packages import PackageIndex, PackageVersion, find_package_version
+from poolcheck.findings import Location
+
+# Every Flask-SQLAlchemy release on PyPI, as the rule module will hand them over.
+FLASK_SQLALCHEMY_RELEASES = (
+    "2.0", "2.1", "2.2", "2.3.0", "2.3.1", "2.3.2", "2.4.0", "2.4.1", "2.4.2", "2.4.3", "2.4.4",
+    "2.5.0", "2.5.1", "3.0.0", "3.0.1", "3.0.2", "3.0.3", "3.0.4", "3.0.5", "3.1.0", "3.1.1",
+)  # fmt: skip
+SQLALCHEMY_RELEASES = ("1.3.24", "1.4.0", "1.4.54", "2.0.0", "2.0.58")
+
+
+def version_in(tmp_path: Path, files: dict, name: str = "Flask-SQLAlchemy", releases=FLASK_SQLALCHEMY_RELEASES):
+    return find_package_version(make_project(tmp_path, files), name, releases)
+
+
+def at(path: str, line: int) -> Location:
+    return Location(Path(path), line)
+
+
+# --- ranges and pins (one requirements.txt) ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "requirement, expected",
+    [
+        ("Flask-SQLAlchemy>=2.4,<3", "2.5.1"),
+        ("Flask-SQLAlchemy ~=3.0.0", "3.0.5"),
+        ("Flask-SQLAlchemy<3.1", "3.0.5"),
+        ("Flask-SQLAlchemy<=2.4", "2.4.0"),
+        ("Flask-SQLAlchemy==2.4.*", "2.4.4"),
+        ("Flask-SQLAlchemy>2.1,!=2.2", "3.1.1"),
+        ("Flask-SQLAlchemy (>=2.4, <3)", "2.5.1"),
+        ("Flask-SQLAlchemy", "3.1.1"),
+    ],
+)
+def test_a_range_gives_the_newest_release_it_admits(tmp_path, requirement, expected):
+    found = version_in(tmp_path, {"requirements.txt": requirement + "\n"})
+    assert found is not None and found.version == expected
+    assert not found.exact
+    assert found.requirement == requirement
+    assert found.source == "requirements.txt"
+
+
+def test_an_exact_pin_is_exact(tmp_path):
+    found = version_in(tmp_path, {"requirements.txt": "flask\nFlask-SQLAlchemy==2.5.1\n"})
+    assert found == PackageVersion(
+        name="flask-sqlalchemy",
+        version="2.5.1",
+        requirement="Flask-SQLAlchemy==2.5.1",
+        location=at("requirements.txt", 2),
+        source="requirements.txt",
+        exact=True,
+        display_name="Flask-SQLAlchemy",
+        constraint="==2.5.1",
+    )
+    assert found.describe() == "Flask-SQLAlchemy 2.5.1 (requirements.txt:2)"
+
+
+def test_a_pin_to_a_release_the_caller_does_not_know_is_still_the_answer(tmp_path):
+    found = version_in(tmp_path, {"requirements.txt": "flask-sqlalchemy==3.2.0\n"})
+    assert (found.version, found.exact) == ("3.2.0", True)
+
+
+def test_a_pin_uses_the_release_spelling_of_an_equal_version(tmp_path):
+    assert version_in(tmp_path, {"requirements.txt": "flask-sqlalchemy==2.5\n"}).version == "2.5.0"
+
+
+def test_describe_says_how_a_range_chose(tmp_path):
+    found = version_in(tmp_path, {"requirements.txt": "Flask-SQLAlchemy>=2.4,<3\n"})
+    assert found.describe() == 'Flask-SQLAlchemy 2.5.1, the newest that ">=2.4,<3" admits (requirements.txt:1)'
+
+
+def test_describe_says_when_nothing_bounds_the_version(tmp_path):
+    found = version_in(tmp_path, {"requirements.txt": "flask-sqlalchemy\n"})
+    assert (
+        found.describe()
+        == 'Flask-SQLAlchemy 3.1.1, the newest release; "flask-sqlalchemy" sets no bound (requirements.txt:1)'
+    )
+
+
+def test_prereleases_are_left_out_unless_asked_for(tmp_path):
+    releases = FLASK_SQLALCHEMY_RELEASES + ("3.2.0rc1",)
+    assert (
+        version_in(tmp_path / "a", {"requirements.txt": "flask-sqlalchemy>=3\n"}, releases=releases).version == "3.1.1"
+    )
+    asked = version_in(tmp_path / "b", {"requirements.txt": "flask-sqlalchemy>=3.2.0rc1\n"}, releases=releases)
+    assert asked.version == "3.2.0rc1"
+
+
+def test_a_range_no_known_release_satisfies_gives_nothing(tmp_path):
+    assert version_in(tmp_path, {"requirements.txt": "flask-sqlalchemy>=4\n"}) is None
+
+
+def test_without_releases_only_a_pin_answers(tmp_path):
+    assert version_in(tmp_path / "a", {"requirements.txt": "flask-sqlalchemy>=2\n"}, releases=()) is None
+    assert version_in(tmp_path / "b", {"requirements.txt": "flask-sqlalchemy==2.5.1\n"}, releases=()).version == "2.5.1"
+
+
+def test_invalid_releases_are_skipped(tmp_path):
+    found = version_in(tmp_path, {"requirements.txt": "flask-sqlalchemy<3\n"}, releases=("not a version", "2.5.1"))
+    assert found.version == "2.5.1"
+
+
+# --- names ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("asked", ["Flask-SQLAlchemy", "flask_sqlalchemy", "FLASK.SQLALCHEMY", "flask--sqlalchemy"])
+@pytest.mark.parametrize("written", ["Flask-SQLAlchemy", "flask_sqlalchemy", "Flask.SQLAlchemy", "flask-sqlalchemy"])
+def test_names_match_in_pep_503_normal_form(tmp_path, asked, written):
+    found = version_in(tmp_path, {"requirements.txt": f"{written}==2.5.1\n"}, name=asked)
+    assert (found.name, found.version, found.display_name) == ("flask-sqlalchemy", "2.5.1", asked)
+
+
+def test_other_packages_do_not_match(tmp_path):
+    files = {"requirements.txt": "flask-sqlalchemy-lite==0.1\nflask==3.0\nsqlalchemy==2.0.58\n"}
+    assert version_in(tmp_path, files) is None
+
+
+def test_extras_are_the_same_package(tmp_path):
+    found = version_in(tmp_path, {"requirements.txt": "flask-sqlalchemy[async, other]>=3.0,<3.1\n"})
+    assert (found.version, found.constraint) == ("3.0.5", ">=3.0,<3.1")
+
+
+def test_the_same_index_answers_for_other_packages(tmp_path):
+    files = make_project(tmp_path, {"requirements.txt": "Flask-SQLAlchemy<3\nSQLAlchemy>=1.4,<2\n"})
+    index = PackageIndex(files)
+    assert index.version_of("flask-sqlalchemy", FLASK_SQLALCHEMY_RELEASES).version == "2.5.1"
+    assert index.version_of("sqlalchemy", SQLALCHEMY_RELEASES).version == "1.4.54"
+    assert index.version_of("apscheduler", ("3.11.0",)) is None
+
+
+# --- requirements files ------------------------------------------------------------------------
+
+
+def test_requirements_lines_read_as_pip_reads_them(tmp_path):
+    found = version_in(
+        tmp_path,
+        {
+            "requirements.txt": """
+                # the database layer
+                --index-url https://pypi.org/simple
+                flask==3.0.0  # web
+                Flask-SQLAlchemy>=2.4,\\
+                    <3 \\
+                    --hash=sha256:abcdef
+            """
+        },
+    )
+    assert found.version == "2.5.1"
+    assert found.location == at("requirements.txt", 4)
+    assert found.requirement == "Flask-SQLAlchemy>=2.4,    <3"
+
+
+def test_a_comment_needs_whitespace_before_it(tmp_path):
+    assert version_in(tmp_path, {"requirements.txt": "flask-sqlalchemy<3 # not 3.x\n"}).version == "2.5.1"
+
+
+@pytest.mark.parametrize(
+    "name", ["requirements-prod.txt", "requirements_dev.txt", "requirements.in", "constraints.txt"]
+)
+def test_every_requirements_file_name_is_read(tmp_path, name):
+    found = version_in(tmp_path, {name: "flask-sqlalchemy==2.5.1\n"})
+    assert found.location == at(name, 1)
+    assert found.source == name
+
+
+def test_a_requirements_folder_is_read(tmp_path):
+    found = version_in(tmp_path, {"requirements/base.txt": "# base\nflask-sqlalchemy<3\n"})
+    assert (found.version, found.source, found.location) == (
+        "2.5.1",
+        "requirements/base.txt",
+        at("requirements/base.txt", 2),
+    )
+
+
+def test_other_text_files_are_not_read(tmp_path):
+    files = make_project(tmp_path, {"notes.txt": "flask-sqlalchemy==2.5.1\n", "app.py": "import flask_sqlalchemy\n"})
+    assert find_package_version(files, "flask-sqlalchemy", FLASK_SQLALCHEMY_RELEASES) is None
+    assert not files.reads
+
+
+@pytest.mark.parametrize("option", ["-r {}", "--requirement {}", "--requirement={}", "-r{}"])
+def test_includes_are_followed_relative_to_the_including_file(tmp_path, option):
+    found = version_in(
+        tmp_path,
+        {
+            "requirements.txt": option.format("requirements/prod.txt") + "\n",
+            "requirements/prod.txt": "-r ../deps/common.txt\n",
+            "deps/common.txt": "flask\nflask-sqlalchemy==2.4.4\n",
+        },
+    )
+    assert (found.version, found.source, found.location) == ("2.4.4", "deps/common.txt", at("deps/common.txt", 2))
+
+
+@pytest.mark.parametrize("option", ["-c {}", "--constraint {}", "--constraint={}"])
+def test_constraints_files_narrow_the_range(tmp_path, option):
+    found = version_in(
+        tmp_path,
+        {
+            "requirements.txt": option.format("pins/constraints.txt") + "\nflask-sqlalchemy>=2.4\n",
+            "pins/constraints.txt": "flask-sqlalchemy<3.1,!=3.0.5\n",
+        },
+    )
+    assert found.version == "3.0.4"
+    assert found.location == at("pins/constraints.txt", 1)
+    assert found.describe() == 'Flask-SQLAlchemy 3.0.4, the newest that "<3.1,!=3.0.5" admits (pins/constraints.txt:1)'
+
+
+def test_requirements_in_several_files_must_all_hold(tmp_path):
+    found = version_in(
+        tmp_path,
+        {
+            "requirements.txt": "flask-sqlalchemy<3.1\n",
+            "requirements-extra.txt": "flask-sqlalchemy!=3.0.5\n",
+        },
+    )
+    assert found.version == "3.0.4"
+    assert found.locations == (at("requirements-extra.txt", 1), at("requirements.txt", 1))
+    assert found.describe() == (
+        'Flask-SQLAlchemy 3.0.4, the newest that "!=3.0.5" (requirements-extra.txt:1)'
+        ' and "<3.1" (requirements.txt:1) admit'
+    )
+
+
+def test_include_loops_end(tmp_path):
+    files = make_project(
+        tmp_path,
+        {
+            "requirements.txt": "-r requirements/a.txt\n",
+            "requirements/a.txt": "-r b.txt\nflask-sqlalchemy<3\n",
+            "requirements/b.txt": "-r a.txt\n-r ../requirements.txt\n-r b.txt\n",
+        },
+    )
+    assert find_package_version(files, "flask-sqlalchemy", FLASK_SQLALCHEMY_RELEASES).version == "2.5.1"
+    assert max(files.reads.values()) == 1
+
+
+def test_missing_and_outside_includes_contribute_nothing(tmp_path):
+    outside = tmp_path / "elsewhere.txt"
+    outside.write_text("flask-sqlalchemy==2.1\n")
+    project = tmp_path / "project"
+    files = make_project(
+        project,
+        {
+            "requirements.txt": (
+                "-r missing.txt\n-r ../elsewhere.txt\n-r /etc/passwd\n-r https://example.com/r.txt\n-r\n"
+                "flask-sqlalchemy>=3\n"
+            )
+        },
+    )
+    assert find_package_version(files, "flask-sqlalchemy", FLASK_SQLALCHEMY_RELEASES).version == "3.1.1"
+    assert set(files.reads) == {PurePosixPath("requirements.txt"), PurePosixPath("missing.txt")}
+
+
+def test_garbage_lines_contribute_nothing(tmp_path):
+    found = version_in(
+        tmp_path,
+        {
+            "requirements.txt": (
+                "flask-sqlalchemy>>2\n"
+                "flask-sqlalchemy==\n"
+                "flask-sqlalchemy<3; python_version <<< '3'\n"
+                '-r "unbalanced\n'
+                "./local/package\n"
+                "flask-sqlalchemy>=2.4,<2.5\n"
+            )
+        },
+    )
+    assert (found.version, found.location) == ("2.4.4", at("requirements.txt", 6))
+
+
+def test_undecodable_bytes_do_not_stop_the_reader(tmp_path):
+    found = version_in(tmp_path, {"requirements.txt": b"\xff\xfe\x00junk\nflask-sqlalchemy==2.5.1\n"})
+    assert found.version == "2.5.1"
+
+
+# --- URLs ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "flask-sqlalchemy @ git+https://github.com/pallets-eco/flask-sqlalchemy@main",
+        "-e git+https://github.com/pallets-eco/flask-sqlalchemy.git#egg=Flask-SQLAlchemy",
+        "git+https://github.com/pallets-eco/flask-sqlalchemy.git#egg=flask_sqlalchemy",
+    ],
+)
+def test_a_url_requirement_names_no_version(tmp_path, line):
+    # The nested project's pin must not stand in for the root's URL: the root did speak.
+    files = {"requirements.txt": line + "\n", "examples/old/requirements.txt": "flask-sqlalchemy==2.1\n"}
+    assert version_in(tmp_path, files) is None
+
+
+# --- environment markers -----------------------------------------------------------------------
+
+
+def test_a_requirement_for_python_2_only_is_ignored(tmp_path):
+    found = version_in(
+        tmp_path,
+        {"requirements.txt": 'flask-sqlalchemy==2.1; python_version < "3"\nflask-sqlalchemy>=2.4,<3\n'},
+    )
+    assert found.version == "2.5.1"
+    assert version_in(tmp_path / "alone", {"requirements.txt": "flask-sqlalchemy==2.1; python_version<'3'\n"}) is None
+
+
+@pytest.mark.parametrize(
+    "marker",
+    [
+        'sys_platform == "win32"',
+        'platform_python_implementation == "PyPy"',
+        'python_version >= "3.8" and os_name == "nt"',
+        'python_full_version >= "3.8.1"',
+        'python_full_version > "3.8.0" and python_version < "3.9"',
+        'python_version < "3.8"',
+    ],
+)
+def test_a_requirement_some_python_3_can_install_is_kept(tmp_path, marker):
+    assert version_in(tmp_path, {"requirements.txt": f"flask-sqlalchemy==2.5.1; {marker}\n"}).version == "2.5.1"
+
+
+def test_requirements_split_by_python_version_answer_for_the_newest_python(tmp_path):
+    files = {
+        "requirements.txt": (
+            'flask-sqlalchemy>=2.5,<3; python_version < "3.8"\nflask-sqlalchemy>=3; python_version >= "3.8"\n'
+        )
+    }
+    found = version_in(tmp_path, files)
+    assert (found.version, found.location) == ("3.1.1", at("requirements.txt", 2))
+
+
+# --- where the answer comes from ---------------------------------------------------------------
+
+
+def test_a_nested_project_answers_when_the_root_is_silent(tmp_path):
+    files = {
+        "requirements.txt": "flask\n",
+        "frontend/package.json": "{}",
+        "backend/requirements/base.txt": "flask-sqlalchemy<3\n",
+        "backend/deep/er/requirements.txt": "flask-sqlalchemy==2.1\n",
+    }
+    found = version_in(tmp_path, files)
+    assert (found.version, found.source) == ("2.5.1", "backend/requirements/base.txt")
+
+
+def test_nothing_found_is_none(tmp_path):
+    assert version_in(tmp_path, {"app.py": "from flask_sqlalchemy import SQLAlchemy\n"}) is None
+    assert (
+        find_package_version(make_project(tmp_path / "empty", {}), "flask-sqlalchemy", FLASK_SQLALCHEMY_RELEASES)
+        is None
+    )
+
+
+# --- reading cost ------------------------------------------------------------------------------
+
+
+def test_nested_folders_are_read_only_when_the_root_is_silent(tmp_path):
+    files = make_project(tmp_path, {"requirements.txt": "flask-sqlalchemy<3\n", "docs/requirements.txt": "sphinx\n"})
+    find_package_version(files, "flask-sqlalchemy", FLASK_SQLALCHEMY_RELEASES)
+    assert set(files.reads) == {PurePosixPath("requirements.txt")}
+
+
+def test_importing_the_collector_loads_neither_packaging_nor_a_toml_parser(tmp_path):
+    files = make_project(tmp_path, {"app.py": "x = 1\n"})
+    code = (
+        "import sys\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "from _project_files import DirectoryFiles\n"
+        "from poolcheck.facts.packages import find_package_version\n"
+        "assert find_package_version(DirectoryFiles(__import__('pathlib').Path(sys.argv[2])), 'x', ['1.0']) is None\n"
+        "loaded = sorted(name for name in sys.modules if name.split('.')[0] in ('packaging', 'tomllib', 'tomli'))\n"
+        "print(loaded)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(Path(__file__).parent), str(files.root)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_only_the_markers_of_the_package_asked_about_are_evaluated(tmp_path, monkeypatch):
+    from poolcheck.facts.packages import pythons
+
+    evaluated = []
+    original = pythons.pythons_where_written
+    monkeypatch.setattr(pythons, "pythons_where_written", lambda marker: evaluated.append(marker) or original(marker))
+    files = {"requirements.txt": 'other==1.0; python_version < "3.6"\nflask-sqlalchemy<3; python_version >= "3.7"\n'}
+    assert version_in(tmp_path, files).version == "2.5.1"
+    assert evaluated == ['python_version >= "3.7"']
