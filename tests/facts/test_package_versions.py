@@ -301,6 +301,14 @@ def test_a_url_requirement_names_no_version(tmp_path, line):
     assert version_in(tmp_path, files) is None
 
 
+def test_a_url_leaves_the_other_requirements_to_answer(tmp_path):
+    files = {
+        "requirements.txt": "flask-sqlalchemy @ https://example.com/fsa.tar.gz\n",
+        "setup.py": "from setuptools import setup\nsetup(install_requires=['flask-sqlalchemy<3'])\n",
+    }
+    assert version_in(tmp_path, files).version == "2.5.1"
+
+
 # --- environment markers -----------------------------------------------------------------------
 
 
@@ -338,7 +346,25 @@ def test_requirements_split_by_python_version_answer_for_the_newest_python(tmp_p
     assert (found.version, found.location) == ("3.1.1", at("requirements.txt", 2))
 
 
-# --- where the answer comes from ---------------------------------------------------------------
+# --- disagreement -----------------------------------------------------------------------------------
+
+
+def test_contradicting_requirements_follow_the_exact_pin(tmp_path):
+    files = {
+        "requirements.txt": "flask-sqlalchemy==2.5.1\n",
+        "pyproject.toml": '[project]\nname = "app"\ndependencies = ["flask-sqlalchemy>=3"]\n',
+    }
+    found = version_in(tmp_path, files)
+    assert (found.version, found.exact, found.location) == ("2.5.1", True, at("requirements.txt", 1))
+
+
+def test_contradicting_ranges_follow_the_first_with_a_bound(tmp_path):
+    files = {
+        "requirements.txt": "flask-sqlalchemy\nflask-sqlalchemy<3\n",
+        "setup.cfg": "[options]\ninstall_requires =\n    flask-sqlalchemy>=3.1\n",
+    }
+    found = version_in(tmp_path, files)
+    assert (found.version, found.location) == ("2.5.1", at("requirements.txt", 2))
 
 
 def test_a_nested_project_answers_when_the_root_is_silent(tmp_path):
@@ -358,6 +384,338 @@ def test_nothing_found_is_none(tmp_path):
         find_package_version(make_project(tmp_path / "empty", {}), "flask-sqlalchemy", FLASK_SQLALCHEMY_RELEASES)
         is None
     )
+
+
+# --- pyproject.toml: PEP 621 and PEP 735 ---------------------------------------------------------
+
+
+PEP_621 = """
+    [build-system]
+    requires = ["setuptools"]
+
+    [project]
+    name = "app"
+    dependencies = [
+        "flask>=3",
+        "Flask-SQLAlchemy>=2.5,<3",
+    ]
+
+    [project.optional-dependencies]
+    async = ["flask-sqlalchemy[async]>=2.5.1"]
+"""
+
+
+def test_pep_621_dependencies(tmp_path):
+    found = version_in(tmp_path, {"pyproject.toml": PEP_621})
+    assert found.version == "2.5.1"
+    assert found.requirement == "Flask-SQLAlchemy>=2.5,<3"
+    assert found.source == "pyproject.toml [project.dependencies]"
+    assert found.location == at("pyproject.toml", 8)
+
+
+def test_pep_621_optional_dependencies(tmp_path):
+    files = {
+        "pyproject.toml": """
+            [project]
+            name = "app"
+            dependencies = ["flask"]
+
+            [project.optional-dependencies]
+            db = [
+                "sqlalchemy",
+                'flask-sqlalchemy[async]<3.1',
+            ]
+        """
+    }
+    found = version_in(tmp_path, files)
+    assert (found.version, found.requirement) == ("3.0.5", "flask-sqlalchemy[async]<3.1")
+    assert found.source == "pyproject.toml [project.optional-dependencies.db]"
+    assert found.location == at("pyproject.toml", 8)
+
+
+def test_pep_621_line_is_the_quoted_string_not_a_comment_naming_it(tmp_path):
+    files = {
+        "pyproject.toml": """
+            [project]
+            name = "app"
+            # flask-sqlalchemy<3 until the config moves to SQLALCHEMY_ENGINE_OPTIONS
+            dependencies = [
+                "flask-sqlalchemy<3",
+            ]
+        """
+    }
+    assert version_in(tmp_path, files).location == at("pyproject.toml", 5)
+
+
+def test_pep_735_dependency_groups(tmp_path):
+    files = {
+        "pyproject.toml": "[dependency-groups]\n"
+        'dev = [{include-group = "test"}, "flask-sqlalchemy~=3.0.0"]\n'
+        "test = []\n"
+    }
+    found = version_in(tmp_path, files)
+    assert (found.version, found.source, found.location) == (
+        "3.0.5",
+        "pyproject.toml [dependency-groups.dev]",
+        at("pyproject.toml", 2),
+    )
+
+
+# --- pyproject.toml: Poetry --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "written, expected",
+    [
+        ('"^2.5"', "2.5.1"),
+        ('"^3.0.1"', "3.1.1"),
+        ('"~2.5"', "2.5.1"),
+        ('"~3.0"', "3.0.5"),
+        ('"~=3.0.0"', "3.0.5"),
+        ('"<3.1"', "3.0.5"),
+        ('">=2.4, <3"', "2.5.1"),
+        ('">=2.4 <3"', "2.5.1"),
+        ('"*"', "3.1.1"),
+        ('"2.4.*"', "2.4.4"),
+        ('"^2.1 || ^3.0"', "3.1.1"),
+        ('{version = "^2.5", extras = ["async"]}', "2.5.1"),
+        ('{version = "<3", optional = true}', "2.5.1"),
+    ],
+)
+def test_poetry_constraints(tmp_path, written, expected):
+    files = {
+        "pyproject.toml": '[tool.poetry]\nname = "app"\n\n'
+        f'[tool.poetry.dependencies]\npython = "^3.9"\nFlask-SQLAlchemy = {written}\n'
+    }
+    found = version_in(tmp_path, files)
+    assert (found.version, found.exact) == (expected, False)
+    assert found.location == at("pyproject.toml", 6)
+    assert found.requirement == f"Flask-SQLAlchemy = {written}"
+    assert found.source == "pyproject.toml [tool.poetry.dependencies]"
+
+
+def test_poetry_bare_version_is_exact(tmp_path):
+    files = {"pyproject.toml": '[tool.poetry.dependencies]\nflask_sqlalchemy = "2.5.1"\n'}
+    found = version_in(tmp_path, files)
+    assert (found.version, found.exact) == ("2.5.1", True)
+    assert found.describe() == "Flask-SQLAlchemy 2.5.1 (pyproject.toml:2)"
+
+
+def test_poetry_caret_is_described_as_written(tmp_path):
+    found = version_in(tmp_path, {"pyproject.toml": '[tool.poetry.dependencies]\nflask-sqlalchemy = "^2.5"\n'})
+    assert found.describe() == 'Flask-SQLAlchemy 2.5.1, the newest that "^2.5" admits (pyproject.toml:2)'
+
+
+@pytest.mark.parametrize(
+    "table",
+    ["tool.poetry.group.dev.dependencies", "tool.poetry.dev-dependencies", 'tool.poetry.group."db stuff".dependencies'],
+)
+def test_poetry_groups(tmp_path, table):
+    files = {"pyproject.toml": f"[tool.poetry.dependencies]\nflask = '*'\n\n[{table}]\n'flask-sqlalchemy' = '<3'\n"}
+    found = version_in(tmp_path, files)
+    assert (found.version, found.location) == ("2.5.1", at("pyproject.toml", 5))
+    assert found.source.startswith("pyproject.toml [tool.poetry.")
+
+
+def test_poetry_dependency_as_its_own_table(tmp_path):
+    files = {
+        "pyproject.toml": '[tool.poetry.dependencies]\npython = "^3.9"\n\n'
+        '[tool.poetry.dependencies.flask-sqlalchemy]\nversion = "^3.0"\n'
+    }
+    found = version_in(tmp_path, files)
+    assert (found.version, found.location) == ("3.1.1", at("pyproject.toml", 4))
+
+
+def test_poetry_multiple_constraints_by_python(tmp_path):
+    files = {
+        "pyproject.toml": """
+            [tool.poetry.dependencies]
+            flask-sqlalchemy = [
+                {version = "^2.5", python = "<3.8"},
+                {version = "~3.0", python = ">=3.8"},
+            ]
+            other = {version = "==1.0", python = "~2.7"}
+        """
+    }
+    found = version_in(tmp_path, files)
+    assert (found.version, found.location, found.requirement) == (
+        "3.0.5",
+        at("pyproject.toml", 4),
+        '{version = "~3.0", python = ">=3.8"}',
+    )
+    assert version_in(tmp_path / "other", files, name="other", releases=("1.0", "2.0")) is None
+
+
+def test_poetry_markers(tmp_path):
+    files = {
+        "pyproject.toml": "[tool.poetry.dependencies]\n"
+        'flask-sqlalchemy = {version = "2.1", markers = "python_version < \'3\'"}\n'
+    }
+    assert version_in(tmp_path, files) is None
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        '{git = "https://github.com/pallets-eco/flask-sqlalchemy.git"}',
+        '{path = "../fsa", develop = true}',
+        '"not a constraint"',
+        "42",
+    ],
+)
+def test_poetry_dependencies_that_name_no_version(tmp_path, written):
+    files = {"pyproject.toml": f"[tool.poetry.dependencies]\nflask-sqlalchemy = {written}\n"}
+    assert version_in(tmp_path, files) is None
+
+
+def test_poetry_python_entry_is_not_a_package(tmp_path):
+    files = {"pyproject.toml": '[tool.poetry.dependencies]\npython = "^3.9"\n'}
+    assert version_in(tmp_path, files, name="python", releases=("3.9", "3.12")) is None
+
+
+# --- setup.cfg and setup.py ---------------------------------------------------------------------
+
+
+def test_setup_cfg_install_requires(tmp_path):
+    files = {
+        "setup.cfg": """
+            [metadata]
+            name = app
+
+            [options]
+            packages = find:
+            install_requires =
+                flask>=3
+                # the database
+                Flask-SQLAlchemy>=2.4,<3
+        """
+    }
+    found = version_in(tmp_path, files)
+    assert (found.version, found.location, found.source) == (
+        "2.5.1",
+        at("setup.cfg", 9),
+        "setup.cfg [options] install_requires",
+    )
+
+
+def test_setup_cfg_single_line_and_extras(tmp_path):
+    files = {
+        "setup.cfg": "[options]\ninstall_requires = flask; flask-sqlalchemy<3.1\n\n"
+        "[options.extras_require]\ndb =\n  flask-sqlalchemy!=3.0.5\n"
+    }
+    found = version_in(tmp_path, files)
+    assert found.version == "3.0.4"
+    assert found.locations == (at("setup.cfg", 2), at("setup.cfg", 6))
+    assert found.also[0].source == "setup.cfg [options.extras_require] db"
+
+
+SETUP_PY = """
+    from setuptools import setup
+
+    REQUIRES = [
+        "flask>=3",
+        "flask-sqlalchemy>=2.4,<3",
+    ]
+
+    setup(
+        name="app",
+        install_requires=REQUIRES,
+        extras_require={"scheduler": ["apscheduler~=3.10.0"]},
+    )
+"""
+
+
+def test_setup_py_literal_requirements(tmp_path):
+    files = make_project(tmp_path, {"setup.py": SETUP_PY})
+    index = PackageIndex(files)
+    found = index.version_of("flask-sqlalchemy", FLASK_SQLALCHEMY_RELEASES)
+    assert (found.version, found.location, found.source) == ("2.5.1", at("setup.py", 5), "setup.py install_requires")
+    scheduler = index.version_of("APScheduler", ("3.10.4", "3.11.0"))
+    assert (scheduler.version, scheduler.source) == ("3.10.4", "setup.py extras_require['scheduler']")
+
+
+def test_setup_py_inline_list_and_attribute_call(tmp_path):
+    files = {
+        "setup.py": "import setuptools\n"
+        "setuptools.setup(\n    install_requires=(\n        'flask-sqlalchemy==2.4.4',\n    ),\n)\n"
+    }
+    assert version_in(tmp_path, files).location == at("setup.py", 4)
+
+
+def test_setup_py_is_never_run(tmp_path):
+    marker = tmp_path / "ran"
+    files = {
+        "setup.py": f"open({str(marker)!r}, 'w').close()\n"
+        "from setuptools import setup\nsetup(install_requires=['flask-sqlalchemy<3'])\n"
+    }
+    assert version_in(tmp_path / "project", files).version == "2.5.1"
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from setuptools import setup\nsetup(install_requires=open('deps.txt').read().splitlines())\n",
+        "from setuptools import setup\nsetup(install_requires=[f'flask-sqlalchemy{VERSION}'])\n",
+        "print 'python 2'\nsetup(install_requires=['flask-sqlalchemy<3'])\n",
+    ],
+)
+def test_setup_py_computed_or_broken_says_nothing(tmp_path, source):
+    assert version_in(tmp_path, {"setup.py": source}) is None
+
+
+# --- Pipfile --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "written, expected",
+    [
+        ('"*"', "3.1.1"),
+        ('">=2.4,<3"', "2.5.1"),
+        ('"~=3.0.0"', "3.0.5"),
+        ('{version = "<3.1", extras = ["async"]}', "3.0.5"),
+        ('{version = "==2.1", markers = "python_version < \'3\'"}', None),
+        ('{git = "https://github.com/pallets-eco/flask-sqlalchemy.git", ref = "main"}', None),
+    ],
+)
+def test_pipfile(tmp_path, written, expected):
+    files = {
+        "Pipfile": '[[source]]\nurl = "https://pypi.org/simple"\n\n'
+        f'[packages]\nflask = "*"\nflask-sqlalchemy = {written}\n'
+    }
+    found = version_in(tmp_path, files)
+    assert (found and found.version) == expected
+    if found:
+        assert (found.location, found.source) == (at("Pipfile", 6), "Pipfile [packages]")
+
+
+def test_pipfile_package_as_its_own_table(tmp_path):
+    found = version_in(
+        tmp_path, {"Pipfile": '[packages]\nflask = "*"\n\n[packages.Flask-SQLAlchemy]\nversion = "<3"\n'}
+    )
+    assert (found.version, found.location) == ("2.5.1", at("Pipfile", 4))
+
+
+def test_pipfile_dev_packages(tmp_path):
+    found = version_in(tmp_path, {"Pipfile": '[dev-packages]\nFlask_SQLAlchemy = "==2.4.4"\n'})
+    assert (found.version, found.exact, found.source) == ("2.4.4", True, "Pipfile [dev-packages]")
+
+
+@pytest.mark.parametrize(
+    "manifest, text",
+    [
+        ("pyproject.toml", "[project\ndependencies = ['flask-sqlalchemy==2.1']\n"),
+        ("pyproject.toml", "project = 1\ndependency-groups = []\n[tool]\npoetry = 'x'\n"),
+        ("pyproject.toml", "[project]\ndependencies = 'flask-sqlalchemy==2.1'\noptional-dependencies = []\n"),
+        ("Pipfile", "[packages\n"),
+        ("Pipfile", "packages = ['flask-sqlalchemy']\n"),
+        ("setup.cfg", "install_requires = flask-sqlalchemy==2.1\n[options\n"),
+        ("setup.py", "setup(install_requires=" + "[" * 10000 + "]" * 10000 + ")\n"),
+    ],
+)
+def test_malformed_manifests_contribute_nothing(tmp_path, manifest, text):
+    found = version_in(tmp_path, {manifest: text, "requirements.txt": "flask-sqlalchemy<3\n"})
+    assert (found.version, found.source) == ("2.5.1", "requirements.txt")
 
 
 # --- reading cost ------------------------------------------------------------------------------

@@ -2,20 +2,23 @@
 
 Which files speak, in order:
 
-1. Only files that can state a version are read: requirements files (``requirements*.txt``/
-   ``.in``, ``requirements/*.txt``/``.in``, ``constraints*.txt``) and whatever those include
-   with ``-r`` / ``-c``.
+1. Only files that can state a version are read: ``pyproject.toml``, ``Pipfile``,
+   ``setup.cfg``, ``setup.py``, requirements files (``requirements*.txt``/``.in``,
+   ``requirements/*.txt``/``.in``, ``constraints*.txt``) and whatever those include with
+   ``-r`` / ``-c``.
 2. They are grouped by the folder they describe (a ``requirements/`` folder belongs to its
    parent). The shallowest folder that mentions the package at all speaks for the project: the
    root's files, when they mention it, are never overruled by a nested ``examples/`` or
    ``docs/`` project, yet a project kept in ``backend/`` is still found.
 3. Every requirement found there must hold at once, as pip demands; choose.py picks
    the newest release they all admit (see its docstring for markers and contradictions).
-   Source order decides what a message quotes first and which requirement answers when they
-   contradict: requirements files in path order, each followed by its includes.
+   Source order, which decides what a message quotes first and which requirement answers
+   when they contradict: requirements files (each followed by its includes), then Pipfile,
+   pyproject.toml, setup.cfg and setup.py, since an application's requirements file is
+   usually what its deployment installs.
 
-Readers (and through them ``packaging``) are imported on first use: a project without
-dependency files never loads them.
+Readers (and through them ``packaging`` and a TOML parser) are imported on first use: a
+project without dependency files never loads them.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from .. import ProjectFiles
 from .model import PackageVersion, Pin, canonical_name
 
+MANIFESTS = ("Pipfile", "pyproject.toml", "setup.cfg", "setup.py")
 _REQUIREMENTS_PATTERNS = ("requirements*.txt", "requirements*.in", "constraints*.txt")
 _REQUIREMENTS_FOLDER = "requirements"
 
@@ -45,6 +49,7 @@ class _Folder:
 
     path: PurePosixPath
     requirements: List[PurePosixPath] = field(default_factory=list)
+    manifests: List[PurePosixPath] = field(default_factory=list)
 
     @property
     def depth(self) -> int:
@@ -59,13 +64,30 @@ def _folders(paths: Sequence[PurePosixPath]) -> List[_Folder]:
         return folders.setdefault(path, _Folder(path))
 
     for path in paths:
-        if _is_requirements_entry(path):
+        if path.name in MANIFESTS:
+            folder(path.parent).manifests.append(path)
+        elif _is_requirements_entry(path):
             described = path.parent.parent if path.parent.name.lower() == _REQUIREMENTS_FOLDER else path.parent
             folder(described).requirements.append(path)
     for each in folders.values():
+        each.manifests.sort(key=lambda path: MANIFESTS.index(path.name))
         # requirements*.txt before constraints*.txt: constraints only narrow what is required.
         each.requirements.sort(key=lambda path: (path.name.lower().startswith("constraints"), path.as_posix()))
     return sorted(folders.values(), key=lambda each: (each.depth, each.path.as_posix()))
+
+
+def _manifest_reader(path: PurePosixPath) -> Callable[[PurePosixPath, str], List[Pin]]:
+    if path.name == "pyproject.toml":
+        from .pyproject import read_pyproject
+
+        return read_pyproject
+    if path.name == "Pipfile":
+        from .pipfile import read_pipfile
+
+        return read_pipfile
+    from .setuptools_files import read_setup_cfg, read_setup_py
+
+    return read_setup_cfg if path.name == "setup.cfg" else read_setup_py
 
 
 def _requirements_reader(path: PurePosixPath) -> Callable[[PurePosixPath, str], Any]:
@@ -128,7 +150,7 @@ class PackageIndex:
     def _pins_in(self, folder: _Folder) -> Dict[str, List[Pin]]:
         if folder.path not in self._pins:
             pins: Dict[str, List[Pin]] = {}
-            for pin in self._requirements_pins(folder):
+            for pin in [*self._requirements_pins(folder), *self._manifest_pins(folder)]:
                 pins.setdefault(pin.name, []).append(pin)
             self._pins[folder.path] = pins
         return self._pins[folder.path]
@@ -150,6 +172,9 @@ class PackageIndex:
                 pins.extend(parsed.pins)
                 pending.extend(reversed(parsed.includes))
         return pins
+
+    def _manifest_pins(self, folder: _Folder) -> List[Pin]:
+        return [pin for path in folder.manifests for pin in (self._parse(path, _manifest_reader(path)) or [])]
 
 
 def find_package_version(files: ProjectFiles, name: str, releases: Sequence[str]) -> Optional[PackageVersion]:

@@ -10,10 +10,11 @@ its requirement.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING, Dict, FrozenSet, Iterator
+from typing import TYPE_CHECKING, Dict, FrozenSet, Iterator, Optional, Sequence
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from packaging.markers import Marker
+    from packaging.specifiers import SpecifierSet
 
 # Every Python 3 (poolcheck parses Python 3 sources), oldest first.
 PYTHON_VERSIONS = tuple(f"3.{minor}" for minor in range(16))
@@ -75,3 +76,16 @@ def pythons_where_written(marker: str) -> FrozenSet[str]:
     except InvalidMarker:
         return ALL_PYTHONS
     return frozenset(python for python in PYTHON_VERSIONS if _holds_somewhere(parsed, marker, python))
+
+
+def python_marker(alternatives: Sequence[SpecifierSet]) -> Optional[str]:
+    """A version constraint on Python itself (Poetry's ``python = "^3.8"``) written as a marker.
+
+    None when some alternative admits every Python.
+    """
+    terms = []
+    for specifiers in alternatives:
+        if not len(specifiers):
+            return None
+        terms.append(" and ".join(f'python_full_version {spec.operator} "{spec.version}"' for spec in specifiers))
+    return " or ".join(f"({term})" for term in terms) if terms else None
