@@ -8,7 +8,8 @@ picks the newest it admits) and decides what no answer means (usually: the newes
 Where the answer comes from (details in index.py and choose.py):
 
 - the shallowest folder whose dependency files mention the package speaks for the project;
-- every requirement there (requirements and constraints files with their includes,
+- there, a lock file wins: ``poetry.lock``, ``uv.lock``, ``Pipfile.lock``, ``pdm.lock``;
+- otherwise every requirement there (requirements and constraints files with their includes,
   ``Pipfile``, ``pyproject.toml`` PEP 621 / PEP 735 / Poetry, ``setup.cfg``, ``setup.py``)
   must hold at once, and the newest release they all admit is the answer; requirements that
   contradict each other leave the strongest one (an ``==`` pin) to answer alone;

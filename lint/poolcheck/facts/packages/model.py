@@ -107,6 +107,17 @@ class Pin:
 
 
 @dataclass(frozen=True)
+class LockedPackage:
+    """One package entry of a lock file."""
+
+    name: str  # canonical
+    version: str
+    requirement: str  # ``flask-sqlalchemy==2.5.1``, as the lock spells the name
+    location: Location
+    source: str
+
+
+@dataclass(frozen=True)
 class PackageVersion:
     """The version of a package the project uses, and where that came from."""
 
