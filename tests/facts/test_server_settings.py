@@ -13,6 +13,7 @@ from poolcheck.facts.server import (
     DEFAULT_WAIT_TIMEOUT,
     MAX_CONNECTIONS,
     WAIT_TIMEOUT,
+    WORKERS,
     ServerOverrides,
     ServerSettings,
     Setting,
@@ -355,3 +356,71 @@ def test_paths_are_relative_posix_paths(project):
     assert setting.location.path == Path("deploy/mysql/my.cnf")
     assert not setting.location.path.is_absolute()
     assert PurePosixPath(setting.location.path.as_posix()) == PurePosixPath("deploy/mysql/my.cnf")
+
+
+# --------------------------------------------------------------------------------------------
+# gunicorn configuration files and Procfiles
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("workers = 4\n", [(4, 1)]),
+    ("bind = '0.0.0.0:8000'\nworkers = 2 * 2 + 1\n", [(5, 2)]),
+    ("workers = (8 - 2) // 2\n", [(3, 1)]),
+    ("workers: int = 3\n", [(3, 1)]),
+    ("workers = '4'\n", [(4, 1)]),
+    ("import os\nworkers = 2\nif os.environ.get('PROD'):\n    workers = 8\n", [(2, 2), (8, 4)]),
+    ("import multiprocessing\nworkers = multiprocessing.cpu_count() * 2 + 1\n", []),
+    ("workers = 4\nworkers = multiprocessing.cpu_count()\n", []),  # replaced by an unknown
+    ("workers = 4\nworkers += 1\n", []),
+    ("import os\nworkers = int(os.environ.get('WEB_CONCURRENCY', 4))\n", []),
+    ("workers = 4 / 2\n", []),  # gunicorn rejects a float
+    ("workers = True\n", []),
+    ("workers = 0\n", []),
+    ("def post_fork(server, worker):\n    workers = 9\n", []),
+    ("threads = 4\nworker_connections = 1000\n", []),
+    ("workers = 4 +\n", []),  # syntax error
+    ("workers = 4\x00\n", []),
+])
+def test_gunicorn_config_file(project, source, expected):
+    project.write("gunicorn.conf.py", source)
+    settings = collect(project).found
+    assert [(s.value, s.location.line) for s in settings] == expected
+    assert all(s.source == "gunicorn.conf.py" and s.name == WORKERS for s in settings)
+
+
+@pytest.mark.parametrize("name", [
+    "gunicorn_config.py", "config/gunicorn.py", "deploy/gunicorn-prod.py", "Gunicorn.conf.py",
+])
+def test_gunicorn_config_names(project, name):
+    project.write(name, "workers = 3\n")
+    assert [value for _, value, _ in found(project)] == [3]
+
+
+def test_workers_in_other_python_files_are_not_gunicorn_settings(project):
+    project.write("settings.py", "workers = 3\n")
+    project.write("celeryconfig.py", "workers = 12\n")
+    assert found(project) == []
+
+
+def test_procfile(project):
+    project.write("Procfile", dedent("""
+        release: python manage.py migrate
+        web: gunicorn app:app -w 4 --timeout 60
+        api: WEB_CONCURRENCY=3 uvicorn main:app
+        fast: uvicorn main:app --workers 2
+        worker: celery -A proj worker --concurrency 8
+        # old: gunicorn app:app -w 16
+        hyper: WEB_CONCURRENCY=3 hypercorn main:app
+        cmdargs: WEB_CONCURRENCY=3 GUNICORN_CMD_ARGS="--workers 5" gunicorn app:app
+        both: env WEB_CONCURRENCY=3 gunicorn -w 6 app:app
+    """))
+    settings = collect(project).found
+    assert [(s.value, str(s.location), s.source) for s in settings] == [
+        (4, "Procfile:2", "Procfile: web"),
+        (3, "Procfile:3", "Procfile: api"),
+        (2, "Procfile:4", "Procfile: fast"),
+        # hypercorn does not read WEB_CONCURRENCY; GUNICORN_CMD_ARGS and -w beat it in gunicorn.
+        (5, "Procfile:8", "Procfile: cmdargs"),
+        (6, "Procfile:9", "Procfile: both"),
+    ]

@@ -7,6 +7,8 @@ project itself configures, and where: ``wait_timeout = 600 (deploy/my.cnf:4)``.
 One module per kind of source, each a function from a file's text to :class:`Setting` values:
 
 - ``option_files``: my.cnf / mariadb.cnf / conf.d (groups, includes, suffixes);
+- ``app_servers``: gunicorn / uvicorn / hypercorn workers, gunicorn config files;
+- ``procfile``: Procfile commands;
 
 ``collect`` picks the files and the reader; ``model`` holds the data and the defaults.
 """

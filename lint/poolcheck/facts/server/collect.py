@@ -10,14 +10,47 @@ from pathlib import PurePosixPath
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from poolcheck.facts import ProjectFiles
+from poolcheck.facts.server.app_servers import read_gunicorn_config
 from poolcheck.facts.server.model import ServerOverrides, ServerSettings, Setting
 from poolcheck.facts.server.option_files import read_option_files
+from poolcheck.facts.server.procfile import read_procfile
 
 
 def is_option_file(path: PurePosixPath) -> bool:
     # my.cnf, mariadb.cnf, conf.d/*.cnf, mysql.conf.d/*.cnf ...; my.ini is the Windows name.
     name = path.name.lower()
     return name.endswith(".cnf") or name == "my.ini"
+
+
+def is_gunicorn_config(path: PurePosixPath) -> bool:
+    # gunicorn.conf.py (gunicorn's default name), gunicorn_config.py, config/gunicorn-prod.py ...
+    name = path.name.lower()
+    return name.endswith(".py") and "gunicorn" in name
+
+
+def is_procfile(path: PurePosixPath) -> bool:
+    return path.name == "Procfile" or path.name.startswith("Procfile.")
+
+
+_Reader = Callable[[str, PurePosixPath], List[Setting]]
+
+
+def _read_text(files: ProjectFiles, path: PurePosixPath, reader: _Reader) -> List[Setting]:
+    text = files.read_text(path)
+    return reader(text, path) if text is not None else []
+
+
+def _decode(data: bytes) -> str:
+    # As ProjectFiles.read_text does: UTF-8, BOM stripped, undecodable bytes replaced.
+    return data.decode("utf-8", errors="replace").lstrip("\ufeff")
+
+
+def _read_python_file(files: ProjectFiles, path: PurePosixPath) -> List[Setting]:
+    """``workers`` if it is a gunicorn configuration file."""
+    if not is_gunicorn_config(path):
+        return []
+    data = files.read_bytes(path)
+    return read_gunicorn_config(_decode(data), path) if data is not None and b"workers" in data else []
 
 
 def _guarded(read: Callable[..., List[Setting]], *arguments: Any) -> List[Setting]:
@@ -46,6 +79,12 @@ def collect_server_settings(files: ProjectFiles, overrides: Optional[ServerOverr
     option_paths = [path for path in paths if is_option_file(path)]
     if option_paths:
         found += _guarded(read_option_files, files, option_paths, paths)
+    for path in paths:
+        suffix = path.suffix.lower()
+        if suffix == ".py":
+            found += _guarded(_read_python_file, files, path)
+        elif is_procfile(path):
+            found += _guarded(_read_text, files, path, read_procfile)
     return ServerSettings(
         found=tuple(_unique(found)),
         overrides=overrides.as_settings() if overrides is not None else (),
