@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from pathlib import Path, PurePosixPath
 from typing import List, Optional, Tuple
@@ -424,3 +426,302 @@ def test_procfile(project):
         (5, "Procfile:8", "Procfile: cmdargs"),
         (6, "Procfile:9", "Procfile: both"),
     ]
+
+
+# --------------------------------------------------------------------------------------------
+# Compose files
+# --------------------------------------------------------------------------------------------
+
+
+def compose_db(image: str, command: str) -> str:
+    return f"services:\n  db:\n    image: {image}\n    command: {command}\n"
+
+
+@pytest.mark.parametrize("image", [
+    "mysql", "mysql:8.0", "mariadb:10.11", "docker.io/library/mysql:8", "bitnami/mysql:8.0",
+    "bitnami/mariadb", "percona:8.0", "percona/percona-server:8.0", "mysql/mysql-server:8.0",
+    "container-registry.oracle.com/mysql/community-server:8.4", "registry.local:5000/mariadb",
+    "mariadb@sha256:0123456789abcdef", "'${DB_IMAGE:-mariadb:11}'", "MySQL:8",
+])
+def test_mysql_family_images(project, image):
+    project.write("docker-compose.yml", compose_db(image, "--wait-timeout=600"))
+    assert found(project) == [(WAIT_TIMEOUT, 600, "docker-compose.yml:4")]
+
+
+@pytest.mark.parametrize("image", [
+    "postgres:16", "redis", "prom/mysqld-exporter", "mysql/mysql-router:8.0", "mariadb/maxscale",
+    "percona/percona-server-mongodb:7.0", "myorg/app:mysql", "phpmyadmin", "adminer", "python:3.12",
+])
+def test_other_images_contribute_no_server_options(project, image):
+    project.write("docker-compose.yml", compose_db(image, "--wait-timeout=600 --max-connections=20"))
+    assert found(project) == []
+
+
+@pytest.mark.parametrize("command, expected", [
+    ("--wait-timeout=600", [(WAIT_TIMEOUT, 600)]),
+    ("--wait_timeout=600", [(WAIT_TIMEOUT, 600)]),
+    ("--wait_timeout 600", [(WAIT_TIMEOUT, 600)]),
+    ("--loose-wait-timeout=600", [(WAIT_TIMEOUT, 600)]),
+    ("--wait_timeout=1K", [(WAIT_TIMEOUT, 1024)]),
+    ("mysqld --wait_timeout=600", [(WAIT_TIMEOUT, 600)]),
+    ("mariadbd --max-connections=500", [(MAX_CONNECTIONS, 500)]),
+    ("/usr/sbin/mysqld --max_connections 500", [(MAX_CONNECTIONS, 500)]),
+    ("docker-entrypoint.sh mysqld --wait-timeout=600", [(WAIT_TIMEOUT, 600)]),
+    ('["--wait_timeout=600", "--max-connections=500"]', [(WAIT_TIMEOUT, 600), (MAX_CONNECTIONS, 500)]),
+    ('["--wait_timeout", "600"]', [(WAIT_TIMEOUT, 600)]),
+    ('["mysqld", "--character-set-server=utf8mb4", "--wait_timeout=600"]', [(WAIT_TIMEOUT, 600)]),
+    ("bash -c 'mysqld --wait_timeout=600'", [(WAIT_TIMEOUT, 600)]),
+    ("--wait_timeout=100 --wait_timeout=700", [(WAIT_TIMEOUT, 700)]),  # the last one wins
+    ("--wait_timeout=100 --wait_timeout=7x", []),  # ... and is refused
+    ("--character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci", []),
+    ("--wait-timeout=10s", []),  # bad suffix: the server refuses it
+    ("--wait-timeout=${WAIT_TIMEOUT:-600}", []),  # depends on the environment
+    ("--wait-timeout", []),
+    ("--interactive-timeout=600", []),
+    ("--maximum-wait-timeout=600", []),
+    ("bash -c 'echo --wait-timeout=600'", []),  # not the server's command line
+    ("sh ./start.sh --wait-timeout=600", []),
+    ("'--wait-timeout=600", []),  # unbalanced quote: compose rejects it
+])
+def test_database_command_shapes(project, command, expected):
+    project.write("compose.yaml", compose_db("mariadb:10.11", command))
+    assert [(name, value) for name, value, _ in found(project)] == expected
+
+
+def test_multi_line_command_locates_each_option(project):
+    project.write("deploy/docker-compose.prod.yml", dedent("""
+        services:
+          db:
+            image: mysql:8.0
+            command: >
+              --character-set-server=utf8mb4
+              --wait-timeout=600
+              --max-connections=500
+          db2:
+            image: mariadb:11
+            command:
+              - mariadbd
+              - --max_connections
+              - "300"
+    """))
+    assert found(project) == [
+        (WAIT_TIMEOUT, 600, "deploy/docker-compose.prod.yml:6"),
+        (MAX_CONNECTIONS, 500, "deploy/docker-compose.prod.yml:7"),
+        (MAX_CONNECTIONS, 300, "deploy/docker-compose.prod.yml:12"),
+    ]
+    sources = {setting.source for setting in collect(project).found}
+    assert sources == {"docker-compose.prod.yml: db command", "docker-compose.prod.yml: db2 command"}
+
+
+def test_entrypoint_and_command_together(project):
+    project.write("docker-compose.yml", dedent("""
+        services:
+          db:
+            image: mariadb:11
+            entrypoint: ["mariadbd"]
+            command: ["--wait-timeout=120"]
+    """))
+    assert found(project) == [(WAIT_TIMEOUT, 120, "docker-compose.yml:5")]
+
+
+def test_bitnami_extra_flags(project):
+    project.write("docker-compose.yml", dedent("""
+        services:
+          db:
+            image: bitnami/mariadb:11.4
+            environment:
+              - MARIADB_EXTRA_FLAGS=--max_connections=1000 --wait-timeout=300
+          db2:
+            image: bitnami/mysql:8.0
+            environment:
+              MYSQL_EXTRA_FLAGS: "--max-connections=200"
+              MYSQL_DATABASE: app
+    """))
+    assert found(project) == [
+        (MAX_CONNECTIONS, 1000, "docker-compose.yml:5"),
+        (WAIT_TIMEOUT, 300, "docker-compose.yml:5"),
+        (MAX_CONNECTIONS, 200, "docker-compose.yml:9"),
+    ]
+
+
+def test_anchors_and_merge_keys(project):
+    project.write("docker-compose.yml", dedent("""
+        x-db: &db
+          image: mariadb:10.11
+          command: --wait-timeout=600
+        x-web: &web
+          command: gunicorn -w 6 app:app
+        services:
+          db:
+            <<: *db
+          web:
+            <<: [*web]
+            build: .
+    """))
+    assert found(project) == [(WAIT_TIMEOUT, 600, "docker-compose.yml:3"), (WORKERS, 6, "docker-compose.yml:5")]
+
+
+def test_compose_version_1_format(project):
+    project.write("docker-compose.yml", "db:\n  image: mysql:5.7\n  command: --max_connections=250\n")
+    assert found(project) == [(MAX_CONNECTIONS, 250, "docker-compose.yml:3")]
+
+
+@pytest.mark.parametrize("name", [
+    "docker-compose.yml", "docker-compose.yaml", "docker-compose.override.yml", "docker-compose-dev.yml",
+    "compose.yml", "compose.yaml", "compose.prod.yaml", "ops/docker/compose.yml",
+])
+def test_compose_file_names(project, name):
+    project.write(name, compose_db("mysql", "--wait-timeout=60"))
+    assert [value for _, value, _ in found(project)] == [60]
+
+
+@pytest.mark.parametrize("name", ["stack.yml", "docker-compose.yml.bak", "compose.json", "k8s/mysql.yaml"])
+def test_not_compose_file_names(project, name):
+    project.write(name, compose_db("mysql", "--wait-timeout=60"))
+    assert found(project) == []
+
+
+@pytest.mark.parametrize("content", [
+    "services:\n  db:\n    image: mysql\n    command: [--wait-timeout=600\n",  # unclosed flow sequence
+    "services:\n\tdb:\n\t\timage: mysql\n",  # tabs
+    "services: *undefined_alias\n",
+    "- just\n- a list\n",
+    "services:\n  - db\n  - web\n",
+    "services:\n  db:\n    image: [mysql]\n    command: {wait_timeout: 600}\n",
+    "services:\n  db: ~\n",
+    "",
+    "%YAML 9.9\n---\nfoo: bar\n",
+    "x: &a [*a]\n",
+    "x: &a {<<: *a}\nservices:\n  db:\n    <<: *a\n",
+])
+def test_malformed_compose_files_contribute_nothing(project, content):
+    project.write("docker-compose.yml", content)
+    assert found(project) == []
+
+
+def test_binary_compose_file(project):
+    project.write("docker-compose.yml", bytes(range(256)) * 10)
+    assert found(project) == []
+
+
+# --- web workers in compose --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command, expected", [
+    ("gunicorn -w 4 app:app", [4]),
+    ("gunicorn app:app -w 4", [4]),
+    ("gunicorn --workers 4 app:app", [4]),
+    ("gunicorn --workers=4 app:app", [4]),
+    ("gunicorn -w4 app:app", [4]),
+    ("gunicorn -w=4 app:app", [4]),
+    ("gunicorn -k uvicorn.workers.UvicornWorker -w 3 main:app", [3]),
+    ('["gunicorn", "-w", "5", "app:app"]', [5]),
+    ("python -m gunicorn -w 2 app:app", [2]),
+    ("/venv/bin/gunicorn --workers 2 app:app", [2]),
+    ("uvicorn main:app --host 0.0.0.0 --workers 3", [3]),
+    ("uvicorn main:app --workers=3", [3]),
+    ("hypercorn -w 2 main:app", [2]),
+    ("sh -c 'alembic upgrade head && gunicorn -w 3 app:app'", [3]),
+    ("gunicorn -w 2 -w 8 app:app", [8]),  # the last one wins
+    ("uvicorn main:app -w 3", []),  # uvicorn has no -w
+    ("gunicorn -w $WORKERS app:app", []),
+    ("gunicorn -w ${WORKERS:-4} app:app", []),
+    ("gunicorn -w 0 app:app", []),
+    ("gunicorn app:app", []),
+    ("celery -A proj worker --concurrency 8", []),
+    ("python manage.py runserver", []),
+])
+def test_web_service_worker_counts(project, command, expected):
+    project.write("docker-compose.yml", f"services:\n  web:\n    build: .\n    command: {command}\n")
+    assert [value for _, value, _ in found(project, WORKERS)] == expected
+
+
+def test_workers_from_entrypoint_and_command(project):
+    project.write("docker-compose.yml", dedent("""
+        services:
+          api:
+            image: ghcr.io/example/api:1.0
+            entrypoint: ["gunicorn"]
+            command: ["--workers", "6", "api:app"]
+    """))
+    (setting,) = collect(project).found
+    assert (setting.value, str(setting.location), setting.source) == (
+        6, "docker-compose.yml:5", "docker-compose.yml: api command")
+
+
+def test_web_concurrency_in_compose_environment(project):
+    project.write("docker-compose.yml", dedent("""
+        services:
+          web:
+            build: .
+            command: gunicorn app:app
+            environment:
+              WEB_CONCURRENCY: 3
+          api:
+            build: .
+            environment:
+              - WEB_CONCURRENCY=5
+          gunicorn_args:
+            image: example/app
+            command: gunicorn app:app
+            environment:
+              GUNICORN_CMD_ARGS: "--bind 0.0.0.0:8000 --workers 7"
+          explicit:
+            build: .
+            command: gunicorn -w 2 app:app
+            environment:
+              WEB_CONCURRENCY: 9
+          node:
+            image: node:20
+            command: node server.js
+            environment:
+              WEB_CONCURRENCY: 11
+          worker:
+            image: example/app
+            environment:
+              WEB_CONCURRENCY: 13
+          fastapi:
+            image: tiangolo/uvicorn-gunicorn-fastapi:python3.11
+            environment:
+              WEB_CONCURRENCY: 4
+    """))
+    settings = [(s.value, str(s.location), s.source) for s in collect(project).found]
+    assert settings == [
+        (3, "docker-compose.yml:6", "docker-compose.yml: web environment WEB_CONCURRENCY"),
+        (5, "docker-compose.yml:10", "docker-compose.yml: api environment WEB_CONCURRENCY"),
+        (7, "docker-compose.yml:15", "docker-compose.yml: gunicorn_args environment GUNICORN_CMD_ARGS"),
+        # -w 2 on the command line beats WEB_CONCURRENCY=9; node and an image we cannot see
+        # into do not read WEB_CONCURRENCY for gunicorn.
+        (2, "docker-compose.yml:18", "docker-compose.yml: explicit command"),
+        (4, "docker-compose.yml:33", "docker-compose.yml: fastapi environment WEB_CONCURRENCY"),
+    ]
+
+
+def test_no_workers_from_a_database_service(project):
+    project.write("docker-compose.yml", dedent("""
+        services:
+          db:
+            image: mysql:8
+            environment:
+              WEB_CONCURRENCY: 4
+    """))
+    assert found(project) == []
+
+
+def test_yaml_is_imported_only_for_a_compose_file(project):
+    project.write("my.cnf", "[mysqld]\nwait_timeout = 60\n")
+    program = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from pathlib import Path
+        from conftest import DirectoryProjectFiles
+        from poolcheck.facts.server import collect_server_settings
+        root = Path({str(project.root)!r})
+        settings = collect_server_settings(DirectoryProjectFiles(root))
+        before = "yaml" in sys.modules
+        (root / "compose.yaml").write_text("services: {{}}\\n")
+        collect_server_settings(DirectoryProjectFiles(root))
+        print(settings.wait_timeout.value, before, "yaml" in sys.modules)
+    """)
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["60", "False", "True"]

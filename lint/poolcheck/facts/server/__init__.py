@@ -7,6 +7,7 @@ project itself configures, and where: ``wait_timeout = 600 (deploy/my.cnf:4)``.
 One module per kind of source, each a function from a file's text to :class:`Setting` values:
 
 - ``option_files``: my.cnf / mariadb.cnf / conf.d (groups, includes, suffixes);
+- ``compose``: docker compose services (database command, web workers);
 - ``app_servers``: gunicorn / uvicorn / hypercorn workers, gunicorn config files;
 - ``procfile``: Procfile commands;
 

@@ -1,11 +1,12 @@
 """Find every file that can state a server setting, read it with the reader for its kind.
 
 Which reader applies is decided from the path alone, so a run over a large project reads a
-handful of files.
+handful of files. PyYAML is imported only when the project has a compose file.
 """
 
 from __future__ import annotations
 
+import fnmatch
 from pathlib import PurePosixPath
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
@@ -15,11 +16,18 @@ from poolcheck.facts.server.model import ServerOverrides, ServerSettings, Settin
 from poolcheck.facts.server.option_files import read_option_files
 from poolcheck.facts.server.procfile import read_procfile
 
+_COMPOSE_PATTERNS = ("docker-compose*.yml", "docker-compose*.yaml", "compose*.yml", "compose*.yaml")
+
 
 def is_option_file(path: PurePosixPath) -> bool:
     # my.cnf, mariadb.cnf, conf.d/*.cnf, mysql.conf.d/*.cnf ...; my.ini is the Windows name.
     name = path.name.lower()
     return name.endswith(".cnf") or name == "my.ini"
+
+
+def is_compose_file(path: PurePosixPath) -> bool:
+    name = path.name.lower()
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in _COMPOSE_PATTERNS)
 
 
 def is_gunicorn_config(path: PurePosixPath) -> bool:
@@ -79,6 +87,12 @@ def collect_server_settings(files: ProjectFiles, overrides: Optional[ServerOverr
     option_paths = [path for path in paths if is_option_file(path)]
     if option_paths:
         found += _guarded(read_option_files, files, option_paths, paths)
+    compose_paths = [path for path in paths if is_compose_file(path)]
+    if compose_paths:
+        from poolcheck.facts.server.compose import read_compose_file  # imports PyYAML
+
+        for path in compose_paths:
+            found += _guarded(_read_text, files, path, read_compose_file)
     for path in paths:
         suffix = path.suffix.lower()
         if suffix == ".py":

@@ -74,3 +74,28 @@ def expand_shell_strings(args: Sequence[Arg]) -> List[Arg]:
                 continue
         expanded.append(arg)
     return expanded
+
+
+_IMAGE_TAG_OR_DIGEST = re.compile(r"(@.*|:[^/]*)$")
+_INTERPOLATION_WITH_DEFAULT = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^}]*)\}")
+_INTERPOLATION = re.compile(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*")
+_SERVER_WORDS = frozenset({"mysql", "mariadb", "percona", "mysqld", "mariadbd"})
+# Images of the same families that are not the server itself (exporters, routers, proxies,
+# backup tools, Percona's MongoDB build): their commands never set the server's variables.
+_NOT_SERVER_WORDS = frozenset({
+    "exporter", "router", "maxscale", "mongodb", "client", "shell", "operator", "backup",
+    "xtrabackup", "pmm", "toolkit", "proxy", "workbench", "admin",
+})
+
+
+def is_mysql_server_image(image: str) -> bool:
+    """``mysql:8``, ``docker.io/library/mariadb:10.11``, ``bitnami/mysql``, ``percona/percona-server``.
+
+    Compose interpolation keeps its default (``${DB_IMAGE:-mysql:8}`` is ``mysql:8``); the tag
+    and digest are ignored, so ``myorg/app:mysql`` is not a server.
+    """
+    image = _INTERPOLATION_WITH_DEFAULT.sub(lambda match: match.group(1), image)
+    image = _INTERPOLATION.sub("", image).strip().lower()
+    repository = _IMAGE_TAG_OR_DIGEST.sub("", image)
+    words = set(re.split(r"[/._-]+", repository))
+    return bool(words & _SERVER_WORDS) and not (words & _NOT_SERVER_WORDS)
