@@ -725,3 +725,108 @@ def test_yaml_is_imported_only_for_a_compose_file(project):
     """)
     result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["60", "False", "True"]
+
+
+# --------------------------------------------------------------------------------------------
+# Dockerfiles
+# --------------------------------------------------------------------------------------------
+
+
+def test_dockerfile_exec_and_shell_forms(project):
+    project.write("Dockerfile", dedent("""
+        FROM python:3.12-slim AS build
+        RUN pip install gunicorn
+        CMD ["python", "-m", "build"]
+
+        FROM python:3.12-slim
+        CMD gunicorn -w 2 app:app
+        CMD ["gunicorn", \\
+             "--workers=6", \\
+             "app:app"]
+    """))
+    (setting,) = collect(project).found
+    # The last CMD of the stage wins; the option is on the continuation line it is written on.
+    assert (setting.name, setting.value, str(setting.location), setting.source) == (
+        WORKERS, 6, "Dockerfile:8", "Dockerfile CMD")
+
+
+def test_dockerfile_continuation_lines_keep_their_numbers(project):
+    project.write("Dockerfile", dedent("""
+        FROM python:3.12
+        CMD \\
+            # Docker drops comment lines inside an instruction
+
+            gunicorn \\
+            --bind 0.0.0.0:8000 \\
+            --workers 3 \\
+            app:app
+    """))
+    assert found(project) == [(WORKERS, 3, "Dockerfile:7")]
+
+
+def test_dockerfile_entrypoint_with_cmd(project):
+    project.write("docker/web.Dockerfile", dedent("""
+        FROM python:3.12
+        ENTRYPOINT ["gunicorn", "--workers", "3"]
+        CMD ["app:app"]
+    """))
+    project.write("docker/Dockerfile.api", dedent("""
+        FROM python:3.12
+        ENTRYPOINT ["gunicorn"]
+        CMD ["-w", "5", "app:app"]
+    """))
+    project.write("docker/Dockerfile.shell", dedent("""
+        FROM python:3.12
+        ENTRYPOINT exec gunicorn app:app
+        CMD ["-w", "7"]
+    """))
+    settings = [(s.value, str(s.location), s.source) for s in collect(project).found]
+    assert settings == [
+        (5, "docker/Dockerfile.api:3", "Dockerfile.api CMD"),
+        (3, "docker/web.Dockerfile:2", "web.Dockerfile ENTRYPOINT"),
+    ]
+
+
+def test_dockerfile_web_concurrency(project):
+    project.write("Dockerfile", dedent("""
+        FROM python:3.12
+        RUN pip install gunicorn
+        ENV PYTHONUNBUFFERED=1 WEB_CONCURRENCY=4
+        CMD gunicorn app:app
+    """))
+    project.write("legacy/Dockerfile", "FROM python:3.12\nENV WEB_CONCURRENCY 5\nCMD [\"uvicorn\", \"main:app\"]\n")
+    project.write("explicit/Dockerfile", "FROM python:3.12\nENV WEB_CONCURRENCY=6\nCMD gunicorn -w 2 app:app\n")
+    project.write("node/Dockerfile", "FROM node:20\nENV WEB_CONCURRENCY=8\nCMD [\"node\", \"server.js\"]\n")
+    settings = [(s.value, str(s.location), s.source) for s in collect(project).found]
+    assert settings == [
+        (4, "Dockerfile:3", "Dockerfile ENV WEB_CONCURRENCY"),
+        (2, "explicit/Dockerfile:3", "Dockerfile CMD"),
+        (5, "legacy/Dockerfile:2", "Dockerfile ENV WEB_CONCURRENCY"),
+    ]
+
+
+def test_dockerfile_from_mysql_image(project):
+    project.write("db/Dockerfile", dedent("""
+        # escape=`
+        FROM mariadb:10.11
+        COPY my.cnf /etc/mysql/conf.d/
+        CMD ["mariadbd", "--wait_timeout=600", `
+             "--max-connections=300"]
+    """))
+    project.write("app/Dockerfile", "FROM python:3.12\nCMD [\"mysqld\", \"--wait_timeout=5\"]\n")
+    assert found(project) == [
+        (WAIT_TIMEOUT, 600, "db/Dockerfile:4"),
+        (MAX_CONNECTIONS, 300, "db/Dockerfile:5"),
+    ]
+
+
+@pytest.mark.parametrize("content", [
+    b"CMD gunicorn -w 4 app:app\n",  # no FROM: not a build stage
+    b"FROM python\nCMD [\"gunicorn\", \"-w\", 4]\n",  # not all strings: Docker rejects it
+    b"FROM python\nCMD \\\n",
+    b"FROM\n",
+    bytes(range(256)) * 10,
+])
+def test_broken_dockerfiles(project, content):
+    project.write("Dockerfile", content)
+    assert found(project) == []

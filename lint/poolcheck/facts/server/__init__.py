@@ -9,7 +9,7 @@ One module per kind of source, each a function from a file's text to :class:`Set
 - ``option_files``: my.cnf / mariadb.cnf / conf.d (groups, includes, suffixes);
 - ``compose``: docker compose services (database command, web workers);
 - ``app_servers``: gunicorn / uvicorn / hypercorn workers, gunicorn config files;
-- ``procfile``: Procfile commands;
+- ``dockerfile`` and ``procfile``: commands and environment there;
 
 ``collect`` picks the files and the reader; ``model`` holds the data and the defaults.
 """

@@ -12,6 +12,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from poolcheck.facts import ProjectFiles
 from poolcheck.facts.server.app_servers import read_gunicorn_config
+from poolcheck.facts.server.dockerfile import read_dockerfile
 from poolcheck.facts.server.model import ServerOverrides, ServerSettings, Setting
 from poolcheck.facts.server.option_files import read_option_files
 from poolcheck.facts.server.procfile import read_procfile
@@ -38,6 +39,12 @@ def is_gunicorn_config(path: PurePosixPath) -> bool:
 
 def is_procfile(path: PurePosixPath) -> bool:
     return path.name == "Procfile" or path.name.startswith("Procfile.")
+
+
+def is_dockerfile(path: PurePosixPath) -> bool:
+    name = path.name.lower()
+    return (name in ("dockerfile", "containerfile") or name.startswith(("dockerfile.", "containerfile."))
+            or name.endswith(".dockerfile"))
 
 
 _Reader = Callable[[str, PurePosixPath], List[Setting]]
@@ -99,6 +106,8 @@ def collect_server_settings(files: ProjectFiles, overrides: Optional[ServerOverr
             found += _guarded(_read_python_file, files, path)
         elif is_procfile(path):
             found += _guarded(_read_text, files, path, read_procfile)
+        elif is_dockerfile(path):
+            found += _guarded(_read_text, files, path, read_dockerfile)
     return ServerSettings(
         found=tuple(_unique(found)),
         overrides=overrides.as_settings() if overrides is not None else (),
