@@ -830,3 +830,133 @@ def test_dockerfile_from_mysql_image(project):
 def test_broken_dockerfiles(project, content):
     project.write("Dockerfile", content)
     assert found(project) == []
+
+
+# --------------------------------------------------------------------------------------------
+# SET GLOBAL in SQL files and Python strings
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("statement, expected", [
+    ("SET GLOBAL wait_timeout = 600;", [(WAIT_TIMEOUT, 600)]),
+    ("set global wait_timeout=600", [(WAIT_TIMEOUT, 600)]),
+    ("SET @@GLOBAL.wait_timeout=600;", [(WAIT_TIMEOUT, 600)]),
+    ("SET @@global.WAIT_TIMEOUT = 600;", [(WAIT_TIMEOUT, 600)]),
+    ("SET @@global . wait_timeout = 600;", [(WAIT_TIMEOUT, 600)]),
+    ("SET GLOBAL `wait_timeout` = 600;", [(WAIT_TIMEOUT, 600)]),
+    ("SET GLOBAL wait_timeout := 600;", [(WAIT_TIMEOUT, 600)]),
+    ("SET GLOBAL wait_timeout = +600;", [(WAIT_TIMEOUT, 600)]),
+    ("SET GLOBAL max_connections=500;", [(MAX_CONNECTIONS, 500)]),
+    # A scope keyword carries on to the following assignments ...
+    ("SET GLOBAL wait_timeout=600, max_connections=500;", [(WAIT_TIMEOUT, 600), (MAX_CONNECTIONS, 500)]),
+    ("SET GLOBAL sql_mode='', max_connections=500;", [(MAX_CONNECTIONS, 500)]),
+    ("SET @x = CONCAT('a', 'b'), GLOBAL max_connections=500;", [(MAX_CONNECTIONS, 500)]),
+    ("SET SESSION wait_timeout=600, GLOBAL max_connections=77;", [(MAX_CONNECTIONS, 77)]),
+    ("SET wait_timeout=600, @@global.max_connections=78;", [(MAX_CONNECTIONS, 78)]),
+    # ... the @@global. prefix does not.
+    ("SET @@global.wait_timeout=601, max_connections=79;", [(WAIT_TIMEOUT, 601)]),
+    ("SET GLOBAL wait_timeout=600, SESSION wait_timeout=5, max_connections=80;", [(WAIT_TIMEOUT, 600)]),
+    ("/*!40101 SET GLOBAL wait_timeout=611 */;", [(WAIT_TIMEOUT, 611)]),
+    ("/*M!100100 SET GLOBAL wait_timeout=612 */;", [(WAIT_TIMEOUT, 612)]),
+    ("SET PERSIST wait_timeout=613;", [(WAIT_TIMEOUT, 613)]),
+    ("SET PERSIST_ONLY max_connections=614;", [(MAX_CONNECTIONS, 614)]),
+    ("SET @@persist.wait_timeout=615;", [(WAIT_TIMEOUT, 615)]),
+    # Session scope: does not change what the pool's other connections see.
+    ("SET SESSION wait_timeout=600;", []),
+    ("SET wait_timeout=600;", []),
+    ("SET LOCAL wait_timeout=600;", []),
+    ("SET @@wait_timeout=600;", []),
+    ("SET @@session.wait_timeout=600;", []),
+    ("SET @@local.wait_timeout=600;", []),
+    ("SET @wait_timeout=600;", []),  # a user variable
+    ("UPDATE settings SET wait_timeout = 600;", []),
+    # Not executed.
+    ("-- SET GLOBAL wait_timeout=600;", []),
+    ("# SET GLOBAL wait_timeout=600;", []),
+    ("/* SET GLOBAL wait_timeout=600; */", []),
+    ("INSERT INTO notes VALUES ('SET GLOBAL wait_timeout=600;');", []),
+    ('INSERT INTO notes VALUES ("SET GLOBAL wait_timeout=600");', []),
+    # Rejected by the server: no dashes, suffixes, strings or decimals in SQL.
+    ("SET GLOBAL wait-timeout=600;", []),
+    ("SET GLOBAL wait_timeout=1K;", []),
+    ("SET GLOBAL wait_timeout='600';", []),
+    ("SET GLOBAL wait_timeout=600.0;", []),
+    ("SET GLOBAL wait_timeout=6e2;", []),
+    ("SET GLOBAL wait_timeout=0x10;", []),
+    ("SET GLOBAL wait_timeout=DEFAULT;", []),
+    # Valid, but an expression: unknown.
+    ("SET GLOBAL wait_timeout=10*60;", []),
+    ("SET GLOBAL wait_timeout=@t;", []),
+    ("SET GLOBAL interactive_timeout=600;", []),
+])
+def test_set_global_in_sql(project, statement, expected):
+    project.write("db/init.sql", f"USE app;\n{statement}\n")
+    settings = collect(project).found
+    assert [(setting.name, setting.value) for setting in settings] == expected
+    assert all(str(setting.location) == "db/init.sql:2" for setting in settings)
+
+
+def test_sql_lines_and_sources(project):
+    project.write("docker-entrypoint-initdb.d/01-tuning.sql", dedent("""
+        -- tuning
+        CREATE TABLE t (id INT);
+        SET GLOBAL
+          wait_timeout = 600,
+          max_connections = 500;
+        SET PERSIST wait_timeout = 900;
+    """))
+    settings = collect(project).found
+    assert [(s.name, s.value, s.location.line, s.source) for s in settings] == [
+        (WAIT_TIMEOUT, 600, 4, "SET GLOBAL in 01-tuning.sql"),
+        (MAX_CONNECTIONS, 500, 5, "SET GLOBAL in 01-tuning.sql"),
+        (WAIT_TIMEOUT, 900, 6, "SET PERSIST in 01-tuning.sql"),
+    ]
+
+
+def test_set_global_in_python_strings(project):
+    project.write("app/db.py", dedent('''
+        from sqlalchemy import text
+
+        def tune(conn):
+            conn.execute(text("SET GLOBAL wait_timeout=600"))
+            conn.execute(text('SET @@GLOBAL.max_connections = 500;'))
+            conn.execute(text("SELECT '#'; SET GLOBAL wait_timeout=700"))
+            # conn.execute(text("SET GLOBAL wait_timeout=1"))
+            conn.execute(text("SET SESSION wait_timeout=2"))
+            conn.execute(text("SET wait_timeout=3"))
+            conn.execute(text(f"SET GLOBAL wait_timeout={seconds}"))
+            conn.execute(text("SET GLOBAL wait_timeout=%s" % seconds))
+            conn.execute(text("SET GLOBAL wait_timeout = :t"), {"t": 4})
+
+        TUNING = """
+            SET GLOBAL max_connections = 800;
+            # SET GLOBAL max_connections = 5;
+        """
+    '''))
+    assert found(project) == [
+        (WAIT_TIMEOUT, 600, "app/db.py:4"),
+        (MAX_CONNECTIONS, 500, "app/db.py:5"),
+        (WAIT_TIMEOUT, 700, "app/db.py:6"),
+        (MAX_CONNECTIONS, 800, "app/db.py:15"),
+    ]
+    assert collect(project).found[0].source == "SET GLOBAL in db.py"
+
+
+def test_only_files_that_can_contribute_are_read(project):
+    project.write("README.md", "SET GLOBAL wait_timeout=600\n")
+    project.write("notes.txt", "[mysqld]\nwait_timeout=600\n")
+    project.write("data.json", '{"wait_timeout": 600}\n')
+    project.write("k8s/mysql.yaml", "args: [--wait-timeout=600]\n")
+    project.write("app/models.py", "x = 1\n")
+    project.write("app/db.py", "q = 'SET GLOBAL wait_timeout=600'\n")
+    project.write("schema.sql", "CREATE TABLE t (id INT);\n")
+    files = project.files()
+    settings = collect_server_settings(files)
+    assert [(s.name, s.value) for s in settings.found] == [(WAIT_TIMEOUT, 600)]
+    # Python and SQL files are read once, to look for the names; nothing else is opened.
+    assert sorted(map(str, files.read_log)) == ["app/db.py", "app/models.py", "schema.sql"]
+
+
+def test_bytes_prefilter_is_case_insensitive(project):
+    project.write("setup.sql", "SET GLOBAL WAIT_TIMEOUT = 300;\n")
+    assert found(project) == [(WAIT_TIMEOUT, 300, "setup.sql:1")]

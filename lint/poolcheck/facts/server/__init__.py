@@ -8,6 +8,7 @@ One module per kind of source, each a function from a file's text to :class:`Set
 
 - ``option_files``: my.cnf / mariadb.cnf / conf.d (groups, includes, suffixes);
 - ``compose``: docker compose services (database command, web workers);
+- ``sql``: ``SET GLOBAL`` in ``*.sql`` files and Python strings;
 - ``app_servers``: gunicorn / uvicorn / hypercorn workers, gunicorn config files;
 - ``dockerfile`` and ``procfile``: commands and environment there;
 

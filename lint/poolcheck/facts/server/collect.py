@@ -1,7 +1,8 @@
 """Find every file that can state a server setting, read it with the reader for its kind.
 
-Which reader applies is decided from the path alone, so a run over a large project reads a
-handful of files. PyYAML is imported only when the project has a compose file.
+Which reader applies is decided from the path alone, and Python and SQL files are read only
+when their bytes hold the variable names, so a run over a large project reads a handful of
+files. PyYAML is imported only when the project has a compose file.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from poolcheck.facts.server.dockerfile import read_dockerfile
 from poolcheck.facts.server.model import ServerOverrides, ServerSettings, Setting
 from poolcheck.facts.server.option_files import read_option_files
 from poolcheck.facts.server.procfile import read_procfile
+from poolcheck.facts.server.sql import might_set_global, read_python_file, read_sql_file
 
 _COMPOSE_PATTERNS = ("docker-compose*.yml", "docker-compose*.yaml", "compose*.yml", "compose*.yaml")
 
@@ -60,12 +62,20 @@ def _decode(data: bytes) -> str:
     return data.decode("utf-8", errors="replace").lstrip("\ufeff")
 
 
-def _read_python_file(files: ProjectFiles, path: PurePosixPath) -> List[Setting]:
-    """``workers`` if it is a gunicorn configuration file."""
-    if not is_gunicorn_config(path):
-        return []
+def _read_sql_file(files: ProjectFiles, path: PurePosixPath) -> List[Setting]:
     data = files.read_bytes(path)
-    return read_gunicorn_config(_decode(data), path) if data is not None and b"workers" in data else []
+    return read_sql_file(_decode(data), path) if data is not None and might_set_global(data) else []
+
+
+def _read_python_file(files: ProjectFiles, path: PurePosixPath) -> List[Setting]:
+    """SET GLOBAL in its strings, and ``workers`` if it is a gunicorn configuration file."""
+    data = files.read_bytes(path)
+    if data is None:
+        return []
+    settings = read_python_file(_decode(data), path) if might_set_global(data) else []
+    if is_gunicorn_config(path) and b"workers" in data:
+        settings += read_gunicorn_config(_decode(data), path)
+    return settings
 
 
 def _guarded(read: Callable[..., List[Setting]], *arguments: Any) -> List[Setting]:
@@ -102,7 +112,9 @@ def collect_server_settings(files: ProjectFiles, overrides: Optional[ServerOverr
             found += _guarded(_read_text, files, path, read_compose_file)
     for path in paths:
         suffix = path.suffix.lower()
-        if suffix == ".py":
+        if suffix == ".sql":
+            found += _guarded(_read_sql_file, files, path)
+        elif suffix == ".py":
             found += _guarded(_read_python_file, files, path)
         elif is_procfile(path):
             found += _guarded(_read_text, files, path, read_procfile)
