@@ -960,3 +960,64 @@ def test_only_files_that_can_contribute_are_read(project):
 def test_bytes_prefilter_is_case_insensitive(project):
     project.write("setup.sql", "SET GLOBAL WAIT_TIMEOUT = 300;\n")
     assert found(project) == [(WAIT_TIMEOUT, 300, "setup.sql:1")]
+
+
+# --------------------------------------------------------------------------------------------
+# All sources together
+# --------------------------------------------------------------------------------------------
+
+
+def test_effective_values_are_the_ones_that_bite_first(project):
+    project.write("deploy/my.cnf", "[mysqld]\nwait_timeout = 600\nmax_connections = 300\n")
+    project.write("docker-compose.yml", compose_db("mysql:8", "--wait-timeout=28800 --max-connections=100"))
+    project.write("init.sql", "SET GLOBAL wait_timeout = 900;\n")
+    project.write("Procfile", "web: gunicorn -w 4 app:app\n")
+    project.write("gunicorn.conf.py", "workers = 9\n")
+    settings = collect(project)
+    assert [s.value for s in settings.candidates(WAIT_TIMEOUT)] == [600, 28800, 900]
+    assert settings.wait_timeout.describe() == "wait_timeout = 600 (deploy/my.cnf:2)"
+    assert settings.max_connections.describe() == "max_connections = 100 (docker-compose.yml:4)"
+    assert settings.workers.describe() == "workers = 9 (gunicorn.conf.py:1)"
+
+
+def test_overrides_win(project):
+    project.write("my.cnf", "[mysqld]\nwait_timeout = 60\nmax_connections = 50\n")
+    project.write("Procfile", "web: gunicorn -w 4 app:app\n")
+    config = Location(Path("pyproject.toml"), 12)
+    settings = collect(project, ServerOverrides(wait_timeout=7200, workers=2, location=config))
+    assert settings.wait_timeout.describe() == "wait_timeout = 7200 (pyproject.toml:12)"
+    assert settings.wait_timeout.source == "[tool.poolcheck.database] wait-timeout"
+    assert settings.workers.describe() == "workers = 2 (pyproject.toml:12)"
+    # Not overridden: still from the files; and the found candidates are all still there.
+    assert settings.max_connections.describe() == "max_connections = 50 (my.cnf:3)"
+    assert [s.value for s in settings.candidates(WAIT_TIMEOUT)] == [60]
+
+
+def test_garbage_of_every_kind_never_raises(project):
+    garbage = bytes(range(256)) * 50
+    for name in ["my.cnf", "docker-compose.yml", "schema.sql", "gunicorn.conf.py", "Procfile",
+                 "Dockerfile", "app/wait_timeout_global.py", "conf.d/x.cnf"]:
+        project.write(name, garbage + b"wait_timeout max_connections global workers")
+    project.write("unreadable.cnf", "[mysqld]\nwait_timeout=1\n").chmod(0)
+    settings = collect(project)
+    assert all(s.name in (WAIT_TIMEOUT, MAX_CONNECTIONS, WORKERS) for s in settings.found)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_readers_do_not_raise_on_random_input(seed):
+    # Directly, without collect()'s last-resort guard: each reader must cope on its own.
+    import random
+
+    from poolcheck.facts.server.app_servers import read_gunicorn_config
+    from poolcheck.facts.server.compose import read_compose_file
+    from poolcheck.facts.server.dockerfile import read_dockerfile
+    from poolcheck.facts.server.procfile import read_procfile
+    from poolcheck.facts.server.sql import read_python_file, read_sql_file
+
+    generator = random.Random(seed)
+    alphabet = "[]!#;:=-_'\"`\\/*@,.()\n\t {}&|$<>%0123456789KkMx mysqld wait_timeout max_connections " \
+               "GLOBAL SET include gunicorn -w --workers CMD FROM ENTRYPOINT ENV services image command"
+    text = "".join(generator.choice(alphabet) for _ in range(2000))
+    for reader in (read_compose_file, read_sql_file, read_python_file, read_gunicorn_config,
+                   read_procfile, read_dockerfile):
+        reader(text, PurePosixPath("x"))
