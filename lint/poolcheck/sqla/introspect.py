@@ -322,8 +322,20 @@ def pool_defaults(name: str) -> Dict[str, Any]:
     return defaults
 
 
-def pool_is_asyncio(name: str) -> bool:
-    return bool(getattr(pool_class(name), "_is_asyncio", False))
+def pool_async_mode(name: str) -> str:
+    """The pool's asyncio-ness as create_engine checks it (``pool._is_asyncio``).
+
+    "asyncio" or "sync" for a class that fixes ``_is_asyncio`` (AsyncAdaptedQueuePool;
+    QueuePool, SingletonThreadPool); "either" when it inherits Pool's property, which follows
+    the dialect the pool is given (NullPool, StaticPool, AssertionPool).
+    """
+    for klass in pool_class(name).__mro__:
+        if "_is_asyncio" in klass.__dict__:
+            value = klass.__dict__["_is_asyncio"]
+            if isinstance(value, bool):
+                return "asyncio" if value else "sync"
+            return "either"
+    return "either"
 
 
 def resolve_pool_class(qualified_name: str) -> Optional[str]:
@@ -407,7 +419,7 @@ def pool_mismatch_rejected() -> Optional[bool]:
     """
     from sqlalchemy import create_engine, exc
 
-    asyncio_pools = [n for n in concrete_pool_class_names() if pool_is_asyncio(n)]
+    asyncio_pools = [n for n in concrete_pool_class_names() if pool_async_mode(n) == "asyncio"]
     if not asyncio_pools:
         return None
     try:

@@ -73,7 +73,7 @@ _CODECS: Dict[str, Tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
     "pool_kwargs": _NAMES,
     "all_pool_kwarg_names": _NAMES,
     "pool_defaults": _PLAIN,
-    "pool_class_is_asyncio": _PLAIN,
+    "pool_class_async_mode": _PLAIN,
     "pool_mismatch_rejected": _PLAIN,
     "future_false_rejected": _PLAIN,
     "dialect_kwargs": _NAMES,
@@ -194,7 +194,7 @@ class Knowledge:
         self.future_false_rejected()
         for poolclass in self.pool_classes():
             self.pool_defaults(poolclass)
-            self.pool_class_is_asyncio(poolclass)
+            self.pool_class_async_mode(poolclass)
         self.kwargs_accepted_by_any_dialect()  # fills dialect, pool, engine kwargs on the way
         for drivername in self.known_drivernames():
             self.scheme_info(drivername)
@@ -315,11 +315,13 @@ class Knowledge:
 
         return self._answer("pool_defaults", (poolclass,), lambda: introspect.pool_defaults(poolclass))
 
-    def pool_class_is_asyncio(self, poolclass: str) -> Optional[bool]:
-        """Whether ``poolclass`` is an asyncio pool (AsyncAdaptedQueuePool)."""
+    def pool_class_async_mode(self, poolclass: str) -> Optional[str]:
+        """How ``poolclass`` goes with asyncio: "asyncio" (AsyncAdaptedQueuePool), "sync"
+        (QueuePool, SingletonThreadPool) or "either": it follows its dialect (NullPool,
+        StaticPool, AssertionPool)."""
         from . import introspect
 
-        return self._answer("pool_class_is_asyncio", (poolclass,), lambda: introspect.pool_is_asyncio(poolclass))
+        return self._answer("pool_class_async_mode", (poolclass,), lambda: introspect.pool_async_mode(poolclass))
 
     def pool_mismatch_rejected(self) -> Optional[bool]:
         """Whether create_engine raises ArgumentError for a pool whose asyncio-ness differs
@@ -330,14 +332,16 @@ class Knowledge:
 
     def pool_class_allowed(self, poolclass: str, drivername: str, is_async: bool = False) -> Optional[bool]:
         """Whether create_engine (``is_async``: create_async_engine) lets ``poolclass`` be
-        used with this dialect at all; False means it raises before looking at keywords."""
+        used with this dialect at all; False means it raises ArgumentError before looking at
+        the keywords. What counts is the dialect's asyncio-ness, not the function's:
+        ``create_engine("postgresql+asyncpg://", poolclass=QueuePool)`` is refused too."""
         rejected = self.pool_mismatch_rejected()
-        pool_is_asyncio = self.pool_class_is_asyncio(poolclass)
+        mode = self.pool_class_async_mode(poolclass)
         info = self.scheme_info(drivername)
         dialect_is_async = None if info is None else (info.async_supported if is_async else info.is_async)
-        if rejected is None or pool_is_asyncio is None or dialect_is_async is None:
+        if rejected is None or mode is None or dialect_is_async is None:
             return None
-        return not rejected or pool_is_asyncio == dialect_is_async
+        return not rejected or mode == "either" or (mode == "asyncio") == dialect_is_async
 
     def future_false_rejected(self) -> Optional[bool]:
         """Whether ``create_engine(..., future=False)`` raises (2.x) or is accepted (1.4)."""
