@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import functools
 
-from .knowledge import FORMAT_VERSION, Knowledge
+from .knowledge import Knowledge
+from .table import FORMAT_VERSION
 from .model import MYSQL_FAMILY, UNKNOWN, DialectInfo, Unknown, UrlInfo
 from .suggest import suggest_kwarg
 

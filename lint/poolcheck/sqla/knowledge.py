@@ -12,13 +12,12 @@ a third-party dialect's ImportError, a version without some feature) gives None,
 
 from __future__ import annotations
 
-import json
 import warnings
-from typing import Any, Callable, Dict, FrozenSet, Optional, Tuple, Union
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Set, Tuple, Union
 
+from . import dialects, engine, pools
 from .model import UNKNOWN, DialectInfo, Unknown, UrlInfo
-
-FORMAT_VERSION = 1
+from .table import FORMAT_VERSION, answer_key, decode_answers, encode_answers
 
 Query = Union[Tuple[Tuple[str, str], ...], Unknown]
 Database = Union[str, None, Unknown]
@@ -30,77 +29,18 @@ _PROBE_DATABASES = (None, "", ":memory:", "app.db", "/srv/app/app.db", "file:app
 _PROBE_QUERIES = ((), (("mode", "memory"), ("uri", "true")))
 
 
-def _identity(value: Any) -> Any:
-    return value
-
-
-def _names_out(value: Optional[FrozenSet[str]]) -> Any:
-    return None if value is None else sorted(value)
-
-
-def _names_in(value: Any) -> Optional[FrozenSet[str]]:
-    return None if value is None else frozenset(value)
-
-
-def _tuple_out(value: Any) -> Any:
-    return None if value is None else list(value)
-
-
-def _tuple_in(value: Any) -> Any:
-    return None if value is None else tuple(value)
-
-
-def _optional(codec: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    return lambda value: None if value is None else codec(value)
-
-
-_NAMES = (_names_out, _names_in)
-_PLAIN = (_identity, _identity)  # str, bool, None and dicts of those
-_TUPLE = (_tuple_out, _tuple_in)
-_URL_INFO = (_optional(UrlInfo.to_dict), _optional(UrlInfo.from_dict))
-_DIALECT_INFO = (_optional(DialectInfo.to_dict), _optional(DialectInfo.from_dict))
-
-# How each question's answers go to and come back from JSON.
-_CODECS: Dict[str, Tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
-    "sqlalchemy_version": _PLAIN,
-    "parse_url": _URL_INFO,
-    "scheme_info": _DIALECT_INFO,
-    "known_drivernames": _TUPLE,
-    "default_pool_class": _PLAIN,
-    "pool_classes": _TUPLE,
-    "resolve_pool_class": _PLAIN,
-    "pool_kwarg_translation": _PLAIN,
-    "pool_kwargs": _NAMES,
-    "all_pool_kwarg_names": _NAMES,
-    "pool_defaults": _PLAIN,
-    "pool_class_async_mode": _PLAIN,
-    "pool_mismatch_rejected": _PLAIN,
-    "future_false_rejected": _PLAIN,
-    "dialect_kwargs": _NAMES,
-    "engine_kwargs": _NAMES,
-    "special_kwargs": _NAMES,
-    "entry_parameters": _NAMES,
-    "accepted_kwargs": _NAMES,
-    "kwargs_accepted_by_any_dialect": _NAMES,
-    "engine_config_types": _PLAIN,
-}
-
-
-def _key(args: Tuple[Any, ...]) -> str:
-    """A question's arguments as a JSON string (UNKNOWN becomes {"unknown": true})."""
-
-    def encode(value: Any) -> Any:
-        if value is UNKNOWN:
-            return {"unknown": True}
-        raise TypeError(f"not a plain argument: {value!r}")
-
-    return json.dumps(list(args), default=encode, separators=(",", ":"))
-
-
 def _normal_query(query: Query) -> Query:
     if query is UNKNOWN:
         return UNKNOWN
     return tuple((str(k), str(v)) for k, v in query)  # type: ignore[union-attr]
+
+
+def _union(parts: List[Optional[FrozenSet[str]]]) -> Optional[FrozenSet[str]]:
+    """The union of name sets; None if any is unknown (a partial union would make names
+    look rejected that are not)."""
+    if any(part is None for part in parts):
+        return None
+    return frozenset().union(*parts)  # type: ignore[arg-type]
 
 
 def _scheme_of(drivername: str) -> str:
@@ -124,15 +64,20 @@ class Knowledge:
 
     # --- memo and persistence ------------------------------------------------------
 
-    def _answer(self, question: str, args: Tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+    def _answer(self, question: str, args: Tuple[Any, ...], compute: Callable[[], Any], composed: bool = False) -> Any:
+        """The memoised answer; ``composed`` answers are built only from other answers, so
+        they may be worked out from a saved table without SQLAlchemy."""
+        try:
+            key = answer_key(args)
+        except TypeError:  # an argument that is not plain data: not a question we answer
+            return None
         table = self._answers.setdefault(question, {})
-        key = _key(args)
         if key not in table:
-            table[key] = self._compute(compute)
+            table[key] = self._compute(compute, composed)
         return table[key]
 
-    def _compute(self, compute: Callable[[], Any]) -> Any:
-        if not self._can_compute():
+    def _compute(self, compute: Callable[[], Any], composed: bool) -> Any:
+        if not composed and not self._can_compute():
             return None
         try:
             with warnings.catch_warnings():
@@ -150,9 +95,7 @@ class Knowledge:
             return True
         if self._installed_matches is None:
             try:
-                from . import introspect
-
-                self._installed_matches = introspect.sqlalchemy_version() == self._table_version
+                self._installed_matches = dialects.sqlalchemy_version() == self._table_version
             except Exception:
                 self._installed_matches = False
         return self._installed_matches
@@ -162,28 +105,25 @@ class Knowledge:
 
         Call :meth:`warm` first for a table that answers the version-wide questions.
         """
-        answers = {
-            question: {key: _CODECS[question][0](value) for key, value in sorted(table.items())}
-            for question, table in sorted(self._answers.items())
-        }
+        answers = encode_answers(self._answers)
         return {"format": FORMAT_VERSION, "sqlalchemy_version": self.sqlalchemy_version(), "answers": answers}
 
     @classmethod
     def from_dict(cls, data: Dict[str, Any], compute_missing: bool = True) -> "Knowledge":
         """A Knowledge answering from ``data`` (as made by :meth:`to_dict`).
 
-        Raises ValueError for data of another format, so a stale cache can be discarded.
+        Raises ValueError for data of another format or corrupt content, so that a stale or
+        damaged cache can be discarded.
         """
         if not isinstance(data, dict) or data.get("format") != FORMAT_VERSION:
             raise ValueError("not a poolcheck SQLAlchemy knowledge table of this format")
+        if not isinstance(data.get("sqlalchemy_version"), str) or not isinstance(data.get("answers"), dict):
+            raise ValueError("corrupt SQLAlchemy knowledge table: no version or answers")
         knowledge = cls()
-        knowledge._table_version = str(data["sqlalchemy_version"])
+        knowledge._answers = decode_answers(data["answers"])
+        knowledge._table_version = data["sqlalchemy_version"]
         knowledge._may_compute = compute_missing
-        for question, table in data.get("answers", {}).items():
-            if question in _CODECS:  # answers of questions this version no longer asks: dropped
-                decode = _CODECS[question][1]
-                knowledge._answers[question] = {key: decode(value) for key, value in table.items()}
-        knowledge._answers["sqlalchemy_version"] = {_key(()): knowledge._table_version}
+        knowledge._answers["sqlalchemy_version"] = {answer_key(()): knowledge._table_version}
         return knowledge
 
     def warm(self) -> "Knowledge":
@@ -192,11 +132,11 @@ class Knowledge:
         self.sqlalchemy_version()
         self.pool_mismatch_rejected()
         self.future_false_rejected()
-        for poolclass in self.pool_classes():
+        for poolclass in self.pool_classes() or ():
             self.pool_defaults(poolclass)
             self.pool_class_async_mode(poolclass)
         self.kwargs_accepted_by_any_dialect()  # fills dialect, pool, engine kwargs on the way
-        for drivername in self.known_drivernames():
+        for drivername in self.known_drivernames() or ():
             self.scheme_info(drivername)
             self.engine_config_types(drivername)
             for is_async in (False, True):
@@ -207,9 +147,7 @@ class Knowledge:
 
     def sqlalchemy_version(self) -> Optional[str]:
         """``sqlalchemy.__version__`` of the SQLAlchemy these answers describe."""
-        from . import introspect
-
-        return self._answer("sqlalchemy_version", (), introspect.sqlalchemy_version)
+        return self._answer("sqlalchemy_version", (), dialects.sqlalchemy_version)
 
     def parse_url(self, text: str) -> Optional[UrlInfo]:
         """``make_url(text)`` as plain data; None when SQLAlchemy cannot parse it.
@@ -218,25 +156,19 @@ class Knowledge:
         rest of a password after an unescaped "@" (which SQLAlchemy parses into the host)
         and the values of password-like query keys (``?password=``, ``?token=``).
         """
-        from . import introspect
-
-        return self._answer("parse_url", (text,), lambda: introspect.describe_url(text))
+        return self._answer("parse_url", (text,), lambda: dialects.describe_url(text))
 
     def scheme_info(self, drivername: str) -> Optional[DialectInfo]:
         """What SQLAlchemy makes of a URL scheme alone (for ``f"mysql+pymysql://{...}"``):
         backend, driver, whether the dialect loads, and whether it is an asyncio one.
         None only when ``drivername`` is not a valid scheme at all."""
-        from . import introspect
-
         scheme = _scheme_of(drivername)
-        return self._answer("scheme_info", (scheme,), lambda: introspect.describe_scheme(scheme))
+        return self._answer("scheme_info", (scheme,), lambda: dialects.describe_scheme(scheme))
 
-    def known_drivernames(self) -> Tuple[str, ...]:
+    def known_drivernames(self) -> Optional[Tuple[str, ...]]:
         """Every ``backend`` and ``backend+driver`` scheme SQLAlchemy ships that loads
         (``mysql``, ``mysql+pymysql``, ``mariadb+pymysql``...)."""
-        from . import introspect
-
-        return self._answer("known_drivernames", (), introspect.shipped_drivernames) or ()
+        return self._answer("known_drivernames", (), dialects.shipped_drivernames)
 
     def default_pool_class(
         self, drivername: str, database: Database = UNKNOWN, is_async: bool = False, query: Query = ()
@@ -249,17 +181,17 @@ class Knowledge:
         it is the same for every probe database/query, else None. None also when the
         dialect does not load.
         """
-        from . import introspect
-
         scheme, query = _scheme_of(drivername), _normal_query(query)
         args = (scheme, database, bool(is_async), query)
         if database is UNKNOWN or query is UNKNOWN:
-            return self._answer("default_pool_class", args, lambda: self._agreed_default_pool(*args))
+            return self._answer("default_pool_class", args, lambda: self._agreed_default_pool(*args), composed=True)
         return self._answer(
-            "default_pool_class", args, lambda: introspect.default_pool_class(scheme, database, query, bool(is_async))
+            "default_pool_class", args, lambda: dialects.default_pool_class(scheme, database, query, bool(is_async))
         )
 
-    def _candidate_default_pools(self, scheme: str, database: Database, is_async: bool, query: Query) -> set:
+    def _candidate_default_pools(
+        self, scheme: str, database: Database, is_async: bool, query: Query
+    ) -> Set[Optional[str]]:
         databases = _PROBE_DATABASES if database is UNKNOWN else (database,)
         queries = _PROBE_QUERIES if query is UNKNOWN else (query,)
         return {self.default_pool_class(scheme, db, is_async, q) for db in databases for q in queries}
@@ -268,67 +200,53 @@ class Knowledge:
         candidates = self._candidate_default_pools(scheme, database, is_async, query)
         return candidates.pop() if len(candidates) == 1 else None
 
-    def pool_classes(self) -> Tuple[str, ...]:
+    def pool_classes(self) -> Optional[Tuple[str, ...]]:
         """Every concrete pool class in ``sqlalchemy.pool`` (all Pool subclasses but Pool)."""
-        from . import introspect
-
-        return self._answer("pool_classes", (), introspect.concrete_pool_class_names) or ()
+        return self._answer("pool_classes", (), pools.concrete_pool_class_names)
 
     def resolve_pool_class(self, qualified_name: str) -> Optional[str]:
         """The pool class a dotted name denotes in the installed SQLAlchemy
         (``sqlalchemy.pool.impl.NullPool`` -> "NullPool"); None for names that do not exist
         there (``sqlalchemy.NullPool`` on 1.4) or are outside ``sqlalchemy``."""
-        from . import introspect
-
-        return self._answer("resolve_pool_class", (qualified_name,), lambda: introspect.resolve_pool_class(qualified_name))
+        return self._answer("resolve_pool_class", (qualified_name,), lambda: pools.resolve_pool_class(qualified_name))
 
     def pool_kwarg_translation(self) -> Optional[Dict[str, str]]:
         """Pool constructor keyword -> create_engine keyword (``recycle`` -> ``pool_recycle``);
         names not listed keep their name (``pool_size``)."""
-        from . import introspect
-
-        return self._answer("pool_kwarg_translation", (), introspect.pool_kwarg_translation)
+        return self._answer("pool_kwarg_translation", (), pools.pool_kwarg_translation)
 
     def pool_kwargs(self, poolclass: str) -> Optional[FrozenSet[str]]:
         """The create_engine keywords that configure ``poolclass`` (translated names:
         ``pool_size``, ``pool_recycle``...). Includes ``creator`` and ``dialect``, which
         create_engine also routes to the pool. None for an unknown pool class."""
-        from . import introspect
+        return self._answer("pool_kwargs", (poolclass,), lambda: pools.pool_kwarg_names(poolclass))
 
-        return self._answer("pool_kwargs", (poolclass,), lambda: introspect.pool_kwarg_names(poolclass))
-
-    def all_pool_kwarg_names(self) -> FrozenSet[str]:
+    def all_pool_kwarg_names(self) -> Optional[FrozenSet[str]]:
         """The union of :meth:`pool_kwargs` over every pool class: a keyword in here that a
         pool class rejects is a pool argument on the wrong pool (not a typo)."""
 
-        def union() -> FrozenSet[str]:
-            sets = [self.pool_kwargs(name) for name in self.pool_classes()]
-            return frozenset().union(*(s for s in sets if s is not None))
+        def union() -> Optional[FrozenSet[str]]:
+            names = self.pool_classes()
+            return None if names is None else _union([self.pool_kwargs(name) for name in names])
 
-        return self._answer("all_pool_kwarg_names", (), union) or frozenset()
+        return self._answer("all_pool_kwarg_names", (), union, composed=True)
 
     def pool_defaults(self, poolclass: str) -> Optional[Dict[str, Any]]:
         """Defaults of ``poolclass``'s keywords under create_engine names, from the
         constructors' signatures (QueuePool: pool_size=5, max_overflow=10,
         pool_timeout=30.0, pool_recycle=-1, pool_pre_ping=False...)."""
-        from . import introspect
-
-        return self._answer("pool_defaults", (poolclass,), lambda: introspect.pool_defaults(poolclass))
+        return self._answer("pool_defaults", (poolclass,), lambda: pools.pool_defaults(poolclass))
 
     def pool_class_async_mode(self, poolclass: str) -> Optional[str]:
         """How ``poolclass`` goes with asyncio: "asyncio" (AsyncAdaptedQueuePool), "sync"
         (QueuePool, SingletonThreadPool) or "either": it follows its dialect (NullPool,
         StaticPool, AssertionPool)."""
-        from . import introspect
-
-        return self._answer("pool_class_async_mode", (poolclass,), lambda: introspect.pool_async_mode(poolclass))
+        return self._answer("pool_class_async_mode", (poolclass,), lambda: pools.pool_async_mode(poolclass))
 
     def pool_mismatch_rejected(self) -> Optional[bool]:
         """Whether create_engine raises ArgumentError for a pool whose asyncio-ness differs
         from the dialect's (True from 2.0 on; 1.4 accepts it)."""
-        from . import introspect
-
-        return self._answer("pool_mismatch_rejected", (), introspect.pool_mismatch_rejected)
+        return self._answer("pool_mismatch_rejected", (), engine.pool_mismatch_rejected)
 
     def pool_class_allowed(self, poolclass: str, drivername: str, is_async: bool = False) -> Optional[bool]:
         """Whether create_engine (``is_async``: create_async_engine) lets ``poolclass`` be
@@ -345,36 +263,26 @@ class Knowledge:
 
     def future_false_rejected(self) -> Optional[bool]:
         """Whether ``create_engine(..., future=False)`` raises (2.x) or is accepted (1.4)."""
-        from . import introspect
-
-        return self._answer("future_false_rejected", (), introspect.future_false_rejected)
+        return self._answer("future_false_rejected", (), engine.future_false_rejected)
 
     def dialect_kwargs(self, drivername: str, is_async: bool = False) -> Optional[FrozenSet[str]]:
         """The keywords the dialect itself consumes (constructor, DBAPI import method)."""
-        from . import introspect
-
         scheme = _scheme_of(drivername)
         return self._answer(
-            "dialect_kwargs", (scheme, bool(is_async)), lambda: introspect.dialect_kwarg_names(scheme, bool(is_async))
+            "dialect_kwargs", (scheme, bool(is_async)), lambda: dialects.dialect_kwarg_names(scheme, bool(is_async))
         )
 
     def engine_kwargs(self) -> Optional[FrozenSet[str]]:
         """The ``Engine`` constructor keywords (echo, logging_name, execution_options...)."""
-        from . import introspect
-
-        return self._answer("engine_kwargs", (), introspect.engine_kwarg_names)
+        return self._answer("engine_kwargs", (), engine.engine_kwarg_names)
 
     def special_kwargs(self, is_async: bool = False) -> Optional[FrozenSet[str]]:
         """The keywords create_engine pops itself (module, connect_args, pool, creator,
         poolclass, future, strategy...), plus create_async_engine's (async_creator)."""
-        from . import introspect
-
-        return self._answer("special_kwargs", (bool(is_async),), lambda: introspect.special_kwarg_names(bool(is_async)))
+        return self._answer("special_kwargs", (bool(is_async),), lambda: engine.special_kwarg_names(bool(is_async)))
 
     def _entry_parameters(self, is_async: bool) -> Optional[FrozenSet[str]]:
-        from . import introspect
-
-        return self._answer("entry_parameters", (bool(is_async),), lambda: introspect.entry_parameter_names(is_async))
+        return self._answer("entry_parameters", (bool(is_async),), lambda: engine.entry_parameter_names(is_async))
 
     def accepted_kwargs(
         self,
@@ -403,7 +311,7 @@ class Knowledge:
         """
         scheme, query = _scheme_of(drivername), _normal_query(query)
         args = (scheme, bool(is_async), poolclass, database, query)
-        return self._answer("accepted_kwargs", args, lambda: self._accepted_kwargs(*args))
+        return self._answer("accepted_kwargs", args, lambda: self._accepted_kwargs(*args), composed=True)
 
     def _accepted_kwargs(
         self, scheme: str, is_async: bool, poolclass: Optional[str], database: Database, query: Query
@@ -413,36 +321,35 @@ class Knowledge:
         else:
             poolclasses = self._candidate_default_pools(scheme, database, is_async, query)
         pool_sets = [self.pool_kwargs(name) if name is not None else None for name in poolclasses]
-        parts = [self.dialect_kwargs(scheme, is_async), self.engine_kwargs(), self.special_kwargs(is_async), *pool_sets]
+        names = _union([self.dialect_kwargs(scheme, is_async), self.engine_kwargs(), self.special_kwargs(is_async), *pool_sets])
         entry = self._entry_parameters(is_async)
-        if entry is None or any(part is None for part in parts):
-            return None
-        return frozenset().union(*parts) - entry  # type: ignore[arg-type]
+        return None if names is None or entry is None else names - entry
 
-    def kwargs_accepted_by_any_dialect(self) -> FrozenSet[str]:
+    def kwargs_accepted_by_any_dialect(self) -> Optional[FrozenSet[str]]:
         """The union of :meth:`accepted_kwargs` over every shipped dialect and driver, every
-        pool class, sync and async: a keyword outside it is rejected whatever the URL."""
+        pool class, sync and async: a keyword outside it is rejected whatever the URL.
+        None (never a partial set) when any part is unknown."""
 
-        def union() -> FrozenSet[str]:
-            names = set(self.all_pool_kwarg_names())
+        def union() -> Optional[FrozenSet[str]]:
+            drivernames = self.known_drivernames()
+            if drivernames is None:
+                return None
+            parts = [self.all_pool_kwarg_names(), self.engine_kwargs()]
             for is_async in (False, True):
-                names |= self.special_kwargs(is_async) or frozenset()
-                for drivername in self.known_drivernames():
-                    names |= self.dialect_kwargs(drivername, is_async) or frozenset()
-            names |= self.engine_kwargs() or frozenset()
-            return frozenset(names) - (self._entry_parameters(False) or frozenset())
+                parts.append(self.special_kwargs(is_async))
+                parts.extend(self.dialect_kwargs(name, is_async) for name in drivernames)
+            names, entry = _union(parts), self._entry_parameters(False)
+            return None if names is None or entry is None else names - entry
 
-        return self._answer("kwargs_accepted_by_any_dialect", (), union) or frozenset()
+        return self._answer("kwargs_accepted_by_any_dialect", (), union, composed=True)
 
     def engine_config_types(self, drivername: str, is_async: bool = False) -> Optional[Dict[str, str]]:
         """The keys engine_from_config coerces from strings, and how: "int" (asint),
         "bool" (asbool), "bool_or_str" (true/false or a keyword like "debug"), or "other".
         Keys not listed are passed through as strings (``pool_pre_ping="false"`` is truthy)."""
-        from . import introspect
-
         scheme = _scheme_of(drivername)
         return self._answer(
             "engine_config_types",
             (scheme, bool(is_async)),
-            lambda: introspect.engine_config_types(scheme, bool(is_async)),
+            lambda: dialects.engine_config_types(scheme, bool(is_async)),
         )
