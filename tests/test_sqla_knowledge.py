@@ -11,9 +11,11 @@ constructors are served by a fake import finder.
 
 from __future__ import annotations
 
+import functools
 import importlib.abc
 import importlib.util
 import json
+import os
 import re
 import sqlite3
 import subprocess
@@ -173,11 +175,24 @@ SET_BY_THE_TEST = {"module", "poolclass", "strategy"}
 INVALID_ARGUMENTS = re.compile(r"Invalid argument\(s\) (.*) sent to create_engine\(\)")
 
 
+@functools.lru_cache(maxsize=1)
+def _create_async_engine() -> Any:
+    """The real create_async_engine, or the reason it cannot be imported (decided once: a
+    failed import can leave half a package behind)."""
+    try:
+        from sqlalchemy.ext.asyncio import create_async_engine
+    except ImportError as error:  # SQLAlchemy 2.1 without greenlet
+        return str(error)
+    return create_async_engine
+
+
 def _factory(is_async: bool):
     if not is_async:
         return create_engine
-    asyncio_ext = pytest.importorskip("sqlalchemy.ext.asyncio", reason="needs greenlet on SQLAlchemy 2.1")
-    return asyncio_ext.create_async_engine
+    factory = _create_async_engine()
+    if isinstance(factory, str):
+        pytest.skip(f"create_async_engine unavailable: {factory}")
+    return factory
 
 
 def _sync_engine(engine: Any) -> Any:
@@ -515,9 +530,8 @@ def test_suggest_kwarg(typo, expected):
 
 
 def _run_python(code: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env={"PYTHONPATH": str(LINT_ROOT)}
-    )
+    environment = {**os.environ, "PYTHONPATH": str(LINT_ROOT)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=environment)
     return result.stdout.strip()
 
 
@@ -533,10 +547,13 @@ def test_a_saved_table_answers_without_sqlalchemy(tmp_path):
         "import json, sys; from poolcheck.sqla import Knowledge, UNKNOWN\n"
         f"k = Knowledge.from_dict(json.load(open({str(table)!r})), compute_missing=False)\n"
         "print(sorted(k.pool_kwargs('NullPool')), k.default_pool_class('mysql+pymysql', UNKNOWN),\n"
-        "      'fast_executemany' in k.kwargs_accepted_by_any_dialect(), k.parse_url('mysql://x'), 'sqlalchemy' in sys.modules)"
+        "      'fast_executemany' in k.kwargs_accepted_by_any_dialect(), k.parse_url('mysql://x'),\n"
+        # composed from saved pieces, although never asked before the table was saved:
+        "      sorted({'pool_size', 'pool_recycle'} & k.accepted_kwargs('mysql+pymysql', poolclass='NullPool')),\n"
+        "      'sqlalchemy' in sys.modules)"
     )
     output = _run_python(code)
-    assert output.endswith("QueuePool True None False"), output
+    assert output.endswith("QueuePool True None ['pool_recycle'] False"), output
     assert "'pool_recycle'" in output
 
 
@@ -563,3 +580,36 @@ def test_a_table_of_another_version_does_not_mix_in_answers_from_this_one():
 def test_from_dict_refuses_another_format():
     with pytest.raises(ValueError):
         Knowledge.from_dict({"format": -1, "sqlalchemy_version": "2.0.0", "answers": {}})
+
+
+def test_without_sqlalchemy_every_answer_is_unknown_not_empty():
+    # sys.modules[name] = None makes "import sqlalchemy" raise ImportError.
+    code = (
+        "import sys; sys.modules['sqlalchemy'] = None\n"
+        "from poolcheck.sqla import Knowledge\n"
+        "k = Knowledge()\n"
+        "print([k.sqlalchemy_version(), k.pool_classes(), k.all_pool_kwarg_names(), k.kwargs_accepted_by_any_dialect(),\n"
+        "       k.accepted_kwargs('mysql'), k.parse_url('mysql://h/db'), k.resolve_pool_class('sqlalchemy.pool.NullPool'),\n"
+        "       k.pool_class_allowed('QueuePool', 'mysql'), k.known_drivernames()])"
+    )
+    assert _run_python(code) == str([None] * 9)
+
+
+def test_questions_with_arguments_that_are_not_plain_data_give_none():
+    sqla = Knowledge()
+    assert sqla.parse_url(b"mysql://h/db") is None
+    assert sqla.default_pool_class("sqlite", database=object()) is None
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        {"format": 1, "sqlalchemy_version": "2.0.0"},
+        {"format": 1, "sqlalchemy_version": "2.0.0", "answers": {"pool_kwargs": [1, 2]}},
+        {"format": 1, "sqlalchemy_version": "2.0.0", "answers": {"parse_url": {"[\"x\"]": {"drivername": "x"}}}},
+        ["not", "a", "table"],
+    ],
+)
+def test_from_dict_refuses_a_corrupt_table(table):
+    with pytest.raises(ValueError):
+        Knowledge.from_dict(table)
