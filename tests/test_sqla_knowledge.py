@@ -145,7 +145,9 @@ URLS = [
     ("oracle+oracledb://", False),
     ("oracle+oracledb://", True),
 ]
-POOL_CLASSES = [None, "NullPool", "StaticPool", "SingletonThreadPool", "QueuePool", "AssertionPool", "AsyncAdaptedQueuePool"]
+POOL_CLASSES = [
+    None, "NullPool", "StaticPool", "SingletonThreadPool", "QueuePool", "AssertionPool", "AsyncAdaptedQueuePool",
+]  # fmt: skip
 
 # Names no create_engine accepts anywhere: typos, driver options that belong in connect_args
 # or the URL, removed 1.x options (accepted on 1.4, so not rejects there).
@@ -245,7 +247,8 @@ def discrepancies(knowledge: Knowledge, url: str, is_async: bool, poolclass: Opt
     except TypeError as error:
         wrongly_accepted = _rejected_names(error)
         problems.append(f"said accepted, but rejected: {sorted(wrongly_accepted)}")
-        engine = _sync_engine(_create(url, is_async, poolclass, **{k: v for k, v in probe.items() if k not in wrongly_accepted}))
+        rest = {k: v for k, v in probe.items() if k not in wrongly_accepted}
+        engine = _sync_engine(_create(url, is_async, poolclass, **rest))
     if poolclass is None:
         expected = knowledge.default_pool_class(info.drivername, info.database, is_async, info.query)
         if type(engine.pool).__name__ != expected:
@@ -407,9 +410,10 @@ def test_unknown_pool_class_gives_none():
 
 def test_pool_classes_are_every_pool_in_sqlalchemy_pool():
     pool_module = sqlalchemy.pool
-    shipped = {n for n in dir(pool_module) if isinstance(getattr(pool_module, n), type) and issubclass(getattr(pool_module, n), pool_module.Pool)}
+    values = {name: getattr(pool_module, name) for name in dir(pool_module)}
+    shipped = {name for name, v in values.items() if isinstance(v, type) and issubclass(v, pool_module.Pool)}
     assert set(installed_knowledge().pool_classes()) == shipped - {"Pool"}
-    assert {"QueuePool", "NullPool", "StaticPool", "SingletonThreadPool", "AssertionPool", "AsyncAdaptedQueuePool"} <= shipped
+    assert set(POOL_CLASSES[1:]) <= shipped
 
 
 @pytest.mark.parametrize(
@@ -435,7 +439,8 @@ def test_resolve_pool_class(name, expected):
 
 def test_pool_kwargs_are_translated_names():
     sqla = installed_knowledge()
-    assert {"pool_size", "max_overflow", "pool_timeout", "pool_recycle", "pool_pre_ping", "pool_use_lifo"} <= sqla.pool_kwargs("QueuePool")
+    queue_pool_names = {"pool_size", "max_overflow", "pool_timeout", "pool_recycle", "pool_pre_ping", "pool_use_lifo"}
+    assert queue_pool_names <= sqla.pool_kwargs("QueuePool")
     assert "pool_size" in sqla.pool_kwargs("SingletonThreadPool")
     assert not {"pool_size", "max_overflow", "pool_timeout"} & sqla.pool_kwargs("NullPool")
     assert not {"recycle", "timeout", "pre_ping"} & sqla.all_pool_kwarg_names()
@@ -444,10 +449,11 @@ def test_pool_kwargs_are_translated_names():
 
 def test_pool_defaults_match_a_real_queue_pool():
     defaults = installed_knowledge().pool_defaults("QueuePool")
-    assert {k: defaults[k] for k in ("pool_size", "max_overflow", "pool_timeout", "pool_recycle", "pool_pre_ping", "pool_use_lifo")} == {
+    expected = {
         "pool_size": 5, "max_overflow": 10, "pool_timeout": 30.0, "pool_recycle": -1,
         "pool_pre_ping": False, "pool_use_lifo": False,
     }  # fmt: skip
+    assert {name: defaults[name] for name in expected} == expected
     pool = create_engine("sqlite:///unused.db", poolclass=sqlalchemy.pool.QueuePool).pool
     assert (pool.size(), pool._max_overflow, pool._timeout, pool._recycle, pool._pre_ping) == (5, 10, 30.0, -1, False)
 
@@ -588,8 +594,9 @@ def test_without_sqlalchemy_every_answer_is_unknown_not_empty():
         "import sys; sys.modules['sqlalchemy'] = None\n"
         "from poolcheck.sqla import Knowledge\n"
         "k = Knowledge()\n"
-        "print([k.sqlalchemy_version(), k.pool_classes(), k.all_pool_kwarg_names(), k.kwargs_accepted_by_any_dialect(),\n"
-        "       k.accepted_kwargs('mysql'), k.parse_url('mysql://h/db'), k.resolve_pool_class('sqlalchemy.pool.NullPool'),\n"
+        "print([k.sqlalchemy_version(), k.pool_classes(), k.all_pool_kwarg_names(),\n"
+        "       k.kwargs_accepted_by_any_dialect(), k.accepted_kwargs('mysql'), k.parse_url('mysql://h/db'),\n"
+        "       k.resolve_pool_class('sqlalchemy.pool.NullPool'),\n"
         "       k.pool_class_allowed('QueuePool', 'mysql'), k.known_drivernames()])"
     )
     assert _run_python(code) == str([None] * 9)

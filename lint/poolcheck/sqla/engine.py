@@ -23,6 +23,7 @@ from . import source_scan
 from ._helpers import public_names
 from .pools import concrete_pool_class_names, pool_async_mode, pool_class
 
+
 def engine_kwarg_names() -> FrozenSet[str]:
     from sqlalchemy import util
     from sqlalchemy.engine import Engine

@@ -321,7 +321,8 @@ class Knowledge:
         else:
             poolclasses = self._candidate_default_pools(scheme, database, is_async, query)
         pool_sets = [self.pool_kwargs(name) if name is not None else None for name in poolclasses]
-        names = _union([self.dialect_kwargs(scheme, is_async), self.engine_kwargs(), self.special_kwargs(is_async), *pool_sets])
+        own_parts = [self.dialect_kwargs(scheme, is_async), self.engine_kwargs(), self.special_kwargs(is_async)]
+        names = _union([*own_parts, *pool_sets])
         entry = self._entry_parameters(is_async)
         return None if names is None or entry is None else names - entry
 
