@@ -79,3 +79,23 @@ def test_a_file_changed_since_read_is_not_overwritten(tmp_path):
         write_atomically(path, source, "x = 2\n")
     assert path.read_text(encoding="utf-8") == "x = 'someone else'\n"
     assert [p.name for p in tmp_path.iterdir()] == ["a.py"], "no temporary file left behind"
+
+
+def test_findings_with_the_same_rewrite_are_fixed_together(tmp_path):
+    # Two keys moved by one rewrite of their scope: both findings carry the same edits.
+    path = tmp_path / "a.py"
+    path.write_text("x = 1\ny = 2\n", encoding="utf-8")
+    source = read_source(path)
+    edits = [Edit(Position(1, 0), Position(2, 5), "z = 3")]
+    first, second = finding_with(edits, line=1), finding_with(edits, line=2)
+    text, applied = apply_fixes(source, [first, second], unsafe=False)
+    assert text == "z = 3\n" and applied == [first, second]
+
+
+def test_fixed_text_validation_by_format():
+    from poolcheck.fixes import still_valid
+
+    assert still_valid("x = 1\n", "a.py", True) and not still_valid("x = (\n", "a.py", True)
+    assert still_valid('{"A": 1}', "c.json", False) and not still_valid('{"A": 1,}', "c.json", False)
+    assert still_valid("A = 1\n", "c.toml", False) and not still_valid("A = \n", "c.toml", False)
+    assert still_valid("A=(\n", ".env", False), "a .env has no syntax to break"

@@ -41,6 +41,18 @@ def load_toml(path: Path) -> dict:
         raise ConfigError(f"{path}: is not valid TOML: {exc}") from None
 
 
+def load_toml_text(text: str) -> Optional[dict]:
+    """The TOML document in ``text``, or None when it is not valid TOML."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python < 3.11
+        import tomli as tomllib
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return None
+
+
 # --- value checkers -----------------------------------------------------------------------
 
 

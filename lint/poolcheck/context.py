@@ -133,6 +133,11 @@ class RuleContext:
     def evaluator(self) -> "Evaluator":
         return self.file.evaluator
 
+    @property
+    def text(self) -> str:
+        """The file's text (Python or not)."""
+        return self.file.source.text if self.file.source is not None else ""
+
     def engine_sites(self) -> List["EngineSite"]:
         return self.file.engine_sites()
 
@@ -168,10 +173,12 @@ class RuleContext:
         return finding
 
     # fixes -----------------------------------------------------------------------------------
-    def replacement(self, old: "cst.CSTNode", new: "cst.CSTNode") -> Tuple[Edit, ...]:
+    def replacement(self, old: "cst.CSTNode", new: "cst.CSTNode", file: Optional["ParsedFile"] = None) -> Tuple[Edit, ...]:
         """The smallest edit turning ``old``'s code into ``new``'s (only the changed middle is
-        carried, so unrelated text, such as a URL with a password, stays out of the fix)."""
-        parsed = self.parsed
+        carried, so unrelated text, such as a URL with a password, stays out of the fix).
+        ``file``: the parse ``old`` belongs to, when it is not this context's (a Python-syntax
+        config file checked as text)."""
+        parsed = file or self.parsed
         return minimal_edits(parsed.code(old), parsed.code(new), parsed.span(old).start)
 
 

@@ -49,6 +49,13 @@ def is_python_file(path: PurePosixPath) -> bool:
     return path.suffix in PYTHON_SUFFIXES
 
 
+def matches_any(name: str, patterns: Sequence[str]) -> bool:
+    """Whether a file name matches one of the rules' non-Python ``file_patterns``."""
+    from fnmatch import fnmatchcase
+
+    return any(fnmatchcase(name, pattern) for pattern in patterns)
+
+
 class _GlobSet:
     """gitignore-style globs (``build``, ``tests/fixtures/*``, ``**/migrations``) anchored at
     one folder."""
@@ -80,8 +87,16 @@ class ProjectTree:
     unreadable_dirs: Tuple[str, ...] = ()
 
     def python_files_under(self, folder: PurePosixPath) -> List[PurePosixPath]:
+        return self.files_under(folder)
+
+    def files_under(self, folder: PurePosixPath, text_patterns: Sequence[str] = ()) -> List[PurePosixPath]:
+        """Python files under ``folder``, and other files whose name matches ``text_patterns``."""
         prefix = "" if str(folder) in ("", ".") else str(folder) + "/"
-        return [f for f in self.files if is_python_file(f) and (not prefix or str(f).startswith(prefix))]
+        return [
+            f
+            for f in self.files
+            if (not prefix or str(f).startswith(prefix)) and (is_python_file(f) or (text_patterns and matches_any(f.name, text_patterns)))
+        ]
 
 
 @dataclass
@@ -201,6 +216,8 @@ class Target:
     root: Path
     relative: PurePosixPath  # relative to the project root
     explicit: bool = False
+    # False for a file checked as text by the rules whose ``file_patterns`` it matches.
+    is_python: bool = True
 
 
 def display_path(absolute: Path, cwd: Path) -> Path:
@@ -210,9 +227,16 @@ def display_path(absolute: Path, cwd: Path) -> Path:
         return absolute
 
 
-def collect_targets(paths: Sequence[Path], walker: Walker, cwd: Path) -> Tuple[List[Target], List[str]]:
+def collect_targets(
+    paths: Sequence[Path], walker: Walker, cwd: Path, text_patterns: Sequence[str] = (), claimed_patterns: Sequence[str] = ()
+) -> Tuple[List[Target], List[str]]:
     """The files to check for the given paths, and one-line errors for paths that do not
-    exist or cannot be checked."""
+    exist or cannot be checked.
+
+    ``text_patterns``: the non-Python file names the enabled rules check; such files are
+    targets too. ``claimed_patterns``: those of every loaded rule. A named file is Python
+    unless its name matches one of them; a named non-Python file that only rules which are
+    not enabled would check is skipped (it is not Python, and nothing is to be checked in it)."""
     targets: Dict[Path, Target] = {}
     errors: List[str] = []
     for given in paths:
@@ -224,15 +248,18 @@ def collect_targets(paths: Sequence[Path], walker: Walker, cwd: Path) -> Tuple[L
         relative = PurePosixPath(os.path.relpath(absolute, root).replace(os.sep, "/"))
         if absolute.is_dir():
             tree = walker.tree(root)
-            for file in tree.python_files_under(relative):
+            for file in tree.files_under(relative, text_patterns):
                 file_abs = root / file
-                targets.setdefault(file_abs, Target(display_path(file_abs, cwd), file_abs, root, file))
+                targets.setdefault(file_abs, Target(display_path(file_abs, cwd), file_abs, root, file, is_python=is_python_file(file)))
         else:
             # Named explicitly: always checked (even if excluded); a non-regular file
             # (a FIFO would block a reader) is reported rather than read.
             if not is_regular_file(absolute):
                 errors.append(f"{given}: not a regular file")
                 continue
-            targets[absolute] = Target(display_path(absolute, cwd), absolute, root, relative, explicit=True)
+            is_text = not is_python_file(relative) and matches_any(absolute.name, claimed_patterns)
+            if is_text and not matches_any(absolute.name, text_patterns):
+                continue
+            targets[absolute] = Target(display_path(absolute, cwd), absolute, root, relative, explicit=True, is_python=not is_text)
     ordered = sorted(targets.values(), key=lambda t: t.path.as_posix())
     return ordered, errors

@@ -26,7 +26,7 @@ def _example_block(example: Union[str, Example]) -> List[str]:
         lines += [f"`{name}`:", "", f"```{language}", _dedent(content), "```", ""]
     if example.files:
         lines += [f"`{example.path}`:", ""]
-    lines += ["```python", _dedent(example.code), "```"]
+    lines += [f"```{_language(example.path)}", _dedent(example.code), "```"]
     if example.settings:
         lines += ["", "With this configuration:", "", "```toml", *_settings_toml(example.settings), "```"]
     return lines
@@ -63,6 +63,10 @@ def _language(name: str) -> str:
         return "ini"
     if name.endswith(".toml"):
         return "toml"
+    if name.endswith(".json"):
+        return "json"
+    if name.rsplit("/", 1)[-1] in (".env", ".flaskenv") or name.endswith(".env"):
+        return "dotenv"
     if name.endswith(".sql"):
         return "sql"
     return "text"

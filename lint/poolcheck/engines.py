@@ -12,7 +12,7 @@ Sources of sites register in :data:`SITE_SOURCES`; this module provides the dire
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
@@ -79,14 +79,8 @@ class EngineSite:
         return False if self.complete else None
 
 
-SiteSource = Callable[["object"], List[EngineSite]]  # (FileContext) -> sites
-SITE_SOURCES: List[SiteSource] = []
-
-
-def register_site_source(source: SiteSource) -> SiteSource:
-    if source not in SITE_SOURCES:
-        SITE_SOURCES.append(source)
-    return source
+# The registry lives in a module without libcst so that rule modules stay cheap to import.
+from .site_sources import ENGINE_SITE_TOKENS, SITE_SOURCES, SiteSource, register_site_source  # noqa: E402,F401
 
 
 # --- direct calls ------------------------------------------------------------------------------

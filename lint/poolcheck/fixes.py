@@ -2,7 +2,9 @@
 
 - Edits are applied back to front; overlapping edits are left for the next round (the
   runner re-checks the fixed text and tries again, as ruff does).
-- A fixed text is accepted only if it still parses.
+- A fixed text is accepted only if it still parses (Python), or still loads (JSON, TOML).
+- Findings whose fixes are the very same edits (several keys moved by one rewrite) are
+  fixed together: the edits are applied once and every one of them counts as fixed.
 - Files are written atomically (a temporary file in the same folder, fsynced, then renamed
   over the original), keep their permissions, encoding, BOM and newlines, and are skipped if
   they changed on disk since they were read.
@@ -37,11 +39,15 @@ def apply_fixes(source: SourceFile, findings: Sequence[Finding], unsafe: bool) -
     chosen: List[Finding] = []
     taken: List[Tuple[int, int]] = []
     edits: List[Tuple[int, int, str]] = []
+    applied_sets = set()
     for finding in sorted((f for f in findings if applicable(f.fix, unsafe)), key=lambda f: f.sort_key()):
         mine = [
             (source.offset(e.start.line, e.start.column), source.offset(e.end.line, e.end.column), e.content)
             for e in finding.fix.edits
         ]
+        if frozenset(mine) in applied_sets:
+            chosen.append(finding)  # the same rewrite as one already chosen: fixed by it
+            continue
         ranges = [(start, end) for start, end, _ in mine]
         clashes = any(_overlaps(r, t) for r in ranges for t in taken)
         self_clashes = any(_overlaps(a, b) for i, a in enumerate(ranges) for b in ranges[i + 1 :])
@@ -49,6 +55,7 @@ def apply_fixes(source: SourceFile, findings: Sequence[Finding], unsafe: bool) -
             continue  # left for the next round, on the re-checked text
         taken.extend(ranges)
         edits.extend(mine)
+        applied_sets.add(frozenset(mine))
         chosen.append(finding)
     text = source.text
     for start, end, content in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
@@ -68,6 +75,26 @@ def still_parses(text: str) -> bool:
         cst.parse_module(text)
     except Exception:
         return False
+    return True
+
+
+def still_valid(text: str, name: str, is_python: bool) -> bool:
+    """Whether a fixed file is still what it was: Python that parses, JSON or TOML that
+    loads. Other text formats (``.env``) have no syntax to break."""
+    if is_python:
+        return still_parses(text)
+    if name.endswith(".json"):
+        import json
+
+        try:
+            json.loads(text)
+        except ValueError:
+            return False
+        return True
+    if name.endswith(".toml"):
+        from .config import load_toml_text
+
+        return load_toml_text(text) is not None
     return True
 
 

@@ -75,6 +75,28 @@ class Project:
         """Register a file parsed by the runner so cross-module lookups reuse it."""
         self._parsed[parsed.relative] = parsed
 
+    def parsed_as_read(self, path: PurePosixPath, raw: bytes):
+        """The parse already made of ``path`` if it was made of exactly ``raw``, else None.
+
+        The runner checks a file with the parse project facts were computed from (when they
+        were computed first), so the syntax nodes those facts hold are the checked file's own,
+        and no file is parsed twice."""
+        parsed = self._parsed.get(PurePosixPath(path))
+        return parsed if parsed is not None and parsed.source.raw == raw else None
+
+    def set_overlay(self, path: PurePosixPath, data: Optional[bytes]) -> None:
+        """Use ``data`` as the content of ``path`` (None: the disk's again), and forget what
+        was computed from the old content: the file's parse and every project fact (a fix
+        that moves a config key changes what the whole project's facts say)."""
+        path = PurePosixPath(path)
+        if data is None:
+            self.overlays.pop(path, None)
+        else:
+            self.overlays[path] = data
+        self._bytes.pop(path, None)
+        self._parsed.pop(path, None)
+        self._facts.clear()
+
     def _index(self) -> Dict[str, PurePosixPath]:
         if self._module_index is None:
             from .syntax import module_name_for

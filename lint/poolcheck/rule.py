@@ -77,7 +77,15 @@ class Rule:
     summary: ClassVar[str]  # one line: what it flags
 
     # --- prefilter: a Python file is parsed only if its bytes contain one of these ----------
+    # (a non-Python file is handed to ``check_text`` only if it contains one)
     tokens: ClassVar[Tuple[bytes, ...]] = ()
+
+    # --- non-Python files the rule checks (``check_text``) ----------------------------------
+    # fnmatch patterns on the file name (".env", "*.env", "*.toml"). While the rule is
+    # enabled, files whose name matches are targets too: found when a folder is walked,
+    # checked when named, never parsed as Python. Their findings are suppressed with
+    # ``# noqa`` comments on the line, as in Python.
+    file_patterns: ClassVar[Tuple[str, ...]] = ()
 
     # --- documentation (Markdown) ---------------------------------------------------------
     what: ClassVar[str] = ""
@@ -100,6 +108,9 @@ class Rule:
     # --- the check ------------------------------------------------------------------------
     def check(self, ctx: "RuleContext") -> None:
         """Inspect one parsed file and report findings with ``ctx.report(...)``."""
+
+    def check_text(self, ctx: "RuleContext") -> None:
+        """Inspect one non-Python file matching ``file_patterns`` (``ctx.text``; no parse)."""
 
     def check_unparsable(self, ctx: "RuleContext", error: "SourceError") -> None:
         """Called, instead of ``check``, for a file that could not be decoded or parsed."""
@@ -142,6 +153,9 @@ class Rule:
         for token in getattr(cls, "tokens", ()):
             if not isinstance(token, bytes) or not token:
                 problems.append(f"token {token!r} is not non-empty bytes")
+        for pattern in getattr(cls, "file_patterns", ()):
+            if not isinstance(pattern, str) or not pattern or "/" in pattern or pattern.endswith(".py"):
+                problems.append(f"file pattern {pattern!r} is not a non-Python file name pattern")
         return problems
 
     def __repr__(self) -> str:

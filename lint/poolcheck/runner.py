@@ -12,14 +12,14 @@ from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple, Type
 
 from .config import Settings
 from .context import FileContext, RuleContext
-from .discovery import Target, Walker, collect_targets, display_path, find_project_root
+from .discovery import Target, Walker, collect_targets, display_path, find_project_root, is_python_file, matches_any
 from .findings import Finding
-from .fixes import MAX_ROUNDS, FileChanged, apply_fixes, applicable, still_parses, unified_diff, write_atomically
+from .fixes import MAX_ROUNDS, FileChanged, apply_fixes, applicable, still_valid, unified_diff, write_atomically
 from .project import Project
 from .registry import RuleSet
 from .rule import Rule
 from .source import SourceError, SourceFile, read_source
-from .suppression import PerFileIgnores, apply_noqa, parse_directives, unused_noqa
+from .suppression import PerFileIgnores, apply_noqa, parse_directives, parse_text_directives, unused_noqa
 
 
 @dataclass
@@ -76,6 +76,9 @@ class Runner:
         self.per_file_ignores = PerFileIgnores(settings.per_file_ignores)
         self.known_codes = frozenset(rules.codes)
         self.code_prefixes = frozenset(_letters(code) for code in rules.codes)
+        # Non-Python files: those the enabled rules check, and those any loaded rule would.
+        self.text_patterns = tuple(sorted({p for r in self.active if _overrides(r, "check_text") for p in r.file_patterns}))
+        self.claimed_patterns = tuple(sorted({p for r in rules for p in r.file_patterns}))
 
     # --- projects -----------------------------------------------------------------------------
     def project(self, root: Path, overlays: Optional[Dict[PurePosixPath, bytes]] = None) -> Project:
@@ -89,7 +92,7 @@ class Runner:
         if options.stdin_filename is not None:
             targets, overlays = self._stdin_target(options.stdin_filename, options.stdin_data or b"")
         else:
-            targets, errors = collect_targets(list(options.paths), self.walker, self.cwd)
+            targets, errors = collect_targets(list(options.paths), self.walker, self.cwd, self.text_patterns, self.claimed_patterns)
             result.errors.extend(errors)
             overlays = {}
         for target in targets:
@@ -108,7 +111,8 @@ class Runner:
             relative = PurePosixPath(absolute.relative_to(root).as_posix())
         except ValueError:
             relative = PurePosixPath(absolute.name)
-        target = Target(display_path(absolute, self.cwd), absolute, root, relative, explicit=True)
+        is_text = not is_python_file(relative) and matches_any(absolute.name, self.claimed_patterns)
+        target = Target(display_path(absolute, self.cwd), absolute, root, relative, explicit=True, is_python=not is_text)
         return [target], {relative: data}
 
     def _check_target(self, target: Target, project: Project, data: Optional[bytes], options: RunOptions, result: RunResult) -> None:
@@ -133,24 +137,42 @@ class Runner:
     def check_source(self, target: Target, project: Project, source, result: RunResult) -> List[Finding]:
         """All findings for one file's content, after suppression."""
         ctx = FileContext(target=target, project=project, source=source if isinstance(source, SourceFile) else None)
+        if not target.is_python:
+            return self._check_text(ctx, source, result)
         if isinstance(source, SourceError):
             self._unparsable(ctx, source, result)
             return self._suppress(ctx, result)
         wanted = [r for r in self.active if _overrides_check(r) and (not r.tokens or any(t in source.raw for t in r.tokens))]
         if not wanted:
             return self._suppress(ctx, result)
-        from .syntax import ParsedFile, ParseFailure, module_name_for, parse_module
+        ctx.parsed = project.parsed_as_read(target.relative, source.raw)
+        if ctx.parsed is None:
+            from .syntax import ParsedFile, ParseFailure, module_name_for, parse_module
 
-        try:
-            module = parse_module(source)
-        except ParseFailure as failure:
-            self._unparsable(ctx, SourceError("parse", failure.message, failure.line, failure.column), result)
-            return self._suppress(ctx, result)
-        name, is_package = module_name_for(target.relative)
-        ctx.parsed = ParsedFile(source, module, target.relative, name, is_package)
-        project.adopt(ctx.parsed)
+            try:
+                module = parse_module(source)
+            except ParseFailure as failure:
+                self._unparsable(ctx, SourceError("parse", failure.message, failure.line, failure.column), result)
+                return self._suppress(ctx, result)
+            name, is_package = module_name_for(target.relative)
+            ctx.parsed = ParsedFile(source, module, target.relative, name, is_package)
+            project.adopt(ctx.parsed)
         for rule in wanted:
             self._call(rule, "check", ctx, result)
+        return self._suppress(ctx, result)
+
+    def _check_text(self, ctx: FileContext, source, result: RunResult) -> List[Finding]:
+        """A non-Python target: each enabled rule whose ``file_patterns`` match its name (and
+        whose tokens it contains) checks its text. It is never parsed as Python."""
+        name = ctx.target.absolute.name
+        wanted = [r for r in self.active if _overrides(r, "check_text") and matches_any(name, r.file_patterns)]
+        if isinstance(source, SourceError):
+            if wanted:
+                result.warnings.append(f"{ctx.path}:{source.line}: could not be checked: {source.message}")
+            return []
+        for rule in wanted:
+            if not rule.tokens or any(t in source.raw for t in rule.tokens):
+                self._call(rule, "check_text", ctx, result)
         return self._suppress(ctx, result)
 
     def _unparsable(self, ctx: FileContext, error: SourceError, result: RunResult) -> None:
@@ -168,7 +190,7 @@ class Runner:
 
     def _suppress(self, ctx: FileContext, result: RunResult) -> List[Finding]:
         text = ctx.source.text if ctx.source is not None else ""
-        directives = parse_directives(text)
+        directives = parse_directives(text) if ctx.target.is_python else parse_text_directives(text)
         findings = apply_noqa(ctx.findings, directives)
         findings = [f for f in findings if not self.per_file_ignores.ignored(self._config_relative(ctx.target), f.code)]
         hooks = [r for r in self.active if _overrides(r, "check_suppressions")]
@@ -209,16 +231,16 @@ class Runner:
             text, applied = apply_fixes(current, findings, options.unsafe_fixes)
             if not applied or text == current.text:
                 break
-            if not still_parses(text):
+            if not still_valid(text, target.absolute.name, target.is_python):
                 codes = ", ".join(sorted({f.code for f in applied}))
                 result.warnings.append(f"{target.path}: a fix for {codes} would not parse; left unfixed (please report this)")
                 break
             fixed.extend(applied)
             current = SourceFile(path=current.path, raw=current.encode(text), text=text, encoding=current.encoding, has_bom=current.has_bom)
-            project.overlays[target.relative] = current.raw
+            project.set_overlay(target.relative, current.raw)
             findings = self.check_source(target, project, current, result)
-        if options.stdin_filename is None:
-            project.overlays.pop(target.relative, None)
+        if options.stdin_filename is None and target.relative in project.overlays:
+            project.set_overlay(target.relative, None)
         if not fixed:
             return findings, source.text
         if options.diff:

@@ -75,6 +75,57 @@ def parse_directives(text: str) -> FileDirectives:
     return directives
 
 
+def parse_text_directives(text: str) -> FileDirectives:
+    """The same directives in a non-Python file (``.env``, TOML, ...): a ``#`` comment that
+    starts a line or follows whitespace outside quotes. Formats without comments (JSON) have
+    none, which is right: there is nowhere to write one."""
+    directives = FileDirectives()
+    if "noqa" not in text.lower():
+        return directives
+    file_codes: Set[str] = set()
+    for number, line in enumerate(text.splitlines(), start=1):
+        start = _comment_start(line)
+        if start is None:
+            continue
+        comment = line[start:]
+        file_match = FILE_NOQA.search(comment)
+        if file_match:
+            if file_match.group("codes"):
+                file_codes.update(code.upper() for code in CODE.findall(file_match.group("codes")))
+            else:
+                directives.file_all = True
+            continue
+        match = NOQA.search(comment)
+        if match:
+            codes = match.group("codes")
+            directives.line_comments[number] = NoqaComment(
+                line=number,
+                column=start + match.start(),
+                codes=tuple(code.upper() for code in CODE.findall(codes)) if codes else None,
+                text=match.group(0),
+            )
+    directives.file_codes = frozenset(file_codes)
+    return directives
+
+
+def _comment_start(line: str) -> Optional[int]:
+    quote = None
+    index = 0
+    while index < len(line):
+        char = line[index]
+        if quote is not None:
+            if char == "\\" and quote == '"':
+                index += 1  # an escaped character inside double quotes
+            elif char == quote:
+                quote = None
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and (index == 0 or line[index - 1].isspace()):
+            return index
+        index += 1
+    return None
+
+
 def _matches(comment: NoqaComment, code: str) -> bool:
     return comment.codes is None or code in comment.codes
 

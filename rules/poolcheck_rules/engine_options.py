@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from poolcheck.api import Applicability, Fix, Invalid, Rule, RuleContext, Severity, Valid
 from poolcheck.engine_checks import SiteFacts, describe_site, engine_sites_with_facts, truthiness
+from poolcheck.site_sources import ENGINE_SITE_TOKENS
 
-ENGINE_TOKENS = (b"create_engine", b"create_async_engine", b"engine_from_config")
+# Live: the factory names plus the tokens of every registered site source (Flask config...).
+ENGINE_TOKENS = ENGINE_SITE_TOKENS
 
 GONE_AWAY = "(2006, 'MySQL server has gone away')"
 LOST = "(2013, 'Lost connection to MySQL server during query')"
