@@ -341,6 +341,13 @@ class Evaluator:
             return self.class_attribute(target, attr, depth + 1)
         return Unknown()
 
+    def module_attribute(self, file: ParsedFile, name: str) -> Value:
+        """The value a project module binds ``name`` to at its top level."""
+        bindings = file.module_scope.bindings.get(name)
+        if not bindings:
+            return Unknown(f"{name} is not defined in {file.relative}")
+        return self._binding_value(name, bindings, Where.module_level(file), 0)
+
     def class_attribute(self, cls: ClassRef, attr: str, depth: int = 0, _seen: Optional[set] = None) -> Value:
         """A class attribute, looked up through the class's (resolvable) bases in order."""
         seen = _seen if _seen is not None else set()

@@ -1,0 +1,315 @@
+"""What one Python file tells Flask: config writes, config classes, loading calls, and
+Flask-SQLAlchemy constructions. One traversal per file; resolving what the loading calls
+load is collect.py's job, since it needs the whole project.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import libcst as cst
+
+from ..syntax import ParsedFile, ScopeNode
+from ..values import ClassRef, DictValue, Evaluator, ImportedName, Known, Unknown, Value, Where
+from .model import DICT_KEY, KEYWORD, SETDEFAULT, SUBSCRIPT, ATTRIBUTE, ConfigEntry, Construction, LoadCall
+
+FLASK_SQLALCHEMY_CLASSES = ("flask_sqlalchemy.SQLAlchemy", "flask_sqlalchemy.extension.SQLAlchemy")
+# Methods through which a subclass of SQLAlchemy changes how engines are made, so that the
+# options Flask-SQLAlchemy would use cannot be known from the configuration.
+ENGINE_HOOKS = frozenset(
+    {"apply_driver_hacks", "apply_pool_defaults", "_apply_driver_defaults", "create_engine", "_make_engine", "get_engine", "get_options", "init_app"}
+)
+LOAD_METHODS = frozenset({"from_object", "from_pyfile", "from_envvar", "from_file", "from_prefixed_env"})
+WRITE_METHODS = frozenset({"update", "from_mapping", "setdefault"})
+
+
+@dataclass
+class ClassFound:
+    file: ParsedFile
+    node: cst.ClassDef
+    entries: List[ConfigEntry]
+
+
+@dataclass
+class FileScan:
+    file: ParsedFile
+    classes: List[ClassFound] = field(default_factory=list)
+    module_entries: List[ConfigEntry] = field(default_factory=list)
+    # app.config writes, by the scope (function or module) they are made in
+    app_entries: Dict[int, Tuple[ScopeNode, List[ConfigEntry]]] = field(default_factory=dict)
+    incomplete_scopes: Dict[int, str] = field(default_factory=dict)
+    loaders: List[LoadCall] = field(default_factory=list)
+    constructions: List[Construction] = field(default_factory=list)
+    customised: Optional[str] = None
+
+
+def config_receiver(node: cst.BaseExpression) -> Optional[cst.Attribute]:
+    """``app.config`` / ``self.app.config`` / ``current_app.config``: an attribute named config."""
+    if isinstance(node, cst.Attribute) and node.attr.value == "config" and isinstance(node.value, (cst.Name, cst.Attribute, cst.Call)):
+        return node
+    return None
+
+
+def _is_key(name: str) -> bool:
+    return name.isupper()
+
+
+def class_entries(file: ParsedFile, node: cst.ClassDef, scopes: Tuple[ScopeNode, ...], evaluator: Evaluator) -> List[ConfigEntry]:
+    """UPPERCASE attributes assigned in a class body (what ``from_object`` copies)."""
+    where = Where(file, scopes + (node,))
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    return _assignments(file, body, where, evaluator, scopes + (node,))
+
+
+def module_entries(file: ParsedFile, evaluator: Evaluator) -> List[ConfigEntry]:
+    """UPPERCASE names assigned at a module's top level, in ``if``/``try`` blocks too."""
+    where = Where.module_level(file)
+    statements: List[cst.CSTNode] = []
+
+    def take(body: Sequence[cst.CSTNode]) -> None:
+        for statement in body:
+            statements.append(statement)
+            if isinstance(statement, cst.If):
+                take(_block(statement.body))
+                orelse = statement.orelse
+                while orelse is not None:
+                    take(_block(orelse.body))
+                    orelse = orelse.orelse if isinstance(orelse, cst.If) else None
+            elif isinstance(statement, cst.Try):
+                take(_block(statement.body))
+                for handler in statement.handlers:
+                    take(_block(handler.body))
+                if statement.orelse is not None:
+                    take(_block(statement.orelse.body))
+
+    take(file.module.body)
+    return _assignments(file, statements, where, evaluator, (file.module,))
+
+
+def _block(block: cst.BaseSuite) -> Sequence[cst.CSTNode]:
+    return block.body if isinstance(block, cst.IndentedBlock) else ()
+
+
+def _assignments(file: ParsedFile, statements, where: Where, evaluator: Evaluator, scopes) -> List[ConfigEntry]:
+    entries: List[ConfigEntry] = []
+    for statement in statements:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            target = value = None
+            if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                target, value = small.targets[0].target, small.value
+            elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                target, value = small.target, small.value
+            if isinstance(target, cst.Name) and _is_key(target.value):
+                entries.append(
+                    ConfigEntry(
+                        key=target.value,
+                        value=evaluator.evaluate(value, where),
+                        form=ATTRIBUTE,
+                        path=file.relative,
+                        file=file,
+                        key_node=target,
+                        value_node=value,
+                        statement=statement,
+                        scopes=tuple(scopes),
+                    )
+                )
+    return entries
+
+
+class _Scanner(cst.CSTVisitor):
+    def __init__(self, file: ParsedFile, evaluator: Evaluator) -> None:
+        self.file = file
+        self.evaluator = evaluator
+        self.scopes: List[ScopeNode] = [file.module]
+        self.scan = FileScan(file)
+
+    # scopes --------------------------------------------------------------------------------
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.scopes.append(node)
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.scopes.pop()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        scopes = tuple(self.scopes)
+        entries = class_entries(self.file, node, scopes, self.evaluator)
+        if entries:
+            self.scan.classes.append(ClassFound(self.file, node, entries))
+        if self._derives_from_sqlalchemy(node, Where(self.file, scopes)):
+            hooks = sorted(
+                statement.name.value
+                for statement in (node.body.body if isinstance(node.body, cst.IndentedBlock) else ())
+                if isinstance(statement, cst.FunctionDef) and statement.name.value in ENGINE_HOOKS
+            )
+            if hooks and self.scan.customised is None:
+                line = self.file.span(node).start.line
+                self.scan.customised = f"`{node.name.value}` ({self.file.relative}:{line}) overrides `{hooks[0]}` of Flask-SQLAlchemy's SQLAlchemy"
+        self.scopes.append(node)
+
+    def leave_ClassDef(self, node: cst.ClassDef) -> None:
+        self.scopes.pop()
+
+    @property
+    def where(self) -> Where:
+        return Where(self.file, tuple(self.scopes))
+
+    # app.config["KEY"] = value ----------------------------------------------------------------
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        for small in node.body:
+            if not isinstance(small, cst.Assign):
+                continue
+            for target in small.targets:
+                subscript = target.target
+                if not isinstance(subscript, cst.Subscript) or config_receiver(subscript.value) is None:
+                    continue
+                if len(subscript.slice) != 1 or not isinstance(subscript.slice[0].slice, cst.Index):
+                    continue
+                key_node = subscript.slice[0].slice.value
+                key = self.evaluator.evaluate(key_node, self.where)
+                if not (isinstance(key, Known) and isinstance(key.value, str)):
+                    self._incomplete("a config key that is not statically known")
+                    continue
+                self._app_entry(
+                    ConfigEntry(
+                        key=key.value,
+                        value=self.evaluator.evaluate(small.value, self.where),
+                        form=SUBSCRIPT,
+                        path=self.file.relative,
+                        file=self.file,
+                        key_node=key_node,
+                        value_node=small.value,
+                        statement=node,
+                        scopes=tuple(self.scopes),
+                        receiver=self.file.code(subscript.value),
+                    )
+                )
+
+    # calls ---------------------------------------------------------------------------------
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and config_receiver(func.value) is not None:
+            method = func.attr.value
+            receiver = self.file.code(func.value)
+            if method in LOAD_METHODS:
+                self.scan.loaders.append(LoadCall(method, self.file, node, tuple(self.scopes)))
+            elif method in WRITE_METHODS:
+                self._write_call(node, method, receiver)
+            return
+        qualified = self.evaluator.qualified_name(func, self.where)
+        if qualified in FLASK_SQLALCHEMY_CLASSES or self._constructs_subclass(func):
+            self._construction(node)
+
+    def _write_call(self, node: cst.Call, method: str, receiver: str) -> None:
+        where = self.where
+        positional = [arg for arg in node.args if arg.keyword is None and not arg.star]
+        if method == "setdefault":
+            if len(positional) < 1:
+                return
+            key = self.evaluator.evaluate(positional[0].value, where)
+            value_node = positional[1].value if len(positional) > 1 else None
+            if isinstance(key, Known) and isinstance(key.value, str):
+                self._app_entry(
+                    ConfigEntry(
+                        key=key.value,
+                        value=self.evaluator.evaluate(value_node, where) if value_node is not None else Known(None),
+                        form=SETDEFAULT,
+                        path=self.file.relative,
+                        file=self.file,
+                        key_node=positional[0].value,
+                        value_node=value_node,
+                        statement=node,
+                        scopes=tuple(self.scopes),
+                        receiver=receiver,
+                    )
+                )
+            return
+        only_upper = method == "from_mapping"  # Flask keeps only UPPERCASE keys there
+        if any(arg.star == "*" for arg in node.args) or len(positional) > 1:
+            self._incomplete(f"`{receiver}.{method}(...)` with arguments that are not statically known")
+        if positional:
+            mapping = self.evaluator.evaluate(positional[0].value, where)
+            if isinstance(mapping, Known) and isinstance(mapping.value, DictValue):
+                if not mapping.value.complete:
+                    self._incomplete(f"`{receiver}.{method}(...)` of a mapping that is not entirely known")
+                for entry in mapping.value.entries:
+                    if isinstance(entry.key, str) and (not only_upper or _is_key(entry.key)) and entry.key_node is not None:
+                        self._mapping_entry(entry, KEYWORD if isinstance(entry.key_node, cst.Name) else DICT_KEY, node, receiver)
+            else:
+                self._incomplete(f"`{receiver}.{method}(...)` of a mapping that is not statically known")
+        keywords = self.evaluator.call_keywords(node, where)
+        if not keywords.complete:
+            self._incomplete(f"`{receiver}.{method}(**...)` that is not statically known")
+        for entry in keywords.entries:
+            if isinstance(entry.key, str) and (not only_upper or _is_key(entry.key)):
+                self._mapping_entry(entry, KEYWORD if isinstance(entry.key_node, cst.Name) else DICT_KEY, node, receiver)
+
+    def _mapping_entry(self, entry, form: str, call: cst.Call, receiver: str) -> None:
+        file = entry.file or self.file
+        self._app_entry(
+            ConfigEntry(
+                key=entry.key,
+                value=entry.value,
+                form=form,
+                path=file.relative,
+                file=file,
+                key_node=entry.key_node,
+                value_node=entry.value_node,
+                statement=call,
+                scopes=tuple(self.scopes),
+                receiver=receiver,
+            )
+        )
+
+    def _construction(self, node: cst.Call) -> None:
+        options_node = next((arg.value for arg in node.args if arg.keyword is not None and arg.keyword.value == "engine_options"), None)
+        if options_node is not None:
+            value: Value = self.evaluator.evaluate(options_node, self.where)
+        elif any(arg.star for arg in node.args):
+            value = Unknown("SQLAlchemy(**...) may pass engine_options")
+        else:
+            value = Known(None)
+        self.scan.constructions.append(Construction(self.file, node, tuple(self.scopes), value, options_node))
+
+    # helpers -------------------------------------------------------------------------------
+    def _app_entry(self, entry: ConfigEntry) -> None:
+        scope = self.scopes[-1]
+        self.scan.app_entries.setdefault(id(scope), (scope, []))[1].append(entry)
+
+    def _incomplete(self, why: str) -> None:
+        self.scan.incomplete_scopes.setdefault(id(self.scopes[-1]), why)
+        self.scan.app_entries.setdefault(id(self.scopes[-1]), (self.scopes[-1], []))
+
+    def _constructs_subclass(self, func: cst.BaseExpression) -> bool:
+        if not isinstance(func, (cst.Name, cst.Attribute)):
+            return False
+        value = self.evaluator.evaluate(func, self.where)
+        return isinstance(value, Known) and isinstance(value.value, ClassRef) and derives_from_sqlalchemy(value.value, self.evaluator)
+
+    def _derives_from_sqlalchemy(self, node: cst.ClassDef, where: Where) -> bool:
+        return derives_from_sqlalchemy(ClassRef(self.file, node), self.evaluator, where)
+
+
+def derives_from_sqlalchemy(cls: ClassRef, evaluator: Evaluator, where: Optional[Where] = None, depth: int = 0) -> bool:
+    """Whether a project class subclasses Flask-SQLAlchemy's ``SQLAlchemy``."""
+    if depth > 10:
+        return False
+    where = where or Where.module_level(cls.file)
+    for base in cls.node.bases:
+        if base.keyword is not None:
+            continue
+        value = evaluator.evaluate(base.value, where)
+        if isinstance(value, Known) and isinstance(value.value, ImportedName) and value.value.qualified in FLASK_SQLALCHEMY_CLASSES:
+            return True
+        if isinstance(value, Known) and isinstance(value.value, ClassRef):
+            if derives_from_sqlalchemy(value.value, evaluator, None, depth + 1):
+                return True
+    return False
+
+
+def scan_file(file: ParsedFile, evaluator: Evaluator) -> FileScan:
+    scanner = _Scanner(file, evaluator)
+    file.module.visit(scanner)
+    return scanner.scan

@@ -1,0 +1,98 @@
+"""Whether the project itself reads a config key.
+
+A key Flask-SQLAlchemy does not read may still be the application's own setting:
+``SQLALCHEMY_DATABASE_URL`` handed to the app's own ``create_engine``, ``POOL_SIZE`` used in
+``SQLALCHEMY_ENGINE_OPTIONS = {"pool_size": POOL_SIZE}``. Such a key is not a mistake. A key
+counts as read when its name appears in a project Python file anywhere but where it is
+written (the statement that writes it: ``POOL_SIZE = int(os.getenv("POOL_SIZE", 5))``
+mentions the name twice and still reads nothing), outside comments and outside tests (a test
+asserting a config value is not the application using it). Lower-case keys count only as
+quoted strings (``pool_recycle`` is everywhere as a keyword argument).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Set, Tuple
+
+from ..findings import Location
+from .model import ConfigEntry
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..project import Project
+
+_TEST_FOLDERS = ("test", "tests", "testing")
+
+
+def is_test_file(path: PurePosixPath) -> bool:
+    name = path.name
+    return (
+        name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+        or any(part.lower() in _TEST_FOLDERS for part in path.parts[:-1])
+    )
+
+
+def written_lines(entries: Iterable[ConfigEntry]) -> Dict[PurePosixPath, Set[int]]:
+    """The lines each entry's writing statement spans, by file."""
+    lines: Dict[PurePosixPath, Set[int]] = {}
+    for entry in entries:
+        if entry.file is None or entry.key_node is None:
+            continue
+        node = entry.statement if entry.form == "attribute" and entry.statement is not None else entry.key_node
+        span = entry.file.span(node)
+        if entry.form in ("subscript",) and entry.statement is not None:
+            span = entry.file.span(entry.statement)
+        lines.setdefault(entry.path, set()).update(range(span.start.line, span.end.line + 1))
+    return lines
+
+
+def first_read(project: "Project", key: str, writes: Iterable[ConfigEntry]) -> Optional[Location]:
+    """Where the project reads ``key`` (outside the places that write it), or None."""
+    cache: Dict[Tuple[str, Tuple[int, ...]], Optional[Location]] = project.fact("flask-config-key-reads", lambda p: {})
+    writes = list(writes)
+    cache_key = (key, tuple(sorted(id(entry) for entry in writes)))
+    if cache_key not in cache:
+        cache[cache_key] = _first_read(project, key, written_lines(writes))
+    return cache[cache_key]
+
+
+def _first_read(project: "Project", key: str, skip: Dict[PurePosixPath, Set[int]]) -> Optional[Location]:
+    if key.isupper():
+        pattern = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(key)}(?![A-Za-z0-9_])")
+    else:
+        pattern = re.compile(rf"""(?<=["']){re.escape(key)}(?=["'])""")
+    for path in project.python_files_containing((key.encode("utf-8"),)):
+        if is_test_file(path):
+            continue
+        text = project.read_text(path)
+        if text is None:
+            continue
+        skipped = skip.get(path, set())
+        for number, line in enumerate(text.splitlines(), start=1):
+            if number in skipped:
+                continue
+            for match in pattern.finditer(line):
+                if "#" in line[: match.start()] and _in_comment(line, match.start()):
+                    continue
+                return Location(PurePosixPath(path), number, match.start())
+    return None
+
+
+def _in_comment(line: str, column: int) -> bool:
+    quote = None
+    for index, char in enumerate(line[:column]):
+        if quote:
+            if char == quote:
+                quote = None
+        elif char in "'\"":
+            quote = char
+        elif char == "#":
+            return True
+    return False
+
+
+def reads_of(project: "Project", keys: Iterable[str], writes_by_key) -> List[Tuple[str, Optional[Location]]]:
+    return [(key, first_read(project, key, writes_by_key(key))) for key in keys]
