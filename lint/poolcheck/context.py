@@ -182,6 +182,35 @@ class RuleContext:
         return minimal_edits(parsed.code(old), parsed.code(new), parsed.span(old).start)
 
 
+    def rewrite(self, changes, file: Optional["ParsedFile"] = None) -> Tuple[Edit, ...]:
+        """The edits of a libcst rewrite of several nodes at once (see
+        ``poolcheck.edits.replace_nodes``): one edit per run of changed lines, each carrying
+        only those lines. ``file``: the parse the nodes belong to, if not this context's."""
+        from .edits import replace_nodes
+
+        parsed = file or self.parsed
+        new = replace_nodes(parsed.module, changes)
+        return line_edits(parsed.module.code, new.code)
+
+
+def line_edits(old: str, new: str) -> Tuple[Edit, ...]:
+    """Edits turning ``old`` into ``new``, one per run of changed lines."""
+    import difflib
+
+    old_lines = old.splitlines(keepends=True)
+    new_lines = new.splitlines(keepends=True)
+    edits = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        start = Position(i1 + 1, 0)
+        if i2 - i1 == 1 and j2 - j1 == 1:  # one line changed: only its changed middle
+            edits.extend(minimal_edits(old_lines[i1], new_lines[j1], start))
+        else:  # (a position past the last line is the end of the text)
+            edits.append(Edit(start, Position(i2 + 1, 0), "".join(new_lines[j1:j2])))
+    return tuple(edits)
+
+
 def minimal_edits(old: str, new: str, start: Position) -> Tuple[Edit, ...]:
     if old == new:
         return ()
