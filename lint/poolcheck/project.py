@@ -26,6 +26,7 @@ class Project:
     _bytes: Dict[PurePosixPath, Optional[bytes]] = field(default_factory=dict, repr=False)
     _parsed: Dict[PurePosixPath, Any] = field(default_factory=dict, repr=False)
     _module_index: Optional[Dict[str, PurePosixPath]] = field(default=None, repr=False)
+    _file_set: Optional[frozenset] = field(default=None, repr=False)
     _facts: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     # --- the ProjectFiles protocol ----------------------------------------------------------
@@ -75,6 +76,11 @@ class Project:
         """Register a file parsed by the runner so cross-module lookups reuse it."""
         self._parsed[parsed.relative] = parsed
 
+    def failed_to_parse(self, path: PurePosixPath) -> bool:
+        """Whether ``parsed(path)`` was asked for and the file could not be parsed."""
+        path = PurePosixPath(path)
+        return path in self._parsed and self._parsed[path] is None
+
     def parsed_as_read(self, path: PurePosixPath, raw: bytes):
         """The parse already made of ``path`` if it was made of exactly ``raw``, else None.
 
@@ -120,10 +126,12 @@ class Project:
         if dotted in index:
             return index[dotted]
         if importer is not None:
+            if self._file_set is None:
+                self._file_set = frozenset(self.tree.files)
             folder = PurePosixPath(importer).parent
             stem = PurePosixPath(*dotted.split("."))
             for candidate in (folder / stem.with_suffix(".py") if stem.name else None, folder / stem / "__init__.py"):
-                if candidate is not None and candidate in set(self.tree.files):
+                if candidate is not None and candidate in self._file_set:
                     return candidate
         suffix = "." + dotted
         matches = [path for name, path in index.items() if name.endswith(suffix)]

@@ -15,6 +15,7 @@ from .context import FileContext, RuleContext
 from .discovery import Target, Walker, collect_targets, display_path, find_project_root, is_python_file, matches_any
 from .findings import Finding
 from .fixes import MAX_ROUNDS, FileChanged, apply_fixes, applicable, still_valid, unified_diff, write_atomically
+from .prefilter import wants
 from .project import Project
 from .registry import RuleSet
 from .rule import Rule
@@ -142,7 +143,7 @@ class Runner:
         if isinstance(source, SourceError):
             self._unparsable(ctx, source, result)
             return self._suppress(ctx, result)
-        wanted = [r for r in self.active if _overrides_check(r) and (not r.tokens or any(t in source.raw for t in r.tokens))]
+        wanted = [r for r in self.active if _overrides_check(r) and wants(r.tokens, source.raw, project, target.relative)]
         if not wanted:
             return self._suppress(ctx, result)
         ctx.parsed = project.parsed_as_read(target.relative, source.raw)
@@ -171,7 +172,7 @@ class Runner:
                 result.warnings.append(f"{ctx.path}:{source.line}: could not be checked: {source.message}")
             return []
         for rule in wanted:
-            if not rule.tokens or any(t in source.raw for t in rule.tokens):
+            if wants(rule.tokens, source.raw, ctx.project, ctx.target.relative):
                 self._call(rule, "check_text", ctx, result)
         return self._suppress(ctx, result)
 

@@ -12,28 +12,46 @@ checked by every engine rule.
 
 from __future__ import annotations
 
-from typing import Callable, Dict, Iterable, List, Sequence, Tuple
+from pathlib import PurePosixPath
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 FACTORY_TOKENS: Tuple[bytes, ...] = (b"create_engine", b"create_async_engine", b"engine_from_config")
 
 SiteSource = Callable[["object"], list]  # (FileContext) -> List[EngineSite]
 SITE_SOURCES: List[SiteSource] = []
 _SOURCE_TOKENS: Dict[SiteSource, Tuple[bytes, ...]] = {}
+_SOURCE_FILES: Dict[SiteSource, Callable] = {}
 
 
-def register_site_source(source: SiteSource, tokens: Iterable[bytes] = ()) -> SiteSource:
+def register_site_source(source: SiteSource, tokens: Iterable[bytes] = (), files: Optional[Callable] = None) -> SiteSource:
     """Add a source of engine sites. ``tokens``: bytes every file holding one of its sites
     contains (``b"SQLALCHEMY_DATABASE_URI"``); files with none of them are not parsed for it.
-    Registering the same source again only adds tokens."""
+    ``files(project)``: the project files its sites are in, when the source knows them from
+    project facts (then a file that only mentions a token is not parsed for it either).
+    Registering the same source again adds tokens."""
     if source not in SITE_SOURCES:
         SITE_SOURCES.append(source)
     known = _SOURCE_TOKENS.get(source, ())
     _SOURCE_TOKENS[source] = known + tuple(t for t in tokens if t not in known)
+    if files is not None:
+        _SOURCE_FILES[source] = files
     return source
 
 
 class _SiteTokens(Sequence):
-    """The factory tokens followed by each registered source's, as they are when read."""
+    """The factory tokens followed by each registered source's, as they are when read; as a
+    refined prefilter (poolcheck.prefilter), a source's tokens count only in the files it
+    says its sites are in."""
+
+    def matches(self, raw: bytes, project, relative: PurePosixPath) -> bool:
+        if any(token in raw for token in FACTORY_TOKENS):
+            return True
+        for source in SITE_SOURCES:
+            if any(token in raw for token in _SOURCE_TOKENS.get(source, ())):
+                files = _SOURCE_FILES.get(source)
+                if files is None or PurePosixPath(relative) in files(project):
+                    return True
+        return False
 
     def _current(self) -> Tuple[bytes, ...]:
         extra = tuple(t for source in SITE_SOURCES for t in _SOURCE_TOKENS.get(source, ()))

@@ -13,9 +13,11 @@ Flask-SQLAlchemy builds from the configuration go through the PC1xx checks like 
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Dict, List, Optional, Tuple
 
 from poolcheck.api import Applicability, Edit, Example, Fix, Invalid, Related, Rule, RuleContext, Severity, Valid
+from poolcheck.prefilter import RefinedTokens
 from poolcheck.site_sources import register_site_source
 
 from .flask_sqlalchemy_data import (
@@ -61,7 +63,34 @@ def flask_sqlalchemy_sites(ctx) -> list:
     return flask_engine_sites(ctx, behaviour(used_release(ctx.project).version))
 
 
-register_site_source(flask_sqlalchemy_sites, tokens=SITE_TOKENS)
+def files_with_sites(project) -> frozenset:
+    """The files Flask-SQLAlchemy engine sites are anchored in (the PC1xx rules parse only
+    these among the files mentioning SITE_TOKENS)."""
+
+    def compute(project) -> frozenset:
+        from poolcheck.flask_config import flask_config, project_engine_sites
+
+        if not flask_config(project).uses_flask_sqlalchemy:
+            return frozenset()
+        sites = project_engine_sites(project, behaviour(used_release(project).version))
+        return frozenset(site.file.relative for site in sites)
+
+    return project.fact("flask-engine-site-files", compute)
+
+
+register_site_source(flask_sqlalchemy_sites, tokens=SITE_TOKENS, files=files_with_sites)
+
+
+def holds_config(project, relative) -> bool:
+    """Whether the project fact has Flask config entries in this file (a .env is read
+    directly when it is named but outside the walked tree)."""
+    from poolcheck.discovery import matches_any
+    from poolcheck.flask_config import ENV_FILE_PATTERNS, flask_config
+
+    config = flask_config(project)
+    if not config.uses_flask_sqlalchemy:
+        return False
+    return bool(config.entries_in(relative)) or (matches_any(relative.name, ENV_FILE_PATTERNS) and bool(config.prefixes))
 
 
 # --- what the three rules share ---------------------------------------------------------------
@@ -189,7 +218,7 @@ class RemovedConfigKey(_FlaskConfigRule):
     name = "removed-config-key"
     severity = Severity.ERROR
     summary = "A Flask-SQLAlchemy config key the project's Flask-SQLAlchemy no longer reads (`SQLALCHEMY_POOL_RECYCLE`...)."
-    tokens = (b"SQLALCHEMY_",)
+    tokens = RefinedTokens((b"SQLALCHEMY_",), holds_config)
     what = """
         Flags `SQLALCHEMY_POOL_SIZE`, `SQLALCHEMY_POOL_TIMEOUT`, `SQLALCHEMY_POOL_RECYCLE`,
         `SQLALCHEMY_MAX_OVERFLOW`, `SQLALCHEMY_NATIVE_UNICODE` and
@@ -503,7 +532,8 @@ class UnknownConfigKey(_FlaskConfigRule):
     name = "unknown-config-key"
     severity = Severity.WARNING
     summary = "A config key that is a near miss of one Flask-SQLAlchemy reads (`SQLALCHEMY_DATABASE_URL`)."
-    tokens = (b"SQL", b"sql", b"Sql")
+    # Misspelt SQLALCHEMY keys, and keys in another case (only app.config writes keep those).
+    tokens = RefinedTokens((b"SQLALCHEM", b"SQL_ALCHEMY", b".config[", b".config.update", b".config.setdefault"), holds_config)
     what = """
         Flags a config key Flask-SQLAlchemy never reads that is one or two letters away from
         one it does (`SQLALCHEMY_DATABASE_URL` for `SQLALCHEMY_DATABASE_URI`,
@@ -699,14 +729,12 @@ class UnknownConfigKey(_FlaskConfigRule):
         known = keys_read(release.version)
         for entry in entries:
             key = entry.key
-            if entry.nested or key in KNOWN_KEYS or engine_option_for(key) is not None:
+            if entry.nested or key in KNOWN_KEYS or "SQL" not in key.upper():
                 continue
             if not key.isupper() and entry.form not in ("subscript", "keyword", "dict-key", "setdefault"):
                 continue
-            if "SQL" not in key.upper():
-                continue
             meant = near_miss(key, known)
-            if meant is None or is_read_by_project(ctx, entry):
+            if meant is None or engine_option_for(key) is not None or is_read_by_project(ctx, entry):
                 continue
             if key.upper().replace("_", "") == meant.replace("_", "") and key != meant and key.upper() != key:
                 detail = f"Flask config keys are case-sensitive; it reads `{meant}`"
@@ -743,6 +771,7 @@ class UnknownConfigKey(_FlaskConfigRule):
 # --- PC203 ------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1)
 def engine_keywords() -> frozenset:
     """``create_engine`` keywords, from the installed SQLAlchemy."""
     from poolcheck.sqla import installed_knowledge
@@ -751,10 +780,14 @@ def engine_keywords() -> frozenset:
     return frozenset(knowledge.kwargs_accepted_by_any_dialect() or ()) | frozenset(knowledge.all_pool_kwarg_names() or ())
 
 
+@lru_cache(maxsize=1)
 def pool_keywords() -> frozenset:
     """The pool's own keywords: the only bare UPPERCASE keys (``POOL_RECYCLE``) judged, since
     a bare ``ECHO`` or ``MODULE`` is as likely the application's own setting."""
-    return frozenset(k for k in engine_keywords() if k.startswith("pool_") or k in ("max_overflow", "echo_pool", "poolclass"))
+    from poolcheck.sqla import installed_knowledge
+
+    names = installed_knowledge().all_pool_kwarg_names() or ()
+    return frozenset(k for k in names if k.startswith("pool_") or k in ("max_overflow", "echo_pool")) | {"poolclass"}
 
 
 def engine_option_for(key: str) -> Optional[str]:
@@ -762,7 +795,7 @@ def engine_option_for(key: str) -> Optional[str]:
     ``POOL_RECYCLE``, ``SQLALCHEMY_POOL_PRE_PING``, ``SQLALCHEMY_PRE_PING``."""
     from poolcheck.sqla import suggest_kwarg
 
-    if key in KNOWN_KEYS:
+    if key in KNOWN_KEYS or not _looks_like_engine_key(key):
         return None
     if key.upper().startswith("SQLALCHEMY_"):
         rest = key[len("SQLALCHEMY_"):].lower()
@@ -777,12 +810,18 @@ def engine_option_for(key: str) -> Optional[str]:
     return lowered if lowered in pool_keywords() else None
 
 
+def _looks_like_engine_key(key: str) -> bool:
+    """A cheap test before asking SQLAlchemy (which imports every dialect to answer)."""
+    return key.upper().startswith("SQLALCHEMY_") or key.lower() in pool_keywords()
+
+
 class EngineOptionsAsConfigKeys(_FlaskConfigRule):
     code = "PC203"
     name = "engine-options-as-config-keys"
     severity = Severity.ERROR
     summary = "A `create_engine` option written as a Flask config key (`app.config[\"pool_recycle\"]`, `SQLALCHEMY_POOL_PRE_PING`)."
-    tokens = (b"SQLALCHEMY_", b"pool_", b"POOL_", b"max_overflow", b"MAX_OVERFLOW", b"poolclass", b"POOLCLASS")
+    # SQLALCHEMY_* and UPPERCASE pool keys; lower-case keys only in app.config writes.
+    tokens = RefinedTokens((b"SQLALCHEMY_", b"POOL_", b"MAX_OVERFLOW", b"POOLCLASS", b".config[", b".config.update", b".config.setdefault"), holds_config)
     what = """
         Flags engine and pool options written as Flask config keys, wherever Flask reads
         config: lower-case `create_engine` keywords set on `app.config`
@@ -984,8 +1023,7 @@ class EngineOptionsAsConfigKeys(_FlaskConfigRule):
     def check_entries(self, ctx: RuleContext, entries) -> None:
         flagged = []
         for entry in entries:
-            option = engine_option_for(entry.key)
-            if option is None or entry.nested:
+            if entry.nested or entry.key in KNOWN_KEYS or not _looks_like_engine_key(entry.key):
                 continue
             if not entry.key.upper().startswith("SQLALCHEMY_") and entry.form in ("subscript", "keyword", "dict-key", "setdefault"):
                 if not is_app_receiver(entry.receiver):
@@ -994,7 +1032,9 @@ class EngineOptionsAsConfigKeys(_FlaskConfigRule):
                 continue
             if is_read_by_project(ctx, entry):
                 continue
-            flagged.append((entry, option))
+            option = engine_option_for(entry.key)  # asks SQLAlchemy: after the cheap tests
+            if option is not None:
+                flagged.append((entry, option))
         options = {id(entry): option for entry, option in flagged}
 
         def option_of(entry) -> Optional[str]:

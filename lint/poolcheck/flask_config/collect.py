@@ -33,7 +33,7 @@ from ..discovery import is_python_file, matches_any
 from ..syntax import ParsedFile
 from ..values import ClassRef, DictValue, Evaluator, ImportedName, Known, ModuleRef, Where
 from .model import APP, CLASS, DATA_FILE, DOTENV, ENV_FILE, LOADED_FILE, MODULE, ConfigEntry, ConfigUnit, FlaskConfig, LoadCall
-from .python_scan import FileScan, class_entries, module_entries, scan_file
+from .python_scan import FileScan, class_entries, class_names_on_sqlalchemy, module_entries, scan_file
 from .text_files import ENV_FILE_PATTERNS, flask_env_value, read_dotenv, read_json_keys, read_toml_keys, split_prefixed
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -45,10 +45,10 @@ SCAN_TOKENS = (
     b"SQLALCHEM",  # SQLALCHEMY_*, and its misspellings SQLALCHEMEY_, SQLALCHEMI_
     b"SQL_ALCHEMY",
     b"flask_sqlalchemy",
-    b"config[",
-    b"config.update",
-    b"config.from_",
-    b"config.setdefault",
+    b".config[",
+    b".config.update",
+    b".config.from_",
+    b".config.setdefault",
     b"engine_options",
 )
 _IMPORT = re.compile(rb"^[ \t]*(?:from[ \t]+flask_sqlalchemy[ \t.]|import[ \t]+(?:[\w.]+[ \t]*,[ \t]*)*flask_sqlalchemy\b)", re.MULTILINE)
@@ -96,10 +96,10 @@ class _Collector:
         self.config = FlaskConfig(uses_flask_sqlalchemy=True)
 
     def collect(self) -> FlaskConfig:
-        for path in self.project.python_files_containing(SCAN_TOKENS):
-            parsed = self.project.parsed(path)
-            if parsed is not None:
-                self.scans.append(scan_file(parsed, self.evaluator))
+        files = [parsed for parsed in map(self.project.parsed, self.project.python_files_containing(SCAN_TOKENS)) if parsed is not None]
+        subclass_names = frozenset(name for parsed in files for name in class_names_on_sqlalchemy(parsed))
+        for parsed in files:
+            self.scans.append(scan_file(parsed, self.evaluator, subclass_names))
         for scan in self.scans:
             self.config.constructions.extend(scan.constructions)
             if scan.customised and self.config.customised is None:

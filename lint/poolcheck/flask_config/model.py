@@ -42,7 +42,9 @@ LOADED_FILE = "loaded-file"
 @dataclass(eq=False)
 class ConfigEntry:
     key: str  # the key Flask ends up with: SQLALCHEMY_POOL_SIZE
-    value: Value
+    # The value, or a function computing it on first use (most entries' values are never
+    # needed, and evaluating one may parse the modules it imports from).
+    value_or_thunk: Any
     form: str
     path: PurePosixPath  # the file it is written in, relative to the project root
     written_key: str = ""  # as written, when it differs (FLASK_SQLALCHEMY_POOL_SIZE)
@@ -59,6 +61,12 @@ class ConfigEntry:
     receiver: str = ""  # SUBSCRIPT/KEYWORD/...: the config object as written ("app.config")
     # Non-Python: where the key is written.
     span: Optional[Span] = None
+
+    @property
+    def value(self) -> Value:
+        if callable(self.value_or_thunk):
+            self.value_or_thunk = self.value_or_thunk()
+        return self.value_or_thunk
 
     @property
     def key_span(self) -> Span:

@@ -87,6 +87,10 @@ def module_entries(file: ParsedFile, evaluator: Evaluator) -> List[ConfigEntry]:
     return _assignments(file, statements, where, evaluator, (file.module,))
 
 
+def _later(evaluator: Evaluator, node, where: Where):
+    return lambda: evaluator.evaluate(node, where)
+
+
 def _block(block: cst.BaseSuite) -> Sequence[cst.CSTNode]:
     return block.body if isinstance(block, cst.IndentedBlock) else ()
 
@@ -106,7 +110,7 @@ def _assignments(file: ParsedFile, statements, where: Where, evaluator: Evaluato
                 entries.append(
                     ConfigEntry(
                         key=target.value,
-                        value=evaluator.evaluate(value, where),
+                        value_or_thunk=_later(evaluator, value, where),
                         form=ATTRIBUTE,
                         path=file.relative,
                         file=file,
@@ -119,26 +123,42 @@ def _assignments(file: ParsedFile, statements, where: Where, evaluator: Evaluato
     return entries
 
 
-class _Scanner(cst.CSTVisitor):
-    def __init__(self, file: ParsedFile, evaluator: Evaluator) -> None:
+class _Scanner:
+    """Walks statements only (never into expressions: libcst's visitor over every node costs
+    more than the parse). Config is written by statements: ``app.config[...] = ...``,
+    ``app.config.update(...)``, ``db = SQLAlchemy(...)``, class bodies."""
+
+    def __init__(self, file: ParsedFile, evaluator: Evaluator, subclass_names=frozenset()) -> None:
         self.file = file
         self.evaluator = evaluator
+        self.subclass_names = subclass_names
+        self.aliases = extension_aliases(file)
         self.scopes: List[ScopeNode] = [file.module]
         self.scan = FileScan(file)
 
+    def walk(self, statements: Sequence[cst.CSTNode]) -> None:
+        for statement in statements:
+            if isinstance(statement, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+                self.visit_SimpleStatementLine(statement)
+            elif isinstance(statement, cst.ClassDef):
+                self.visit_ClassDef(statement)
+                self.walk(_block(statement.body))
+                self.scopes.pop()
+            elif isinstance(statement, cst.FunctionDef):
+                self.scopes.append(statement)
+                self.walk([statement.body] if isinstance(statement.body, cst.SimpleStatementSuite) else _block(statement.body))
+                self.scopes.pop()
+            else:
+                for block in _blocks_of(statement):
+                    self.walk([block] if isinstance(block, cst.SimpleStatementSuite) else _block(block))
+
     # scopes --------------------------------------------------------------------------------
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.scopes.append(node)
-
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.scopes.pop()
-
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         scopes = tuple(self.scopes)
         entries = class_entries(self.file, node, scopes, self.evaluator)
         if entries:
             self.scan.classes.append(ClassFound(self.file, node, entries))
-        if self._derives_from_sqlalchemy(node, Where(self.file, scopes)):
+        if _mentions_extension(self.file, node, self.aliases | self.subclass_names) and self._derives_from_sqlalchemy(node, Where(self.file, scopes)):
             hooks = sorted(
                 statement.name.value
                 for statement in (node.body.body if isinstance(node.body, cst.IndentedBlock) else ())
@@ -149,9 +169,6 @@ class _Scanner(cst.CSTVisitor):
                 self.scan.customised = f"`{node.name.value}` ({self.file.relative}:{line}) overrides `{hooks[0]}` of Flask-SQLAlchemy's SQLAlchemy"
         self.scopes.append(node)
 
-    def leave_ClassDef(self, node: cst.ClassDef) -> None:
-        self.scopes.pop()
-
     @property
     def where(self) -> Where:
         return Where(self.file, tuple(self.scopes))
@@ -159,6 +176,11 @@ class _Scanner(cst.CSTVisitor):
     # app.config["KEY"] = value ----------------------------------------------------------------
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
         for small in node.body:
+            value = getattr(small, "value", None)  # Expr, Assign, AnnAssign, Return
+            if isinstance(value, cst.Call):
+                self.visit_Call(value)
+            elif isinstance(value, cst.Await) and isinstance(value.expression, cst.Call):
+                self.visit_Call(value.expression)
             if not isinstance(small, cst.Assign):
                 continue
             for target in small.targets:
@@ -175,7 +197,7 @@ class _Scanner(cst.CSTVisitor):
                 self._app_entry(
                     ConfigEntry(
                         key=key.value,
-                        value=self.evaluator.evaluate(small.value, self.where),
+                        value_or_thunk=_later(self.evaluator, small.value, self.where),
                         form=SUBSCRIPT,
                         path=self.file.relative,
                         file=self.file,
@@ -187,7 +209,7 @@ class _Scanner(cst.CSTVisitor):
                     )
                 )
 
-    # calls ---------------------------------------------------------------------------------
+    # calls (at statement level: app.config.update(...), db = SQLAlchemy(...)) -------------
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         if isinstance(func, cst.Attribute) and config_receiver(func.value) is not None:
@@ -198,6 +220,9 @@ class _Scanner(cst.CSTVisitor):
             elif method in WRITE_METHODS:
                 self._write_call(node, method, receiver)
             return
+        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        if not name or ("SQLA" not in name and name not in self.subclass_names and name not in self.aliases):
+            return  # not a name the extension class (or a subclass, or an alias) has
         qualified = self.evaluator.qualified_name(func, self.where)
         if qualified in FLASK_SQLALCHEMY_CLASSES or self._constructs_subclass(func):
             self._construction(node)
@@ -214,7 +239,7 @@ class _Scanner(cst.CSTVisitor):
                 self._app_entry(
                     ConfigEntry(
                         key=key.value,
-                        value=self.evaluator.evaluate(value_node, where) if value_node is not None else Known(None),
+                        value_or_thunk=_later(self.evaluator, value_node, where) if value_node is not None else Known(None),
                         form=SETDEFAULT,
                         path=self.file.relative,
                         file=self.file,
@@ -251,7 +276,7 @@ class _Scanner(cst.CSTVisitor):
         self._app_entry(
             ConfigEntry(
                 key=entry.key,
-                value=entry.value,
+                value_or_thunk=entry.value,
                 form=form,
                 path=file.relative,
                 file=file,
@@ -309,7 +334,57 @@ def derives_from_sqlalchemy(cls: ClassRef, evaluator: Evaluator, where: Optional
     return False
 
 
-def scan_file(file: ParsedFile, evaluator: Evaluator) -> FileScan:
-    scanner = _Scanner(file, evaluator)
-    file.module.visit(scanner)
+def extension_aliases(file: ParsedFile) -> frozenset:
+    """Names a module binds with ``from flask_sqlalchemy import ...`` (``SQLAlchemy as _Base``)."""
+    return frozenset(
+        name
+        for name, bindings in file.module_scope.bindings.items()
+        if any(b.kind == "from" and (b.module or "").startswith("flask_sqlalchemy") for b in bindings)
+    )
+
+
+def _mentions_extension(file: ParsedFile, node: cst.ClassDef, names) -> bool:
+    """Whether a class's bases could be SQLAlchemy (checked before evaluating them, which may
+    parse the modules they come from)."""
+    for base in node.bases:
+        code = file.code(base.value)
+        if "SQLA" in code or code.split(".")[-1].strip() in names:
+            return True
+    return False
+
+
+def class_names_on_sqlalchemy(file: ParsedFile) -> List[str]:
+    """Names of classes whose bases mention SQLAlchemy (possible extension subclasses)."""
+    aliases = extension_aliases(file)
+    return [node.name.value for node in file.module.body if isinstance(node, cst.ClassDef) and _mentions_extension(file, node, aliases)]
+
+
+def _blocks_of(statement: cst.CSTNode) -> List[cst.BaseSuite]:
+    """The blocks of a compound statement other than a def or a class (if/elif/else, for,
+    while, try/except/else/finally, with, match)."""
+    blocks: List[cst.BaseSuite] = []
+    body = getattr(statement, "body", None)
+    if isinstance(body, cst.BaseSuite):
+        blocks.append(body)
+    for handler in getattr(statement, "handlers", ()) or ():
+        blocks.append(handler.body)
+    for case in getattr(statement, "cases", ()) or ():
+        blocks.append(case.body)
+    orelse = getattr(statement, "orelse", None)
+    while orelse is not None:
+        if isinstance(orelse, cst.If):
+            blocks.append(orelse.body)
+            orelse = orelse.orelse
+        else:
+            blocks.append(orelse.body)
+            orelse = None
+    final = getattr(statement, "finalbody", None)
+    if final is not None:
+        blocks.append(final.body)
+    return blocks
+
+
+def scan_file(file: ParsedFile, evaluator: Evaluator, subclass_names=frozenset()) -> FileScan:
+    scanner = _Scanner(file, evaluator, subclass_names)
+    scanner.walk(file.module.body)
     return scanner.scan
