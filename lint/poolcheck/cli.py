@@ -1,4 +1,4 @@
-"""The command line: ``poolcheck check``, ``rule``, ``rules`` and ``docs``.
+"""The command line: ``poolcheck check``, ``rule``, ``rules``, ``probe`` and ``docs``.
 
 Conventions follow ruff's. Exit codes: 0 no findings, 1 findings, 2 a usage or configuration
 error, or a file that could not be read or checked. Errors are one line on standard error,
@@ -31,8 +31,28 @@ def _selectors(values: Optional[List[str]]) -> Optional[List[str]]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its error messages masked: a misplaced database URL
+    (``poolcheck probe --timeout mysql://app:pw@db/app``) is echoed in them."""
+
+    def error(self, message: str):  # type: ignore[override]
+        from .masking import mask_secrets
+
+        super().error(mask_secrets(message))
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):  # also refuses nan, which is not > 0
+        raise argparse.ArgumentTypeError("expected a positive number of seconds")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="poolcheck",
         description="A static linter for SQLAlchemy engine, pool and session configuration.",
     )
@@ -61,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     rules = commands.add_parser("rules", help="list every rule")
     rules.add_argument("--format", default="text", choices=("text", "json"))
+
+    probe = commands.add_parser("probe", help="read the timeouts and connection limits of a live database server")
+    where = probe.add_mutually_exclusive_group()
+    where.add_argument("url", nargs="?", metavar="URL", help="the server's SQLAlchemy URL (mysql://, mariadb://, postgresql://)")
+    where.add_argument("--url-env", metavar="NAME", help="read the URL from the environment variable NAME (keeps the password out of the process list)")
+    probe.add_argument("--format", default="text", choices=("text", "json"))
+    probe.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS", help="give up connecting or waiting for an answer after SECONDS (default 5)")
 
     docs = commands.add_parser("docs", help="write or check the rule pages (docs/rules)")
     docs.add_argument("directory", nargs="?", type=Path, default=Path("docs/rules"), metavar="DIR")
@@ -236,6 +263,36 @@ def command_rules(args) -> int:
     return EXIT_CLEAN
 
 
+def database_url_from_env(name: str) -> Optional[str]:
+    """The URL in environment variable ``name``, or None when it is unset or empty (CI systems
+    give an empty string for a secret they withhold, as GitHub Actions does on forks)."""
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def command_probe(args) -> int:
+    from .probe import DEFAULT_TIMEOUT, ProbeError, probe
+    from .probe.report import render_json, render_text
+
+    if args.url_env is not None:
+        url = database_url_from_env(args.url_env)
+        if url is None:
+            raise UsageError(f"--url-env {args.url_env}: the environment variable is not set or is empty")
+        source = f"${args.url_env}"
+    elif args.url is not None:
+        url, source = args.url, "URL"
+    else:
+        raise UsageError("poolcheck probe: give the server's URL, or --url-env NAME to read it from the environment")
+    try:
+        result = probe(url, args.timeout or DEFAULT_TIMEOUT, source=source)
+    except ProbeError as exc:
+        _error(str(exc))
+        return EXIT_ERROR
+    sys.stdout.write(render_json(result) if args.format == "json" else render_text(result))
+    sys.stdout.flush()
+    return EXIT_CLEAN
+
+
 def command_docs(args) -> int:
     from .docs import stale_pages, write_pages
 
@@ -278,7 +335,7 @@ def _error(message: str) -> None:
     sys.stderr.write(f"poolcheck: error: {mask_secrets(message)}\n")
 
 
-COMMANDS = {"check": command_check, "rule": command_rule, "rules": command_rules, "docs": command_docs}
+COMMANDS = {"check": command_check, "rule": command_rule, "rules": command_rules, "probe": command_probe, "docs": command_docs}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
