@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--diff", action="store_true", help="print the fixes as a unified diff and write nothing (exit 1 if anything would change)")
     check.add_argument("--show-fixes", action="store_true", help="list the fixes that were applied")
     check.add_argument("--no-color", action="store_true", help="never colour the output (NO_COLOR=1 does the same)")
+    live = check.add_mutually_exclusive_group()
+    live.add_argument("--database-url", metavar="URL", help="probe this live server (read-only) and check against its wait_timeout and connection limits; see docs/probe.md")
+    live.add_argument("--database-url-env", metavar="NAME", help="the same, with the URL read from the environment variable NAME")
 
     rule = commands.add_parser("rule", help="show a rule's documentation page")
     rule.add_argument("code", metavar="CODE", help="a rule code (PC101) or name (mysql-idle-disconnect)")
@@ -165,6 +168,7 @@ def command_check(args) -> int:
     settings = _settings_for(args, rules)
     selection = _selection(args, settings, rules)
     enabled = selection.enabled_codes(rules)
+    settings, probe_error = _with_live_server(args, settings)
     options = RunOptions(
         paths=[p for p in args.paths if str(p) != "-"] or [Path(".")],
         fix=args.fix,
@@ -178,6 +182,8 @@ def command_check(args) -> int:
 
     for warning in result.warnings:
         _warn(warning)
+    if probe_error is not None:
+        result.errors.insert(0, probe_error)
     for error in result.errors:
         _error(error)
 
@@ -212,6 +218,40 @@ def command_check(args) -> int:
     if result.findings and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _with_live_server(args, settings):
+    """Probe the live server named by ``--database-url``, ``--database-url-env`` or
+    ``[tool.poolcheck.database] url-env``, and return the settings with its values attached.
+
+    A probe that fails returns the settings unchanged and an error line: the check still runs
+    on the project's own facts, and the command exits 2, because a run that was asked to check
+    against the server and could not must not pass as if it had (docs/probe.md). The
+    configuration's ``url-env`` naming a variable that is unset or empty is not a failure: that
+    is a developer's machine, or a CI job without the secret (forks), and the check is static.
+    """
+    from .probe import ProbeError, probe
+    from .probe.live import override_conflicts, with_live_server
+
+    if args.database_url is not None:
+        url, source = args.database_url, "--database-url"
+    elif args.database_url_env is not None:
+        url, source = database_url_from_env(args.database_url_env), f"${args.database_url_env}"
+        if url is None:
+            return settings, f"--database-url-env {args.database_url_env}: the environment variable is not set or is empty"
+    elif settings.database.url_env is not None:
+        url, source = database_url_from_env(settings.database.url_env), f"${settings.database.url_env}"
+        if url is None:
+            return settings, None
+    else:
+        return settings, None
+    try:
+        server = probe(url, source=source)
+    except ProbeError as exc:
+        return settings, f"{exc}; checked against the project's own settings only"
+    for conflict in override_conflicts(settings, server):
+        _warn(conflict)
+    return with_live_server(settings, server), None
 
 
 def command_rule(args) -> int:

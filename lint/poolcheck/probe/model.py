@@ -36,10 +36,12 @@ class ProbedValue:
         return self.value is not None and self.global_value is not None and self.value != self.global_value
 
     def seconds(self) -> Optional[int]:
-        """The value in whole seconds for a time setting, rounded down (None for counts)."""
+        """The value in whole seconds for a time setting (None for counts). Milliseconds are
+        rounded up: for a whole number of seconds ``r``, ``r >= 1.5 s`` exactly when
+        ``r >= 2``, so comparisons with ``pool_recycle`` stay exact."""
         if self.value is None or self.unit not in ("s", "ms"):
             return None
-        return self.value // 1000 if self.unit == "ms" else self.value
+        return -(-self.value // 1000) if self.unit == "ms" else self.value
 
 
 @dataclass(frozen=True)

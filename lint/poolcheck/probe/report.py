@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 from ..masking import mask_secrets
 from .model import ProbedValue, ServerProbe
@@ -24,13 +24,16 @@ def _amount(value: int, unit: str) -> str:
     return f"{value} s" if unit == "s" else str(value)
 
 
-def describe_value(setting: ProbedValue) -> str:
-    """``600 s``, ``0 (disabled)``, ``60000 ms (60 s)``, ``-``."""
-    if setting.value is None:
+def describe_value(setting: ProbedValue, value: Optional[int] = None) -> str:
+    """``600 s``, ``0 (disabled)``, ``60000 ms (60 s)``, ``-``: the session value, or ``value``
+    (the global one) in the same words."""
+    if value is None:
+        value = setting.value
+    if value is None:
         return "-"
-    text = _amount(setting.value, setting.unit)
-    meaning = _ZERO_MEANS.get(setting.name) if setting.value == 0 else None
-    if setting.value == -1:
+    text = _amount(value, setting.unit)
+    meaning = _ZERO_MEANS.get(setting.name) if value == 0 else None
+    if value == -1:
         meaning = _MINUS_ONE_MEANS.get(setting.name)
     return f"{text} ({meaning})" if meaning else text
 
@@ -43,7 +46,7 @@ def render_text(probe: ServerProbe) -> str:
     for value, text in cells:
         notes = []
         if value.differs:
-            notes.append(f"global {_amount(value.global_value, value.unit)}")
+            notes.append(f"global {describe_value(value, value.global_value)}")
         if value.note:
             notes.append(value.note)
         line = f"  {value.name.ljust(width)}  {text.ljust(value_width)}  {'; '.join(notes)}"
