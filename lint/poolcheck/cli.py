@@ -230,9 +230,6 @@ def _with_live_server(args, settings):
     configuration's ``url-env`` naming a variable that is unset or empty is not a failure: that
     is a developer's machine, or a CI job without the secret (forks), and the check is static.
     """
-    from .probe import ProbeError, probe
-    from .probe.live import override_conflicts, with_live_server
-
     if args.database_url is not None:
         url, source = args.database_url, "--database-url"
     elif args.database_url_env is not None:
@@ -245,6 +242,9 @@ def _with_live_server(args, settings):
             return settings, None
     else:
         return settings, None
+    from .probe import ProbeError, probe
+    from .probe.live import override_conflicts, with_live_server
+
     try:
         server = probe(url, source=source)
     except ProbeError as exc:
