@@ -240,7 +240,7 @@ def _attach_targets(file: ParsedFile, sites: List[EngineSite]) -> None:
 @dataclass(frozen=True)
 class ResolvedUrl:
     """What is known of a site's database: its driver name (``mysql+pymysql``), backend
-    (``mysql``), database part where known, and a password-free rendering for messages."""
+    (``mysql``), database part and query where known, and a password-free rendering."""
 
     drivername: str
     backend: str
@@ -248,20 +248,25 @@ class ResolvedUrl:
     database: Value
     display: str  # safe to print: the password is masked
     assumed: bool = False  # from [tool.poolcheck.database] dialect, not from the code
+    query: Optional[Tuple[Tuple[str, str], ...]] = None  # None: unknown
+
+
+def knowledge():
+    from .sqla import installed_knowledge
+
+    return installed_knowledge()
 
 
 def resolve_url(url: Value, assumed_dialect: Optional[str] = None) -> Optional[ResolvedUrl]:
     """Resolve a URL value with SQLAlchemy's own parser; fall back to the configured dialect
     assumption when the code does not say."""
-    from . import sqla
-
     if isinstance(url, Known):
         value = url.value
         if isinstance(value, str):
-            info = sqla.parse_url(value)
-            if info is not None:
-                return ResolvedUrl(info.drivername, info.backend, info.is_mysql_family, Known(info.database), info.masked)
-            return None
+            info = knowledge().parse_url(value)
+            if info is None:
+                return None
+            return ResolvedUrl(info.drivername, info.backend, info.is_mysql_family, Known(info.database), info.masked, query=info.query)
         if isinstance(value, Template) and "://" in value.prefix:
             scheme = value.prefix.split("://", 1)[0]
             return _from_scheme(scheme, Unknown("built at run time"), f"{scheme}://...")
@@ -276,9 +281,7 @@ def resolve_url(url: Value, assumed_dialect: Optional[str] = None) -> Optional[R
 
 
 def _from_scheme(scheme: str, database: Value, display: str) -> Optional[ResolvedUrl]:
-    from . import sqla
-
-    info = sqla.scheme_info(scheme)
+    info = knowledge().scheme_info(scheme)
     if info is None:
         return None
     return ResolvedUrl(info.drivername, info.backend, info.is_mysql_family, database, display)
@@ -288,7 +291,7 @@ def pool_class_of(site: EngineSite, url: Optional[ResolvedUrl]) -> Tuple[Optiona
     """The pool class a site's engine gets, and whether the code names it explicitly.
     (None, _) when it cannot be known: an unresolved ``poolclass=``, a ``pool=`` instance, or
     a URL whose default pool depends on parts that are unknown."""
-    from . import sqla
+    from .sqla import UNKNOWN
 
     if "pool" in site.options:
         return None, True
@@ -296,9 +299,10 @@ def pool_class_of(site: EngineSite, url: Optional[ResolvedUrl]) -> Tuple[Optiona
     if option is not None:
         value = option.value
         if isinstance(value, Known) and isinstance(value.value, ImportedName):
-            return sqla.resolve_pool_class(value.value.qualified), True
+            return knowledge().resolve_pool_class(value.value.qualified), True
         return None, True
     if not site.complete or url is None:
         return None, False
-    database = url.database.value if isinstance(url.database, Known) else sqla.UNKNOWN
-    return sqla.default_pool_class(url.drivername, database, site.is_async), False
+    database = url.database.value if isinstance(url.database, Known) else UNKNOWN
+    query = url.query if url.query is not None else UNKNOWN
+    return knowledge().default_pool_class(url.drivername, database, site.is_async, query), False
