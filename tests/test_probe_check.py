@@ -73,6 +73,15 @@ def test_precedence_explicit_config_then_live_then_files():
     assert ServerSettings(found=(in_file,), overrides=(configured,), live=(live,)).wait_timeout is configured
 
 
+def test_live_values_apply_to_engines_of_the_probed_family_only():
+    live = Setting(MAX_CONNECTIONS, 20, None, "live server mysql://app:***@db/app")
+    in_file = Setting(MAX_CONNECTIONS, 300, Location(Path("my.cnf"), 3), "my.cnf [mysqld]")
+    settings = ServerSettings(found=(in_file,), live=(live,), live_family="mysql")
+    assert settings.for_family("mysql").max_connections is live
+    assert settings.for_family("postgresql").max_connections is in_file
+    assert settings.for_family(None).max_connections is in_file  # an engine whose URL is unknown
+
+
 def _config(tmp_path, text: str) -> Path:
     path = tmp_path / "pyproject.toml"
     path.write_text(text, encoding="utf-8")
@@ -146,3 +155,37 @@ def test_configured_url_env_with_an_unreachable_server_fails_the_run(project, ca
     assert main(["check"]) == 2
     err = capsys.readouterr().err
     assert "cannot probe postgresql://app:***@127.0.0.1:" in err and SECRET not in err
+
+
+# --- against the real servers ----------------------------------------------------------------------
+
+MYSQL_ENGINE = 'from sqlalchemy import create_engine\n\nengine = create_engine("mysql+pymysql://app@db/app", pool_size=10)\n'
+
+
+def _check_json(capsys, *argv):
+    import json
+
+    code = main(["check", "--format", "json", *argv])
+    captured = capsys.readouterr()
+    return code, json.loads(captured.out), captured.err
+
+
+@pytest.mark.database
+def test_pc101_names_the_live_server(project, capsys, mariadb_url):
+    from sqlalchemy.engine import make_url
+
+    (project / "app.py").write_text(MYSQL_ENGINE, encoding="utf-8")
+    code, findings, err = _check_json(capsys, "--database-url", mariadb_url)
+    assert (code, err) == (1, "")
+    [finding] = findings
+    shown = make_url(mariadb_url).render_as_string(hide_password=True)
+    assert finding["code"] == "PC101" and f"(live server {shown})" in finding["message"]
+
+
+@pytest.mark.database
+def test_a_postgresql_probe_says_nothing_about_a_mysql_engine(project, capsys, postgresql_url):
+    (project / "app.py").write_text(MYSQL_ENGINE, encoding="utf-8")
+    code, findings, err = _check_json(capsys, "--database-url", postgresql_url)
+    assert (code, err) == (1, "")
+    [finding] = findings
+    assert "live server" not in finding["message"] and "the MySQL/MariaDB default" in finding["message"]

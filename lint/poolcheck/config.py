@@ -119,6 +119,7 @@ class DatabaseSettings:
     # What that probe found (poolcheck.facts.server Setting values): attached by the command
     # line after probing, never read from a file. Explicit keys above win over them.
     live: Tuple[Any, ...] = ()
+    live_family: Optional[str] = None  # "mysql" or "postgresql": the engines `live` applies to
     # Where each key was set (for "wait-timeout = 600 (pyproject.toml:14)" in findings).
     locations: Mapping[str, Location] = field(default_factory=dict)
 

@@ -57,7 +57,7 @@ def live_settings(server: ServerProbe) -> Tuple["Setting", ...]:
 
 def with_live_server(settings: "Settings", server: ServerProbe) -> "Settings":
     """``settings`` with the live server's values attached to its database settings."""
-    return replace(settings, database=replace(settings.database, live=live_settings(server)))
+    return replace(settings, database=replace(settings.database, live=live_settings(server), live_family=server.family))
 
 
 _CONFIG_KEYS = (("wait_timeout", "wait-timeout"), ("max_connections", "max-connections"))

@@ -83,6 +83,15 @@ class ServerSettings:
     found: Tuple[Setting, ...] = ()
     overrides: Tuple[Setting, ...] = ()
     live: Tuple[Setting, ...] = ()
+    live_family: Optional[str] = None  # "mysql" (MySQL and MariaDB) or "postgresql"
+
+    def for_family(self, family: Optional[str]) -> "ServerSettings":
+        """The settings for an engine of ``family``: a live server's values say nothing about
+        an engine on another kind of server (a MySQL probe's max_connections is not the
+        PostgreSQL server's), nor about one whose kind is unknown."""
+        if not self.live or family == self.live_family:
+            return self
+        return ServerSettings(self.found, self.overrides)
 
     def candidates(self, name: str) -> Tuple[Setting, ...]:
         """The values found in project files for ``name`` (overrides not included)."""
