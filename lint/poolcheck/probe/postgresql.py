@@ -18,6 +18,7 @@ before PostgreSQL 14) are reported as missing, not as errors.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Dict, List, Optional
 
 from .model import POSTGRESQL, ConnectionLimit, ProbedValue, ProbeError, ServerProbe
@@ -87,7 +88,7 @@ def probe_postgresql(target: Target, timeout: float) -> ServerProbe:
     values.append(ProbedValue("client_connections", connections, connections, "",
                               "client backends in pg_stat_activity" if connections is not None else "not available"))
     probe = ServerProbe(POSTGRESQL, "PostgreSQL", str(version).split(" ")[0], target.display, str(account), tuple(values))
-    return _with_limit(probe, bool(role[1]))
+    return replace(probe, connection_limit=_connection_limit(probe, bool(role[1])))
 
 
 def _libpq_query(psycopg, query: Dict[str, str]) -> Dict[str, str]:
@@ -120,12 +121,6 @@ def _setting(name: str, row) -> ProbedValue:
         return ProbedValue(name, value, value, unit, "")
     note = _SESSION_SOURCES.get(source, f"source: {source}")
     return ProbedValue(name, value, None, unit, note + "; the server-wide value is not readable")
-
-
-def _with_limit(probe: ServerProbe, superuser: bool) -> ServerProbe:
-    from dataclasses import replace
-
-    return replace(probe, connection_limit=_connection_limit(probe, superuser))
 
 
 def _connection_limit(probe: ServerProbe, superuser: bool) -> Optional[ConnectionLimit]:
