@@ -41,6 +41,8 @@ def live_settings(server: ServerProbe) -> Tuple["Setting", ...]:
         if wait is not None and wait.value is not None:
             found.append(Setting(WAIT_TIMEOUT, wait.value, None, source))
     else:
+        # PostgreSQL's wait_timeout. Not read by any rule yet: PC102's PostgreSQL variant
+        # (issue 9) is to use it once PC102 is on main; see docs/probe.md.
         idle = server.get("idle_session_timeout")
         seconds = idle.seconds() if idle is not None else None
         if seconds:  # 0 (the default) is "never": no limit to check against
