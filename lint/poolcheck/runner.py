@@ -77,6 +77,7 @@ class Runner:
         self.per_file_ignores = PerFileIgnores(settings.per_file_ignores)
         self.known_codes = frozenset(rules.codes)
         self.code_prefixes = frozenset(_letters(code) for code in rules.codes)
+        self.keep_tokens = tuple(sorted({t.decode("latin-1") for rule in rules for t in rule.tokens}))
         # Non-Python files: those the enabled rules check, and those any loaded rule would.
         self.text_patterns = tuple(sorted({p for r in self.active if _overrides(r, "check_text") for p in r.file_patterns}))
         self.claimed_patterns = tuple(sorted({p for r in rules for p in r.file_patterns}))
@@ -84,7 +85,9 @@ class Runner:
     # --- projects -----------------------------------------------------------------------------
     def project(self, root: Path, overlays: Optional[Dict[PurePosixPath, bytes]] = None) -> Project:
         if root not in self.projects:
-            self.projects[root] = Project(root, self.walker.tree(root), self.settings, overlays=dict(overlays or {}))
+            self.projects[root] = Project(
+                root, self.walker.tree(root), self.settings, overlays=dict(overlays or {}), keep_tokens=self.keep_tokens
+            )
         return self.projects[root]
 
     # --- the run ------------------------------------------------------------------------------
@@ -146,17 +149,19 @@ class Runner:
         wanted = [r for r in self.active if _overrides_check(r) and wants(r.tokens, source.raw, project, target.relative)]
         if not wanted:
             return self._suppress(ctx, result)
+        # The parse project facts were computed from, when they came first (same bytes, and
+        # the same pruning: the project prunes with the runner's keep_tokens).
         ctx.parsed = project.parsed_as_read(target.relative, source.raw)
         if ctx.parsed is None:
-            from .syntax import ParsedFile, ParseFailure, module_name_for, parse_module
+            from .syntax import ParsedFile, ParseFailure, module_name_for, parse_pruned
 
             try:
-                module = parse_module(source)
+                parse = parse_pruned(source, self.keep_tokens)
             except ParseFailure as failure:
                 self._unparsable(ctx, SourceError("parse", failure.message, failure.line, failure.column), result)
                 return self._suppress(ctx, result)
             name, is_package = module_name_for(target.relative)
-            ctx.parsed = ParsedFile(source, module, target.relative, name, is_package)
+            ctx.parsed = ParsedFile(source, parse.module, target.relative, name, is_package, parse.line_map, parse.pruned_names)
             project.adopt(ctx.parsed)
         for rule in wanted:
             self._call(rule, "check", ctx, result)

@@ -39,7 +39,20 @@ ENV_PATTERNS = (".env", ".flaskenv", "*.env")
 # (from_file), Python-syntax .cfg files (from_pyfile). Only those the project really loads
 # that way are judged.
 CONFIG_FILE_PATTERNS = ENV_PATTERNS + ("*.json", "*.toml", "*.cfg")
-SITE_TOKENS = (b"SQLALCHEMY_DATABASE_URI", b"SQLALCHEMY_ENGINE_OPTIONS", b"SQLALCHEMY_BINDS", b"engine_options", b"from_prefixed_env", b"from_file")
+SITE_TOKENS = (
+    b"SQLALCHEMY_DATABASE_URI",
+    b"SQLALCHEMY_ENGINE_OPTIONS",
+    b"SQLALCHEMY_BINDS",
+    b"engine_options",
+    b"from_prefixed_env",
+    b"from_file",
+    # A subclass of SQLAlchemy overriding how engines are made: its definition must survive
+    # the runner's pruning (syntax.parse_pruned keeps definitions mentioning a token).
+    b"apply_driver_hacks",
+    b"apply_pool_defaults",
+    b"_apply_driver_defaults",
+    b"_make_engine",
+)
 
 GONE_AWAY = "(2006, 'MySQL server has gone away')"
 SEED_REFERENCE = (

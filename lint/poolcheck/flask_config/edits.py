@@ -84,17 +84,36 @@ def parent_of(file: ParsedFile, node: cst.CSTNode) -> Optional[cst.CSTNode]:
     return _PARENTS[file].get(id(node))
 
 
-def container_of(entry: ConfigEntry):
+def container_of(entry: ConfigEntry, whole: bool = False):
     """The call (keywords) or dict display (keys) an update()/from_mapping() entry sits in,
-    with the argument or element that writes it."""
+    with the argument or element that writes it (in the whole-file parse if ``whole``)."""
     if entry.file is None or entry.key_node is None:
         return None, None
-    item = parent_of(entry.file, entry.key_node)
+    file = entry.file.whole() if whole else entry.file
+    key = entry.file.same_node_in_whole(entry.key_node) if whole else entry.key_node
+    if key is None:
+        return None, None
+    item = parent_of(file, key)
     if entry.form == KEYWORD and isinstance(item, cst.Arg):
-        return parent_of(entry.file, item), item
+        return parent_of(file, item), item
     if entry.form == DICT_KEY and isinstance(item, cst.DictElement):
-        return parent_of(entry.file, item), item
+        return parent_of(file, item), item
     return None, None
+
+
+class _Missing(Exception):
+    """A node of a pruned parse has no counterpart in the whole file (cannot happen for
+    verbatim statements; no fix rather than a wrong one)."""
+
+
+def _in_whole(entry: ConfigEntry, node):
+    """``node`` (of ``entry``'s parse) in the whole-file parse fixes rewrite."""
+    if node is None:
+        return None
+    found = entry.file.same_node_in_whole(node)
+    if found is None:
+        raise _Missing()
+    return found
 
 
 def group_of(entry: ConfigEntry):
@@ -113,19 +132,22 @@ def group_of(entry: ConfigEntry):
 
 
 def plan_move(moves: Sequence[Move], config: FlaskConfig) -> Optional[Plan]:
-    """Move every key of one scope (``moves``, all of one group) into the options dict."""
+    """Move every key of one scope (``moves``, all of one group) into the options dict.
+    The plan rewrites the whole-file parse (``ParsedFile.whole``)."""
     if not moves:
         return None
     first = moves[0].entry
     if first.file is None or any(m.entry.file is not first.file for m in moves):
         return None
-    if first.form == ATTRIBUTE:
-        return _move_statements(moves, config, _body_of(first.unit.node), lambda: None)
-    if first.form == SUBSCRIPT:
-        scope = first.unit.node
-        return _move_statements(moves, config, _body_of(scope), lambda: first.receiver)
-    if first.form in (KEYWORD, DICT_KEY):
-        return _move_in_container(moves, config)
+    try:
+        if first.form == ATTRIBUTE:
+            return _move_statements(moves, config, lambda: None)
+        if first.form == SUBSCRIPT:
+            return _move_statements(moves, config, lambda: first.receiver)
+        if first.form in (KEYWORD, DICT_KEY):
+            return _move_in_container(moves, config)
+    except _Missing:
+        return None
     return None
 
 
@@ -138,66 +160,69 @@ def _body_of(node) -> Optional[Sequence[cst.CSTNode]]:
 
 
 def _items(moves: Sequence[Move], key_example, carry_comments: bool) -> List[NewItem]:
-    return [
-        NewItem(
-            string_like(key_example, move.option),
-            move.entry.value_node,
-            comment_lines(move.entry.statement) if carry_comments else (),
-            trailing_comment(move.entry.statement) if carry_comments else "",
+    items = []
+    for move in moves:
+        statement = _in_whole(move.entry, move.entry.statement)
+        items.append(
+            NewItem(
+                string_like(key_example, move.option),
+                _in_whole(move.entry, move.entry.value_node),
+                comment_lines(statement) if carry_comments else (),
+                trailing_comment(statement) if carry_comments else "",
+            )
         )
-        for move in moves
-    ]
+    return items
 
 
-def _move_statements(moves: Sequence[Move], config: FlaskConfig, body, receiver_of) -> Optional[Plan]:
+def _move_statements(moves: Sequence[Move], config: FlaskConfig, receiver_of) -> Optional[Plan]:
     """Keys written as statements (class body, settings module, app.config[...] writes)."""
     entry = moves[0].entry
-    file = entry.file
+    file = entry.file.whole()
+    scope = entry.unit.node
+    body = _body_of(file.module if isinstance(scope, cst.Module) else _in_whole(entry, scope))
     if body is None:
         return None
     position = {id(statement): index for index, statement in enumerate(body)}
-    statements = [move.entry.statement for move in moves]
-    if any(id(s) not in position or not isinstance(s, cst.SimpleStatementLine) or len(s.body) != 1 for s in statements):
+    statement_of = {id(move): _in_whole(move.entry, move.entry.statement) for move in moves}
+    if any(id(s) not in position or not isinstance(s, cst.SimpleStatementLine) or len(s.body) != 1 for s in statement_of.values()):
         return None  # inside an if/try block, or sharing a line with other statements
-    moves = sorted(moves, key=lambda move: position[id(move.entry.statement)])
+    moves = sorted(moves, key=lambda move: position[id(statement_of[id(move)])])
     receiver = receiver_of()
     plan = Plan(file, {})
     unit = entry.unit
-    existing = next(
-        (
-            e
-            for e in unit.entries
-            if e.key == ENGINE_OPTIONS and not e.nested and e.form == entry.form and e.receiver == entry.receiver and id(e.statement) in position
-        ),
-        None,
-    )
+    existing = None
+    for e in unit.entries:
+        if e.key == ENGINE_OPTIONS and not e.nested and e.form == entry.form and e.receiver == entry.receiver and e.file is entry.file:
+            if id(_in_whole(e, e.statement)) in position:
+                existing = e
     others = [
         w
         for w in config.writers_of(ENGINE_OPTIONS)
         if w.unit is not unit and not (unit.kind == CLASS and w.unit is not None and w.unit.kind == CLASS)
     ]
     indent = file.module.default_indent
-    if existing is not None and isinstance(existing.statement, cst.SimpleStatementLine) and len(existing.statement.body) == 1:
-        statement = existing.statement
+    existing_statement = _in_whole(existing, existing.statement) if existing is not None else None
+    if existing is not None and isinstance(existing_statement, cst.SimpleStatementLine) and len(existing_statement.body) == 1:
+        statement = existing_statement
         assign = statement.body[0]
-        value = existing.value_node
+        value = _in_whole(existing, existing.value_node)
         if isinstance(value, cst.Dict):
             example = next((el.key for el in value.elements if isinstance(el, cst.DictElement)), None)
-            later = [m for m in moves if position[id(m.entry.statement)] > position[id(statement)]]
+            later = [m for m in moves if position[id(statement_of[id(m)])] > position[id(statement)]]
             if any(_names_something(m.entry.value_node) for m in later):
                 plan.unsafe("a moved value names something that may be defined after the options dict")
             new_value, leftover = append_dict_items(value, _items(moves, example, True), indent)
         else:
             plan.unsafe(f"the existing {ENGINE_OPTIONS} is not a dict display")
             new_value = new_inline_dict([NewItem(None, value)] + _items(moves, None, False))
-            leftover = [c for m in moves for c in comment_lines(m.entry.statement) + [trailing_comment(m.entry.statement)] if c]
+            leftover = [c for m in moves for c in comment_lines(statement_of[id(m)]) + [trailing_comment(statement_of[id(m)])] if c]
         new_statement = statement.with_changes(
             body=[assign.with_changes(value=new_value)],
             leading_lines=list(statement.leading_lines) + [comment_line(c) for c in leftover],
         )
         plan.changes[id(statement)] = new_statement
         for move in moves:
-            plan.changes[id(move.entry.statement)] = REMOVE
+            plan.changes[id(statement_of[id(move)])] = REMOVE
         return plan
     if existing is not None:
         return None
@@ -205,7 +230,7 @@ def _move_statements(moves: Sequence[Move], config: FlaskConfig, body, receiver_
         inherited, certain = unit.lookup(ENGINE_OPTIONS)
         if inherited is not None:
             plan.unsafe(f"{ENGINE_OPTIONS} is inherited; the new dict starts from the base class's")
-            base = _single_base(unit.node)
+            base = _single_base(_in_whole(entry, unit.node))
             if base is None:
                 return None
             start = [NewItem(None, cst.Attribute(base, cst.Name(ENGINE_OPTIONS)))]
@@ -221,7 +246,7 @@ def _move_statements(moves: Sequence[Move], config: FlaskConfig, body, receiver_
         start = [NewItem(None, cst.parse_expression(f'{receiver}.get("{ENGINE_OPTIONS}", {{}})'))]
     elif others:
         plan.unsafe(f"{ENGINE_OPTIONS} is also set elsewhere; one may replace the other")
-    last = moves[-1].entry.statement
+    last = statement_of[id(moves[-1])]
     single = len(moves) == 1 and not start
     if single:
         dict_node = new_inline_dict(_items(moves, None, False))
@@ -232,28 +257,28 @@ def _move_statements(moves: Sequence[Move], config: FlaskConfig, body, receiver_
     if receiver is None:
         target = cst.Name(ENGINE_OPTIONS)
     else:
-        target = cst.parse_expression(f"{receiver}[{string_like(moves[-1].entry.key_node, ENGINE_OPTIONS).value}]")
+        target = cst.parse_expression(f"{receiver}[{string_like(_in_whole(moves[-1].entry, moves[-1].entry.key_node), ENGINE_OPTIONS).value}]")
     new_statement = cst.SimpleStatementLine(
         body=[cst.Assign(targets=[cst.AssignTarget(target)], value=dict_node)], leading_lines=leading, trailing_whitespace=trailing
     )
     plan.changes[id(last)] = new_statement
     for move in moves[:-1]:
-        plan.changes[id(move.entry.statement)] = REMOVE
+        plan.changes[id(statement_of[id(move)])] = REMOVE
     return plan
 
 
 def _move_in_container(moves: Sequence[Move], config: FlaskConfig) -> Optional[Plan]:
     """Keys of one ``app.config.update(KEY=...)`` call or one dict display."""
-    container, _ = container_of(moves[0].entry)
+    container, _ = container_of(moves[0].entry, whole=True)
     if container is None:
         return None
-    file = moves[0].entry.file
+    file = moves[0].entry.file.whole()
     plan = Plan(file, {})
     is_call = isinstance(container, cst.Call)
     items = list(container.args if is_call else container.elements)
     moved = {}
     for move in moves:
-        _, item = container_of(move.entry)
+        _, item = container_of(move.entry, whole=True)
         if item is None:
             return None
         moved[id(item)] = move
@@ -300,13 +325,14 @@ def _move_in_container(moves: Sequence[Move], config: FlaskConfig) -> Optional[P
 
 
 def plan_rename(entry: ConfigEntry, new_key: str) -> Optional[Plan]:
-    node = entry.key_node
-    if entry.file is None or node is None:
+    if entry.file is None or entry.key_node is None:
         return None
+    node = entry.file.same_node_in_whole(entry.key_node)
+    file = entry.file.whole()
     if isinstance(node, cst.Name):
-        return Plan(entry.file, {id(node): node.with_changes(value=new_key)}, safe=False)
+        return Plan(file, {id(node): node.with_changes(value=new_key)}, safe=False)
     if isinstance(node, cst.SimpleString) and "f" not in node.prefix.lower():
-        return Plan(entry.file, {id(node): string_like(node, new_key).with_changes(lpar=node.lpar, rpar=node.rpar)}, safe=False)
+        return Plan(file, {id(node): string_like(node, new_key).with_changes(lpar=node.lpar, rpar=node.rpar)}, safe=False)
     return None
 
 
