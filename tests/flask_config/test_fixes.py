@@ -300,3 +300,32 @@ def test_json_carries_each_fix(cli_project, capsys):
     assert items["PC201"]["fix"]["applicability"] == "safe" and items["PC201"]["fix"]["edits"]
     assert items["PC202"]["fix"]["applicability"] == "unsafe"
     assert items["PC202"]["fix"]["edits"] == [{"content": "I", "location": {"row": 3, "column": 27}, "end_location": {"row": 3, "column": 28}}]
+
+
+def test_fixes_rewrite_the_whole_file_when_the_parse_was_pruned(tmp_path):
+    """The runner parses only top-level statements that can matter; the fix must still keep
+    the comments between them and the definitions it left out."""
+    settings = (
+        "import os\n\n# Pool sizing for production\nSQLALCHEMY_POOL_SIZE = 10\n\n\n"
+        "def helper():\n    # nothing poolcheck looks for\n    return os.getpid()\n\n\n"
+        "SQLALCHEMY_POOL_RECYCLE = 280  # below wait_timeout\n"
+    )
+    text, _ = fixed(tmp_path, {"settings.py": settings, "app.py": FLASK_APP + "app = Flask(__name__)\napp.config.from_object('settings')\n"}, "settings.py")
+    assert text == (
+        "import os\n\n\ndef helper():\n    # nothing poolcheck looks for\n    return os.getpid()\n\n\n"
+        "SQLALCHEMY_ENGINE_OPTIONS = {\n    # Pool sizing for production\n    \"pool_size\": 10,\n"
+        "    \"pool_recycle\": 280,  # below wait_timeout\n}\n"
+    )
+
+
+def test_the_whole_file_counterpart_of_a_pruned_node(make_project):
+    import libcst as cst
+
+    project = make_project({"m.py": "def unrelated():\n    return 1\n\n\nX = 1  # x\n"}, keep_tokens=("X",))
+    parsed = project.parsed("m.py")
+    assert parsed.line_map is not None, "unrelated() was left out"
+    statement = parsed.module.body[0]
+    whole = parsed.whole()
+    found = parsed.same_node_in_whole(statement)
+    assert isinstance(found, cst.SimpleStatementLine) and whole.code(found).strip() == "X = 1  # x"
+    assert whole.module.code == parsed.source.text
