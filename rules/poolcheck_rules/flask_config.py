@@ -199,7 +199,8 @@ def move_fix(ctx: RuleContext, entry, flagged, option_of, force_unsafe: bool = F
     if group is None:
         return None
     moves = [Move(other, option_of(other)) for other in flagged if option_of(other) is not None and group_of(other) == group]
-    plan = plan_move(moves, flask_config(ctx.project))
+    config = flask_config(ctx.project)
+    plan = plan_move(moves, config, config.customised(behaviour(used_release(ctx.project).version).engine_hooks))
     if plan is None:
         return None
     edits = ctx.rewrite(plan.changes, file=plan.file)
@@ -824,8 +825,12 @@ def engine_option_for(key: str) -> Optional[str]:
 
 
 def _looks_like_engine_key(key: str) -> bool:
-    """A cheap test before asking SQLAlchemy (which imports every dialect to answer)."""
-    return key.upper().startswith("SQLALCHEMY_") or key.lower() in pool_keywords()
+    """A cheap test before asking SQLAlchemy (which imports every dialect or pool to answer);
+    the answer itself always comes from SQLAlchemy."""
+    lowered = key.lower()
+    if lowered.startswith("sqlalchemy_"):
+        return True
+    return (lowered.startswith("pool") or lowered in ("max_overflow", "echo_pool")) and lowered in pool_keywords()
 
 
 class EngineOptionsAsConfigKeys(_FlaskConfigRule):

@@ -160,6 +160,7 @@ def behaviour(version: str) -> "Behaviour":
             dict_binds=True,
             binds_get_config_options=False,
             config_over_constructor=True,
+            engine_hooks=("_apply_driver_defaults", "_make_engine", "init_app"),
         )
     return Behaviour(
         release=release,
@@ -174,4 +175,5 @@ def behaviour(version: str) -> "Behaviour":
         dict_binds=False,
         binds_get_config_options=at_least(version, ENGINE_OPTIONS_SINCE),
         config_over_constructor=False,
+        engine_hooks=("apply_driver_hacks", "apply_pool_defaults", "create_engine", "get_engine", "init_app"),
     )

@@ -160,6 +160,19 @@ def test_constructions_and_subclasses_that_change_engines(make_project):
         }
     )
     config = flask_config(project)
-    assert "overrides `apply_pool_defaults`" in config.customised
+    assert "overrides `apply_pool_defaults`" in config.customised(("apply_pool_defaults",))
+    assert config.customised(("_apply_driver_defaults",)) is None, "a hook the release does not call changes nothing"
     (construction,) = config.constructions
     assert construction.engine_options.value.get("pool_size").value.value == 5
+
+
+def test_an_instance_of_a_config_class(make_project):
+    project = make_project(
+        {
+            "app/__init__.py": APP_IMPORT + "\n\ndef create_app(config='app.config.Config'):\n    app = Flask(__name__)\n    app.config.from_object(config)\n    return app\n",
+            "app/config.py": "class ServerConfig(object):\n    DEBUG = False\n\n\nConfig = ServerConfig()\n",
+        }
+    )
+    config = flask_config(project)
+    assert config.unknown_sources == []
+    assert [u.name for u in config.units if u.kind == "class"] == ["class ServerConfig"]

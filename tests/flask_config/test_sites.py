@@ -120,8 +120,10 @@ def test_unknown_sources_and_custom_subclasses_make_options_incomplete(make_proj
     assert all(s.complete for s in sites(make_project, {**base, "app.py": IMPORTS + "app = Flask(__name__)\napp.config.from_object('config.Config')\n"}))
     unknown = {**base, "app.py": IMPORTS + "app = Flask(__name__)\napp.config.from_object('config.Config')\napp.config.from_envvar('SETTINGS')\n"}
     assert not any(s.complete for s in sites(make_project, unknown))
-    custom = {**base, "ext.py": "from flask_sqlalchemy import SQLAlchemy\n\n\nclass DB(SQLAlchemy):\n    def apply_driver_hacks(self, app, url, options):\n        options['pool_pre_ping'] = True\n        return url, options\n"}
-    assert not any(s.complete for s in sites(make_project, custom))
+    custom = {**base, "app.py": IMPORTS, "ext.py": "from flask_sqlalchemy import SQLAlchemy\n\n\nclass DB(SQLAlchemy):\n    def apply_driver_hacks(self, app, url, options):\n        options['pool_pre_ping'] = True\n        return url, options\n"}
+    assert not any(s.complete for s in sites(make_project, custom, version="2.5.1"))
+    # 3.x never calls apply_driver_hacks: the override changes nothing, the options are known.
+    assert all(s.complete for s in sites(make_project, custom))
 
 
 def test_a_layer_setting_engine_options_elsewhere(make_project):
@@ -204,3 +206,13 @@ def test_pc102_fires_at_the_uri_for_the_implicit_recycle():
     assert finding.line == 3 and "7200" in finding.message
     files["my.cnf"] = "[mysqld]\nwait_timeout = 28800\n"
     assert findings("PC102", files, "config.py") == []
+
+
+def test_tests_configuring_their_own_apps_are_not_engines_or_layers(make_project):
+    files = {
+        "config.py": "class Config:\n    SQLALCHEMY_DATABASE_URI = 'mariadb+pymysql://a@db/app'\n",
+        "app.py": IMPORTS + "app = Flask(__name__)\napp.config.from_object('config.Config')\n",
+        "tests/conftest.py": IMPORTS + "def make():\n    app = Flask(__name__)\n    app.config['SQLALCHEMY_DATABASE_URI'] = 'mariadb+pymysql://t@db/test'\n    return app\n",
+    }
+    (site,) = sites(make_project, files)
+    assert where(site) == ("config.py", 2) and site.complete

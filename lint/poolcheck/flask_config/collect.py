@@ -51,6 +51,9 @@ SCAN_TOKENS = (
     b".config.setdefault",
     b"engine_options",
 )
+# `.config[...]` is read far more often than written: a file whose only hit is that token
+# is scanned only if it also assigns to one.
+_CONFIG_SUBSCRIPT_WRITE = re.compile(rb"\.config\[[^\]\n]*\]\s*=(?!=)")
 _IMPORT = re.compile(rb"^[ \t]*(?:from[ \t]+flask_sqlalchemy[ \t.]|import[ \t]+(?:[\w.]+[ \t]*,[ \t]*)*flask_sqlalchemy\b)", re.MULTILINE)
 _SETTINGS_WORDS = ("config", "settings", "configuration")
 _CLASS_SUFFIXES = ("config", "settings", "configuration")
@@ -96,14 +99,13 @@ class _Collector:
         self.config = FlaskConfig(uses_flask_sqlalchemy=True)
 
     def collect(self) -> FlaskConfig:
-        files = [parsed for parsed in map(self.project.parsed, self.project.python_files_containing(SCAN_TOKENS)) if parsed is not None]
+        files = [parsed for parsed in map(self.project.parsed, self._candidate_paths()) if parsed is not None]
         subclass_names = frozenset(name for parsed in files for name in class_names_on_sqlalchemy(parsed))
         for parsed in files:
             self.scans.append(scan_file(parsed, self.evaluator, subclass_names))
         for scan in self.scans:
             self.config.constructions.extend(scan.constructions)
-            if scan.customised and self.config.customised is None:
-                self.config.customised = scan.customised
+            self.config.overrides.extend(scan.overrides)
         for scan in self.scans:
             for loader in scan.loaders:
                 self._resolve(loader)
@@ -114,6 +116,15 @@ class _Collector:
         self._env_files()
         self.config.units.extend(self.module_units.values())
         return self.config
+
+    def _candidate_paths(self) -> List[PurePosixPath]:
+        others = tuple(token for token in SCAN_TOKENS if token != b".config[")
+        found = []
+        for path in self.project.python_files_containing(SCAN_TOKENS):
+            data = self.project.read_bytes(path) or b""
+            if any(token in data for token in others) or _CONFIG_SUBSCRIPT_WRITE.search(data):
+                found.append(path)
+        return found
 
     # --- classes ----------------------------------------------------------------------------
     def class_unit(self, ref: ClassRef) -> ConfigUnit:
@@ -126,7 +137,7 @@ class _Collector:
                 entry.unit = unit
             where = Where.module_level(ref.file)
             for base in ref.node.bases:
-                if base.keyword is not None:
+                if base.keyword is not None or (isinstance(base.value, cst.Name) and base.value.value == "object"):
                     continue
                 value = self.evaluator.evaluate(base.value, where)
                 if isinstance(value, Known) and isinstance(value.value, ClassRef):
@@ -260,8 +271,20 @@ class _Collector:
                 return found if mapping.value.complete else None
         value = self.evaluator.evaluate(node, where)
         if not isinstance(value, Known) and isinstance(node, cst.Name):
+            instance = self._instance_of(where.file, node.value)
+            if instance is not None:
+                return [instance]
             value = self._parameter_default(node.value, where)
         return self._object_value(value)
+
+    def _instance_of(self, file: ParsedFile, name: str) -> Optional[ClassRef]:
+        """``Config = ServerConfig()`` at a module's top level: the class ``name`` is an
+        instance of (from_object reads an instance's attributes as its class's)."""
+        bindings = file.module_scope.bindings.get(name) or []
+        if len(bindings) != 1 or bindings[0].kind != "assign" or not isinstance(bindings[0].value, cst.Call):
+            return None
+        cls = self.evaluator.evaluate(bindings[0].value.func, Where.module_level(file))
+        return cls.value if isinstance(cls, Known) and isinstance(cls.value, ClassRef) else None
 
     def _object_value(self, value) -> Optional[List]:
         if not isinstance(value, Known):
@@ -270,7 +293,7 @@ class _Collector:
         if isinstance(target, ClassRef):
             return [target]
         if isinstance(target, ModuleRef):
-            return [target.file]
+            return [target.file] if target.file is not None else None
         if isinstance(target, str):
             return self._import_string(target)
         return None
@@ -289,6 +312,9 @@ class _Collector:
         parsed = self.project.parsed(path) if path is not None else None
         if parsed is None:
             return None
+        instance = self._instance_of(parsed, name)
+        if instance is not None:
+            return [instance]
         return self._object_value(self.evaluator.module_attribute(parsed, name))
 
     def _parameter_default(self, name: str, where: Where):

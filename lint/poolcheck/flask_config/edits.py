@@ -39,6 +39,7 @@ from ..edits import (
     without_items,
 )
 from ..syntax import ParsedFile
+from ..values import Known
 from .model import ATTRIBUTE, CLASS, DICT_KEY, KEYWORD, SUBSCRIPT, ConfigEntry, FlaskConfig
 
 ENGINE_OPTIONS = "SQLALCHEMY_ENGINE_OPTIONS"
@@ -131,7 +132,7 @@ def group_of(entry: ConfigEntry):
 # --- moving keys into SQLALCHEMY_ENGINE_OPTIONS -----------------------------------------------
 
 
-def plan_move(moves: Sequence[Move], config: FlaskConfig) -> Optional[Plan]:
+def plan_move(moves: Sequence[Move], config: FlaskConfig, customised: Optional[str] = None) -> Optional[Plan]:
     """Move every key of one scope (``moves``, all of one group) into the options dict.
     The plan rewrites the whole-file parse (``ParsedFile.whole``)."""
     if not moves:
@@ -141,14 +142,25 @@ def plan_move(moves: Sequence[Move], config: FlaskConfig) -> Optional[Plan]:
         return None
     try:
         if first.form == ATTRIBUTE:
-            return _move_statements(moves, config, lambda: None)
-        if first.form == SUBSCRIPT:
-            return _move_statements(moves, config, lambda: first.receiver)
-        if first.form in (KEYWORD, DICT_KEY):
-            return _move_in_container(moves, config)
+            plan = _move_statements(moves, config, lambda: None)
+        elif first.form == SUBSCRIPT:
+            plan = _move_statements(moves, config, lambda: first.receiver)
+        elif first.form in (KEYWORD, DICT_KEY):
+            plan = _move_in_container(moves, config)
+        else:
+            return None
     except _Missing:
         return None
-    return None
+    if plan is not None:
+        for move in moves:
+            value = move.entry.value
+            if not (isinstance(value, Known) and value.value is not None):
+                # Flask-SQLAlchemy skipped an old key whose value was None (2.x); an engine
+                # option of None reaches create_engine (pool_size=None breaks the pool).
+                plan.unsafe(f"the value of `{move.entry.key}` is not statically known (it may be None)")
+        if customised:
+            plan.unsafe(f"{customised}, which may treat the options differently")
+    return plan
 
 
 def _body_of(node) -> Optional[Sequence[cst.CSTNode]]:

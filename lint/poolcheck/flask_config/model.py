@@ -171,11 +171,15 @@ class FlaskConfig:
     units: List[ConfigUnit] = field(default_factory=list)
     loaders: List[LoadCall] = field(default_factory=list)
     constructions: List[Construction] = field(default_factory=list)
-    # Why the engine options Flask-SQLAlchemy uses cannot be known project-wide (a subclass
-    # of SQLAlchemy that overrides how engines are made), or None.
-    customised: Optional[str] = None
+    # Engine hooks subclasses of SQLAlchemy override: (hook, "`DB` (db.py:3) overrides ...").
+    overrides: List[Tuple[str, str]] = field(default_factory=list)
     prefixes: Tuple[str, ...] = ()  # from_prefixed_env prefixes in use
     _by_path: Optional[Dict[PurePosixPath, List[ConfigEntry]]] = field(default=None, repr=False)
+
+    def customised(self, hooks) -> Optional[str]:
+        """Why the engine options cannot be known from the configuration: a subclass of
+        SQLAlchemy overriding one of ``hooks`` (those the release in use calls), or None."""
+        return next((why for hook, why in self.overrides if hook in hooks), None)
 
     @property
     def unknown_sources(self) -> List[LoadCall]:

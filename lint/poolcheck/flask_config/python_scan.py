@@ -15,8 +15,8 @@ from ..values import ClassRef, DictValue, Evaluator, ImportedName, Known, Unknow
 from .model import DICT_KEY, KEYWORD, SETDEFAULT, SUBSCRIPT, ATTRIBUTE, ConfigEntry, Construction, LoadCall
 
 FLASK_SQLALCHEMY_CLASSES = ("flask_sqlalchemy.SQLAlchemy", "flask_sqlalchemy.extension.SQLAlchemy")
-# Methods through which a subclass of SQLAlchemy changes how engines are made, so that the
-# options Flask-SQLAlchemy would use cannot be known from the configuration.
+# Methods through which a subclass of SQLAlchemy may change how engines are made (in some
+# release: which ones a release calls is the Behaviour's engine_hooks).
 ENGINE_HOOKS = frozenset(
     {"apply_driver_hacks", "apply_pool_defaults", "_apply_driver_defaults", "create_engine", "_make_engine", "get_engine", "get_options", "init_app"}
 )
@@ -41,7 +41,8 @@ class FileScan:
     incomplete_scopes: Dict[int, str] = field(default_factory=dict)
     loaders: List[LoadCall] = field(default_factory=list)
     constructions: List[Construction] = field(default_factory=list)
-    customised: Optional[str] = None
+    # (hook, where) for each engine hook a subclass of SQLAlchemy overrides
+    overrides: List[Tuple[str, str]] = field(default_factory=list)
 
 
 def config_receiver(node: cst.BaseExpression) -> Optional[cst.Attribute]:
@@ -164,9 +165,9 @@ class _Scanner:
                 for statement in (node.body.body if isinstance(node.body, cst.IndentedBlock) else ())
                 if isinstance(statement, cst.FunctionDef) and statement.name.value in ENGINE_HOOKS
             )
-            if hooks and self.scan.customised is None:
-                line = self.file.span(node).start.line
-                self.scan.customised = f"`{node.name.value}` ({self.file.relative}:{line}) overrides `{hooks[0]}` of Flask-SQLAlchemy's SQLAlchemy"
+            line = self.file.span(node).start.line
+            for hook in hooks:
+                self.scan.overrides.append((hook, f"`{node.name.value}` ({self.file.relative}:{line}) overrides `{hook}` of Flask-SQLAlchemy's SQLAlchemy"))
         self.scopes.append(node)
 
     @property

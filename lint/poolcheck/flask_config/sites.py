@@ -64,6 +64,10 @@ class Behaviour:
     dict_binds: bool  # 3.x: a bind may be a dict of engine options with "url"
     binds_get_config_options: bool  # before 3.0: SQLALCHEMY_ENGINE_OPTIONS applies to binds too
     config_over_constructor: bool  # 3.x: SQLALCHEMY_ENGINE_OPTIONS beats engine_options=
+    # The SQLAlchemy methods the release calls while making engines: a subclass overriding
+    # one of them may change the options (overriding another, e.g. apply_pool_defaults on
+    # 3.x, changes nothing: the release never calls it).
+    engine_hooks: Tuple[str, ...] = ()
 
 
 def flask_engine_sites(ctx, behaviour: Behaviour) -> List[EngineSite]:
@@ -95,13 +99,25 @@ class _Anchor:
 
 class _SiteBuilder:
     def __init__(self, project: "Project", config: FlaskConfig, behaviour: Behaviour) -> None:
+        from .usage import is_test_file
+
         self.project = project
+        # Tests configure their own apps (sqlite://, overrides per test): they are neither
+        # engines worth checking nor layers over the production configuration.
+        config = FlaskConfig(
+            uses_flask_sqlalchemy=config.uses_flask_sqlalchemy,
+            units=[unit for unit in config.units if not is_test_file(unit.path)],
+            loaders=[loader for loader in config.loaders if not is_test_file(loader.file.relative)],
+            constructions=[c for c in config.constructions if not is_test_file(c.file.relative)],
+            overrides=config.overrides,
+            prefixes=config.prefixes,
+        )
         self.config = config
         self.behaviour = behaviour
         self.assumed = project.settings.database.dialect
         self.sites: Dict[tuple, EngineSite] = {}
         # Anything that may set options poolcheck cannot see makes every option set incomplete.
-        self.globally_complete = not config.unknown_sources and config.customised is None and all(
+        self.globally_complete = not config.unknown_sources and config.customised(behaviour.engine_hooks) is None and all(
             unit.complete for unit in config.units if unit.kind != CLASS
         )
         self.constructor, self.constructor_options, self.constructor_known = _constructor_options(config)
