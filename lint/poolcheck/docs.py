@@ -72,9 +72,19 @@ def _language(name: str) -> str:
     return "text"
 
 
+def _first_sentence(text: str) -> str:
+    """The first sentence, on one line: up to a full stop followed by a space or the end (a
+    dot inside `app.config` does not end it)."""
+    import re
+
+    flat = " ".join(_dedent(text).split())
+    match = re.search(r"\.(\s|$)", flat)
+    return flat[: match.start()] if match else flat
+
+
 def render_rule_page(rule: Type[Rule]) -> str:
     default = "yes" if rule.default_enabled else "no (opt-in: select it with `--extend-select " + rule.code + "`)"
-    fix = rule.fix.split(".")[0] if rule.fix else "none"
+    fix = _first_sentence(rule.fix) if rule.fix else "none"
     lines = [
         f"# {rule.name} ({rule.code})",
         "",

@@ -293,15 +293,23 @@ class RemovedConfigKey(_FlaskConfigRule):
         files={"app.py": "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n", "requirements.txt": "Flask-SQLAlchemy==3.1.1\n"},
     )
     fix = """
-        Safe: moves the keys of one scope (a class body, a settings module, one function's
-        `app.config[...]` writes, one `update(...)` call) into `SQLALCHEMY_ENGINE_OPTIONS`:
-        into the dict display already there (in its layout), or a new one where the last key
-        was. Comments travel with the keys. Unsafe where the meaning could change: the
-        existing value is not a dict display (`{**value, ...}`), the options are inherited
-        from a base class or also set by another part of the configuration. In a `.env`
-        file, `FLASK_SQLALCHEMY_POOL_SIZE` becomes `FLASK_SQLALCHEMY_ENGINE_OPTIONS__pool_size`,
-        which `from_prefixed_env` nests into the options. `SQLALCHEMY_NATIVE_UNICODE` and
-        `SQLALCHEMY_COMMIT_ON_TEARDOWN` have no engine option and are not fixed.
+        Safe: moves the keys into `SQLALCHEMY_ENGINE_OPTIONS` (unsafe where the meaning could
+        change). The keys of one scope (a class body, a settings module, one function's
+        `app.config[...]` writes, one `update(...)` call) go into the dict display already
+        there, in its layout, or into a new one where the last key was; comments travel with
+        them. Where other code also sets the options, `app.config` writes merge with
+        `app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})`.
+
+        Unsafe where the meaning could change: the existing value is not a dict display (it
+        becomes `{**value, ...}`), the options are inherited from a base class or set by
+        another part of the configuration, a moved value may be `None` (the old key skipped
+        `None`; an engine option of `None` reaches `create_engine`), or a subclass of
+        `SQLAlchemy` overrides how engines are made.
+
+        In a `.env` file, `FLASK_SQLALCHEMY_POOL_SIZE` becomes
+        `FLASK_SQLALCHEMY_ENGINE_OPTIONS__pool_size`, which `from_prefixed_env` nests into the
+        options. `SQLALCHEMY_NATIVE_UNICODE` and `SQLALCHEMY_COMMIT_ON_TEARDOWN` have no engine
+        option and are not fixed.
     """
     help = "Move it into `SQLALCHEMY_ENGINE_OPTIONS`."
     references = (
@@ -464,6 +472,16 @@ class RemovedConfigKey(_FlaskConfigRule):
             note="a module that is not settings and is not loaded as config",
         ),
         Valid(
+            """
+            class Config:
+                SQLALCHEMY_DATABASE_URI = "sqlite:///app.db"
+                SQLALCHEMY_COMMIT_ON_TEARDOWN = False
+            """,
+            path="config.py",
+            files={"app.py": "from flask_sqlalchemy import SQLAlchemy\n"},
+            note="ignored, but set to what the release does anyway",
+        ),
+        Valid(
             "SQLALCHEMY_POOL_RECYCLE=280\n",
             path=".env",
             files={"app.py": "from flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\napp = Flask(__name__)\napp.config.from_prefixed_env()\n"},
@@ -474,7 +492,7 @@ class RemovedConfigKey(_FlaskConfigRule):
     def check_entries(self, ctx: RuleContext, entries) -> None:
         release = used_release(ctx.project)
         flagged = [e for e in entries if e.key in REMOVED and not e.nested and status(e.key, release.version) in (IGNORED, DEPRECATED)]
-        flagged = [e for e in flagged if not is_read_by_project(ctx, e)]
+        flagged = [e for e in flagged if not self.harmless(e) and not is_read_by_project(ctx, e)]
         related = release_related(ctx, release)
 
         def option_of(entry) -> Optional[str]:
@@ -496,6 +514,17 @@ class RemovedConfigKey(_FlaskConfigRule):
             help_text = removed.instead or f'Move it into `SQLALCHEMY_ENGINE_OPTIONS` as `"{option}"`.'
             fix = move_fix(ctx, entry, flagged, option_of) if option else None
             ctx.report(entry.key_span, message, help=help_text, fix=fix, related=related, severity=severity)
+
+    @staticmethod
+    def harmless(entry) -> bool:
+        """Set to what the release does without it (COMMIT_ON_TEARDOWN = False): nothing is
+        lost when it is ignored."""
+        from poolcheck.values import Known
+
+        if not isinstance(entry.value, Known):
+            return False
+        value = entry.value.value
+        return any(value is harmless or (type(value) is type(harmless) and value == harmless) for harmless in REMOVED[entry.key].harmless)
 
 
 # --- PC202 ------------------------------------------------------------------------------------
@@ -885,9 +914,9 @@ class EngineOptionsAsConfigKeys(_FlaskConfigRule):
         files={"app.py": "from flask_sqlalchemy import SQLAlchemy\n"},
     )
     fix = """
-        Unsafe: moves the options of one scope into `SQLALCHEMY_ENGINE_OPTIONS`, as
-        [PC201](PC201.md)'s fix does. It is unsafe because the key's intent is inferred from
-        its name, and making the option take effect changes the running pool.
+        Unsafe: moves the options into `SQLALCHEMY_ENGINE_OPTIONS`. The options of one scope
+        move together, as with [PC201](PC201.md)'s fix. It is unsafe because the key's intent
+        is inferred from its name, and making the option take effect changes the running pool.
     """
     help = "Put the option in `SQLALCHEMY_ENGINE_OPTIONS`."
     references = (

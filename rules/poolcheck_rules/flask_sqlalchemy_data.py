@@ -52,6 +52,8 @@ class RemovedKey:
     option: Optional[str]  # the engine option it used to set, if any
     effect: str  # what is lost once it is ignored
     instead: str  # what to do (the help line)
+    # Values that ask for what the release does anyway: ignoring them changes nothing.
+    harmless: Tuple = (None,)
 
 
 REMOVED: Dict[str, RemovedKey] = {
@@ -66,6 +68,7 @@ REMOVED: Dict[str, RemovedKey] = {
         "it has no effect",
         "Delete it: drivers return `str` already (on SQLAlchemy 1.4 with psycopg2, set "
         "`use_native_unicode` in `SQLALCHEMY_ENGINE_OPTIONS` instead).",
+        harmless=(None, True),
     ),
     "SQLALCHEMY_COMMIT_ON_TEARDOWN": RemovedKey(
         "2.4.3",
@@ -73,6 +76,7 @@ REMOVED: Dict[str, RemovedKey] = {
         None,
         "sessions are no longer committed at the end of a request",
         "Delete it and call `db.session.commit()` where each request's work is done.",
+        harmless=(None, False),
     ),
 }
 LEGACY_OPTION_KEYS = tuple((key, removed.option) for key, removed in REMOVED.items() if removed.option)
