@@ -72,6 +72,15 @@ class EngineSite:
     def option(self, name: str) -> Optional[EngineOption]:
         return self.options.get(name)
 
+    def node_for(self, option: EngineOption) -> cst.CSTNode:
+        """Where to report about an option: its key, when it is written in the site's own
+        file; else the site itself. Options of configuration-based sites can come from
+        elsewhere: a ``.env`` line (no syntax node at all), ``SQLAlchemy(engine_options=...)``
+        in another module, or what the library adds itself (``implicit``)."""
+        if option.key_node is not None and (option.file is None or option.file is self.file):
+            return option.key_node
+        return self.node
+
     def has_option(self, name: str) -> Optional[bool]:
         """True/False when known; None when the option set is incomplete and it is absent."""
         if name in self.options:

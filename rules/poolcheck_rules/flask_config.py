@@ -208,7 +208,10 @@ def move_fix(ctx: RuleContext, entry, flagged, option_of, force_unsafe: bool = F
         return None
     keys = ", ".join(f"`{m.entry.key}`" for m in moves)
     safe = plan.safe and not force_unsafe
-    return Fix(f"Move {keys} into `{ENGINE_OPTIONS}`", Applicability.SAFE if safe else Applicability.UNSAFE, edits)
+    message = f"Move {keys} into `{ENGINE_OPTIONS}`"
+    if plan.why_unsafe:
+        message += f" (unsafe: {'; '.join(plan.why_unsafe)})"
+    return Fix(message, Applicability.SAFE if safe else Applicability.UNSAFE, edits)
 
 
 class _FlaskConfigRule(Rule):
