@@ -29,7 +29,11 @@ class EnvKey(Rule):
             column = line.find("BAD")
             if column != -1:
                 edit = Edit(Position(number, column), Position(number, column + 3), self.replacement)
-                ctx.report(Span.at(number, column, number, column + 3), "bad key", fix=Fix("rename", Applicability.SAFE, (edit,)))
+                ctx.report(
+                    Span.at(number, column, number, column + 3),
+                    "bad key",
+                    fix=Fix("rename", Applicability.SAFE, (edit,)),
+                )
 
     replacement = "GOOD"
 
@@ -94,7 +98,9 @@ def test_a_named_text_file_is_never_parsed_as_python(root):
 
 
 def test_noqa_comments_in_text_files(root):
-    (root / ".env").write_text("BAD=1 # noqa\nBAD=2 # noqa: XT999\nX='# noqa' BAD\n# poolcheck: noqa: XT102\n", encoding="utf-8")
+    (root / ".env").write_text(
+        "BAD=1 # noqa\nBAD=2 # noqa: XT999\nX='# noqa' BAD\n# poolcheck: noqa: XT102\n", encoding="utf-8"
+    )
     assert by_file(run(root, ".env")) == [(".env", 2, "XT101"), (".env", 3, "XT101")]
 
 

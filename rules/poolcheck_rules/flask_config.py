@@ -103,7 +103,9 @@ def holds_config(project, relative) -> bool:
     config = flask_config(project)
     if not config.uses_flask_sqlalchemy:
         return False
-    return bool(config.entries_in(relative)) or (matches_any(relative.name, ENV_FILE_PATTERNS) and bool(config.prefixes))
+    return bool(config.entries_in(relative)) or (
+        matches_any(relative.name, ENV_FILE_PATTERNS) and bool(config.prefixes)
+    )
 
 
 # --- what the three rules share ---------------------------------------------------------------
@@ -165,7 +167,11 @@ def option_given(entry, option: str) -> str:
     text = ""
     if entry.file is not None and entry.value_node is not None:
         text = entry.file.code(entry.value_node).strip()
-    elif entry.value is not None and hasattr(entry.value, "value") and isinstance(entry.value.value, (int, float, str, bool)):
+    elif (
+        entry.value is not None
+        and hasattr(entry.value, "value")
+        and isinstance(entry.value.value, (int, float, str, bool))
+    ):
         text = repr(entry.value.value)
     if text and len(text) <= 30 and "\n" not in text:
         return f"`{option}={text}`"
@@ -194,11 +200,17 @@ def move_fix(ctx: RuleContext, entry, flagged, option_of, force_unsafe: bool = F
         new = f"{prefix}{ENGINE_OPTIONS}__{option}"
         span = entry.key_span
         safety = Applicability.UNSAFE if force_unsafe else Applicability.SAFE
-        return Fix(f"Rename to `{new}` (from_prefixed_env nests it into {ENGINE_OPTIONS})", safety, (Edit(span.start, span.end, new),))
+        return Fix(
+            f"Rename to `{new}` (from_prefixed_env nests it into {ENGINE_OPTIONS})",
+            safety,
+            (Edit(span.start, span.end, new),),
+        )
     group = group_of(entry)
     if group is None:
         return None
-    moves = [Move(other, option_of(other)) for other in flagged if option_of(other) is not None and group_of(other) == group]
+    moves = [
+        Move(other, option_of(other)) for other in flagged if option_of(other) is not None and group_of(other) == group
+    ]
     config = flask_config(ctx.project)
     plan = plan_move(moves, config, config.customised(behaviour(used_release(ctx.project).version).engine_hooks))
     if plan is None:
@@ -234,7 +246,9 @@ class RemovedConfigKey(_FlaskConfigRule):
     code = "PC201"
     name = "removed-config-key"
     severity = Severity.ERROR
-    summary = "A Flask-SQLAlchemy config key the project's Flask-SQLAlchemy no longer reads (`SQLALCHEMY_POOL_RECYCLE`...)."
+    summary = (
+        "A Flask-SQLAlchemy config key the project's Flask-SQLAlchemy no longer reads (`SQLALCHEMY_POOL_RECYCLE`...)."
+    )
     tokens = RefinedTokens((b"SQLALCHEMY_",), holds_config)
     what = """
         Flags `SQLALCHEMY_POOL_SIZE`, `SQLALCHEMY_POOL_TIMEOUT`, `SQLALCHEMY_POOL_RECYCLE`,
@@ -281,7 +295,10 @@ class RemovedConfigKey(_FlaskConfigRule):
             SQLALCHEMY_POOL_RECYCLE = 280  # below wait_timeout
         """,
         path="config.py",
-        files={"app.py": "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n", "requirements.txt": "Flask-SQLAlchemy==3.1.1\n"},
+        files={
+            "app.py": "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n",
+            "requirements.txt": "Flask-SQLAlchemy==3.1.1\n",
+        },
     )
     use_instead = Example(
         """
@@ -293,7 +310,10 @@ class RemovedConfigKey(_FlaskConfigRule):
             }
         """,
         path="config.py",
-        files={"app.py": "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n", "requirements.txt": "Flask-SQLAlchemy==3.1.1\n"},
+        files={
+            "app.py": "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n",
+            "requirements.txt": "Flask-SQLAlchemy==3.1.1\n",
+        },
     )
     fix = """
         Safe: moves the keys into `SQLALCHEMY_ENGINE_OPTIONS` (unsafe where the meaning could
@@ -374,14 +394,19 @@ class RemovedConfigKey(_FlaskConfigRule):
                 return app
             """,
             path="app/__init__.py",
-            files={"app/extensions.py": "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n", "requirements.txt": "flask-sqlalchemy>=3\n"},
+            files={
+                "app/extensions.py": "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n",
+                "requirements.txt": "flask-sqlalchemy>=3\n",
+            },
             line=10,
             note="app factory with app.config.update(...)",
         ),
         Invalid(
             "FLASK_SQLALCHEMY_DATABASE_URI=mysql+pymysql://app@db/app\nFLASK_SQLALCHEMY_POOL_RECYCLE=280\n",
             path=".env",
-            files={"app.py": "from flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\napp = Flask(__name__)\napp.config.from_prefixed_env()\ndb = SQLAlchemy(app)\n"},
+            files={
+                "app.py": "from flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\napp = Flask(__name__)\napp.config.from_prefixed_env()\ndb = SQLAlchemy(app)\n"
+            },
             line=2,
             message="FLASK_SQLALCHEMY_POOL_RECYCLE",
             note=".env file read by from_prefixed_env",
@@ -403,7 +428,9 @@ class RemovedConfigKey(_FlaskConfigRule):
         Invalid(
             '{\n  "SQLALCHEMY_DATABASE_URI": "mysql+pymysql://app@db/app",\n  "SQLALCHEMY_POOL_TIMEOUT": 10\n}\n',
             path="config.json",
-            files={"app.py": "import json\n\nfrom flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\napp = Flask(__name__)\napp.config.from_file('config.json', load=json.load)\ndb = SQLAlchemy(app)\n"},
+            files={
+                "app.py": "import json\n\nfrom flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\napp = Flask(__name__)\napp.config.from_file('config.json', load=json.load)\ndb = SQLAlchemy(app)\n"
+            },
             line=3,
             note="JSON file loaded with from_file",
         ),
@@ -414,7 +441,10 @@ class RemovedConfigKey(_FlaskConfigRule):
                 SQLALCHEMY_COMMIT_ON_TEARDOWN = True
             """,
             path="config.py",
-            files={"app.py": "from flask_sqlalchemy import SQLAlchemy\n", "requirements.txt": "Flask-SQLAlchemy==3.1.0\n"},
+            files={
+                "app.py": "from flask_sqlalchemy import SQLAlchemy\n",
+                "requirements.txt": "Flask-SQLAlchemy==3.1.0\n",
+            },
             line=3,
             message="no longer committed",
             note="COMMIT_ON_TEARDOWN, ignored from 3.1",
@@ -428,7 +458,10 @@ class RemovedConfigKey(_FlaskConfigRule):
                 SQLALCHEMY_POOL_RECYCLE = 280
             """,
             path="config.py",
-            files={"app.py": "from flask_sqlalchemy import SQLAlchemy\n", "requirements.txt": "Flask-SQLAlchemy==2.3.2\n"},
+            files={
+                "app.py": "from flask_sqlalchemy import SQLAlchemy\n",
+                "requirements.txt": "Flask-SQLAlchemy==2.3.2\n",
+            },
             note="2.3 reads it normally",
         ),
         Valid(
@@ -438,7 +471,10 @@ class RemovedConfigKey(_FlaskConfigRule):
                 SQLALCHEMY_COMMIT_ON_TEARDOWN = True
             """,
             path="config.py",
-            files={"app.py": "from flask_sqlalchemy import SQLAlchemy\n", "requirements.txt": "Flask-SQLAlchemy==2.4.2\n"},
+            files={
+                "app.py": "from flask_sqlalchemy import SQLAlchemy\n",
+                "requirements.txt": "Flask-SQLAlchemy==2.4.2\n",
+            },
             note="COMMIT_ON_TEARDOWN is read without a warning before 2.4.3",
         ),
         Valid(
@@ -461,7 +497,9 @@ class RemovedConfigKey(_FlaskConfigRule):
                 return create_engine(config["SQLALCHEMY_DATABASE_URI"], pool_size=config["SQLALCHEMY_POOL_SIZE"])
             """,
             path="app/reporting.py",
-            files={"app/config.py": "class Config:\n    SQLALCHEMY_DATABASE_URI = 'sqlite:///app.db'\n    SQLALCHEMY_POOL_SIZE = 20\n"},
+            files={
+                "app/config.py": "class Config:\n    SQLALCHEMY_DATABASE_URI = 'sqlite:///app.db'\n    SQLALCHEMY_POOL_SIZE = 20\n"
+            },
             note="the application reads the key itself",
         ),
         Valid(
@@ -487,14 +525,20 @@ class RemovedConfigKey(_FlaskConfigRule):
         Valid(
             "SQLALCHEMY_POOL_RECYCLE=280\n",
             path=".env",
-            files={"app.py": "from flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\napp = Flask(__name__)\napp.config.from_prefixed_env()\n"},
+            files={
+                "app.py": "from flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\napp = Flask(__name__)\napp.config.from_prefixed_env()\n"
+            },
             note="no FLASK_ prefix: from_prefixed_env does not read it",
         ),
     )
 
     def check_entries(self, ctx: RuleContext, entries) -> None:
         release = used_release(ctx.project)
-        flagged = [e for e in entries if e.key in REMOVED and not e.nested and status(e.key, release.version) in (IGNORED, DEPRECATED)]
+        flagged = [
+            e
+            for e in entries
+            if e.key in REMOVED and not e.nested and status(e.key, release.version) in (IGNORED, DEPRECATED)
+        ]
         flagged = [e for e in flagged if not self.harmless(e) and not is_read_by_project(ctx, e)]
         related = release_related(ctx, release)
 
@@ -527,7 +571,10 @@ class RemovedConfigKey(_FlaskConfigRule):
         if not isinstance(entry.value, Known):
             return False
         value = entry.value.value
-        return any(value is harmless or (type(value) is type(harmless) and value == harmless) for harmless in REMOVED[entry.key].harmless)
+        return any(
+            value is harmless or (type(value) is type(harmless) and value == harmless)
+            for harmless in REMOVED[entry.key].harmless
+        )
 
 
 # --- PC202 ------------------------------------------------------------------------------------
@@ -540,6 +587,7 @@ def near_miss(key: str, known) -> Optional[str]:
     letters off (two only for long keys). A known key with something added
     (``SQLALCHEMY_DATABASE_URI_TEST``, ``..._URI2``) is an application's own key, not a slip.
     """
+
     def squashed(text: str) -> str:
         return text.upper().replace("_", "")
 
@@ -579,7 +627,9 @@ class UnknownConfigKey(_FlaskConfigRule):
     severity = Severity.WARNING
     summary = "A config key that is a near miss of one Flask-SQLAlchemy reads (`SQLALCHEMY_DATABASE_URL`)."
     # Misspelt SQLALCHEMY keys, and keys in another case (only app.config writes keep those).
-    tokens = RefinedTokens((b"SQLALCHEM", b"SQL_ALCHEMY", b".config[", b".config.update", b".config.setdefault"), holds_config)
+    tokens = RefinedTokens(
+        (b"SQLALCHEM", b"SQL_ALCHEMY", b".config[", b".config.update", b".config.setdefault"), holds_config
+    )
     what = """
         Flags a config key Flask-SQLAlchemy never reads that is one or two letters away from
         one it does (`SQLALCHEMY_DATABASE_URL` for `SQLALCHEMY_DATABASE_URI`,
@@ -663,7 +713,9 @@ class UnknownConfigKey(_FlaskConfigRule):
         Invalid(
             "FLASK_SQLALCHEMY_DATABASE_URL=mysql+pymysql://app@db/app\n",
             path=".flaskenv",
-            files={"app.py": "from flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\napp = Flask(__name__)\napp.config.from_prefixed_env()\n"},
+            files={
+                "app.py": "from flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\napp = Flask(__name__)\napp.config.from_prefixed_env()\n"
+            },
             line=1,
             note=".flaskenv read by from_prefixed_env",
         ),
@@ -738,7 +790,9 @@ class UnknownConfigKey(_FlaskConfigRule):
                 return create_engine(current_app.config["SQLALCHEMY_DATABASE_URL"])
             """,
             path="app/analytics.py",
-            files={"app/config.py": "class Config:\n    SQLALCHEMY_DATABASE_URI = 'sqlite://'\n    SQLALCHEMY_DATABASE_URL = 'mysql://ro@db/app'\n"},
+            files={
+                "app/config.py": "class Config:\n    SQLALCHEMY_DATABASE_URI = 'sqlite://'\n    SQLALCHEMY_DATABASE_URL = 'mysql://ro@db/app'\n"
+            },
             note="the application reads the key itself",
         ),
         Valid(
@@ -798,14 +852,22 @@ class UnknownConfigKey(_FlaskConfigRule):
             return None  # both are set: which one was meant is for the author to say
         message = f"Rename to `{meant}`"
         if entry.form == "dotenv":
-            prefix = entry.written_key[: len(entry.written_key) - len(entry.key)] if entry.written_key.endswith(entry.key) else None
+            prefix = (
+                entry.written_key[: len(entry.written_key) - len(entry.key)]
+                if entry.written_key.endswith(entry.key)
+                else None
+            )
             if prefix is None or entry.nested:
                 return None
             span = entry.key_span
             return Fix(message, Applicability.UNSAFE, (Edit(span.start, span.end, prefix + meant),))
         if entry.form == "data-file":
             span = entry.key_span
-            text = ctx.text.splitlines()[span.start.line - 1][span.start.column : span.end.column] if span.start.line == span.end.line else ""
+            text = (
+                ctx.text.splitlines()[span.start.line - 1][span.start.column : span.end.column]
+                if span.start.line == span.end.line
+                else ""
+            )
             quote = text[:1] if text[:1] in "\"'" else ""
             return Fix(message, Applicability.UNSAFE, (Edit(span.start, span.end, f"{quote}{meant}{quote}"),))
         plan = plan_rename(entry, meant)
@@ -823,7 +885,9 @@ def engine_keywords() -> frozenset:
     from poolcheck.sqla import installed_knowledge
 
     knowledge = installed_knowledge()
-    return frozenset(knowledge.kwargs_accepted_by_any_dialect() or ()) | frozenset(knowledge.all_pool_kwarg_names() or ())
+    return frozenset(knowledge.kwargs_accepted_by_any_dialect() or ()) | frozenset(
+        knowledge.all_pool_kwarg_names() or ()
+    )
 
 
 @lru_cache(maxsize=1)
@@ -844,12 +908,16 @@ def engine_option_for(key: str) -> Optional[str]:
     if key in KNOWN_KEYS or not _looks_like_engine_key(key):
         return None
     if key.upper().startswith("SQLALCHEMY_"):
-        rest = key[len("SQLALCHEMY_"):].lower()
+        rest = key[len("SQLALCHEMY_") :].lower()
         keywords = engine_keywords()
         if rest in keywords:
             return rest
         guess = suggest_kwarg(rest, keywords)
-        if guess is not None and (guess.replace("_", "") == rest.replace("_", "") or guess.endswith("_" + rest) or set(guess.split("_")) == set(rest.split("_"))):
+        if guess is not None and (
+            guess.replace("_", "") == rest.replace("_", "")
+            or guess.endswith("_" + rest)
+            or set(guess.split("_")) == set(rest.split("_"))
+        ):
             return guess
         return None
     lowered = key.lower()
@@ -869,9 +937,20 @@ class EngineOptionsAsConfigKeys(_FlaskConfigRule):
     code = "PC203"
     name = "engine-options-as-config-keys"
     severity = Severity.ERROR
-    summary = "A `create_engine` option written as a Flask config key (`app.config[\"pool_recycle\"]`, `SQLALCHEMY_POOL_PRE_PING`)."
+    summary = 'A `create_engine` option written as a Flask config key (`app.config["pool_recycle"]`, `SQLALCHEMY_POOL_PRE_PING`).'
     # SQLALCHEMY_* and UPPERCASE pool keys; lower-case keys only in app.config writes.
-    tokens = RefinedTokens((b"SQLALCHEMY_", b"POOL_", b"MAX_OVERFLOW", b"POOLCLASS", b".config[", b".config.update", b".config.setdefault"), holds_config)
+    tokens = RefinedTokens(
+        (
+            b"SQLALCHEMY_",
+            b"POOL_",
+            b"MAX_OVERFLOW",
+            b"POOLCLASS",
+            b".config[",
+            b".config.update",
+            b".config.setdefault",
+        ),
+        holds_config,
+    )
     what = """
         Flags engine and pool options written as Flask config keys, wherever Flask reads
         config: lower-case `create_engine` keywords set on `app.config`
@@ -951,7 +1030,9 @@ class EngineOptionsAsConfigKeys(_FlaskConfigRule):
                 POOL_RECYCLE = int(os.environ.get("POOL_RECYCLE", 280))
             """,
             path="app/config.py",
-            files={"app/__init__.py": "from flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n\n\ndef create_app():\n    app = Flask(__name__)\n    app.config.from_object('app.config.ProductionConfig')\n    return app\n"},
+            files={
+                "app/__init__.py": "from flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n\n\ndef create_app():\n    app = Flask(__name__)\n    app.config.from_object('app.config.ProductionConfig')\n    return app\n"
+            },
             line=6,
             note="a bare pool key in a config class",
         ),
@@ -975,7 +1056,9 @@ class EngineOptionsAsConfigKeys(_FlaskConfigRule):
         Invalid(
             "FLASK_SQLALCHEMY_DATABASE_URI=mysql+pymysql://app@db/app\nFLASK_POOL_SIZE=20\n",
             path="prod.env",
-            files={"app.py": "from flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\napp = Flask(__name__)\napp.config.from_prefixed_env()\n"},
+            files={
+                "app.py": "from flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\napp = Flask(__name__)\napp.config.from_prefixed_env()\n"
+            },
             line=2,
             note="*.env file read by from_prefixed_env",
         ),
@@ -994,7 +1077,9 @@ class EngineOptionsAsConfigKeys(_FlaskConfigRule):
         Invalid(
             'SQLALCHEMY_DATABASE_URI = "mysql+pymysql://app@db/app"\nSQLALCHEMY_POOL_CLASS = "NullPool"\n',
             path="config.toml",
-            files={"app.py": "import tomllib\n\nfrom flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\napp = Flask(__name__)\napp.config.from_file('config.toml', load=tomllib.load, text=False)\n"},
+            files={
+                "app.py": "import tomllib\n\nfrom flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\napp = Flask(__name__)\napp.config.from_file('config.toml', load=tomllib.load, text=False)\n"
+            },
             line=2,
             note="TOML file loaded with from_file",
         ),
@@ -1035,7 +1120,10 @@ class EngineOptionsAsConfigKeys(_FlaskConfigRule):
                 return create_engine(config["SQLALCHEMY_DATABASE_URI"], pool_size=config["POOL_SIZE"])
             """,
             path="app/worker.py",
-            files={"app/__init__.py": "from flask_sqlalchemy import SQLAlchemy\ncelery = None\n", "app/config.py": "class Config:\n    SQLALCHEMY_DATABASE_URI = 'sqlite://'\n    POOL_SIZE = 5\n"},
+            files={
+                "app/__init__.py": "from flask_sqlalchemy import SQLAlchemy\ncelery = None\n",
+                "app/config.py": "class Config:\n    SQLALCHEMY_DATABASE_URI = 'sqlite://'\n    POOL_SIZE = 5\n",
+            },
             note="the application reads the key itself",
         ),
         Valid(
@@ -1075,7 +1163,12 @@ class EngineOptionsAsConfigKeys(_FlaskConfigRule):
         for entry in entries:
             if entry.nested or entry.key in KNOWN_KEYS or not _looks_like_engine_key(entry.key):
                 continue
-            if not entry.key.upper().startswith("SQLALCHEMY_") and entry.form in ("subscript", "keyword", "dict-key", "setdefault"):
+            if not entry.key.upper().startswith("SQLALCHEMY_") and entry.form in (
+                "subscript",
+                "keyword",
+                "dict-key",
+                "setdefault",
+            ):
                 if not is_app_receiver(entry.receiver):
                     continue
             if not entry.key.isupper() and entry.form not in ("subscript", "keyword", "dict-key", "setdefault"):

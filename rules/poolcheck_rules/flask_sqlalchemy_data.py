@@ -29,16 +29,52 @@ PACKAGE = "Flask-SQLAlchemy"
 # Every release on PyPI (pip index versions flask-sqlalchemy, 2026-11): a range in a project's
 # requirements picks the newest of these it admits.
 RELEASES = (
-    "0.5", "0.6", "0.9", "0.9.1", "0.10", "0.11", "0.12", "0.13", "0.14", "0.15", "0.16", "1.0",
-    "2.0", "2.1", "2.2", "2.3.0", "2.3.1", "2.3.2", "2.4.0", "2.4.1", "2.4.2", "2.4.3", "2.4.4",
-    "2.5.0", "2.5.1", "3.0.0", "3.0.1", "3.0.2", "3.0.3", "3.0.4", "3.0.5", "3.1.0", "3.1.1",
+    "0.5",
+    "0.6",
+    "0.9",
+    "0.9.1",
+    "0.10",
+    "0.11",
+    "0.12",
+    "0.13",
+    "0.14",
+    "0.15",
+    "0.16",
+    "1.0",
+    "2.0",
+    "2.1",
+    "2.2",
+    "2.3.0",
+    "2.3.1",
+    "2.3.2",
+    "2.4.0",
+    "2.4.1",
+    "2.4.2",
+    "2.4.3",
+    "2.4.4",
+    "2.5.0",
+    "2.5.1",
+    "3.0.0",
+    "3.0.1",
+    "3.0.2",
+    "3.0.3",
+    "3.0.4",
+    "3.0.5",
+    "3.1.0",
+    "3.1.1",
 )
 NEWEST = RELEASES[-1]
 
 URI = "SQLALCHEMY_DATABASE_URI"
 ENGINE_OPTIONS = "SQLALCHEMY_ENGINE_OPTIONS"
 ENGINE_OPTIONS_SINCE = "2.4.0"
-ALWAYS_READ = (URI, "SQLALCHEMY_BINDS", "SQLALCHEMY_ECHO", "SQLALCHEMY_RECORD_QUERIES", "SQLALCHEMY_TRACK_MODIFICATIONS")
+ALWAYS_READ = (
+    URI,
+    "SQLALCHEMY_BINDS",
+    "SQLALCHEMY_ECHO",
+    "SQLALCHEMY_RECORD_QUERIES",
+    "SQLALCHEMY_TRACK_MODIFICATIONS",
+)
 
 READ = "read"
 DEPRECATED = "deprecated"

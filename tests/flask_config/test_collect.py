@@ -14,7 +14,9 @@ def keys(config, kind=None):
 
 
 def test_a_project_without_flask_sqlalchemy_costs_nothing(make_project):
-    project = make_project({"config.py": "class Config:\n    SQLALCHEMY_POOL_SIZE = 5\n", "notes.py": "# flask_sqlalchemy is great\n"})
+    project = make_project(
+        {"config.py": "class Config:\n    SQLALCHEMY_POOL_SIZE = 5\n", "notes.py": "# flask_sqlalchemy is great\n"}
+    )
     config = flask_config(project)
     assert not config.uses_flask_sqlalchemy and config.units == []
     assert "evaluator" not in project._facts, "nothing was parsed"
@@ -44,14 +46,20 @@ def test_config_classes_by_every_kind_of_reference(make_project):
 
 
 def test_classes_with_sqlalchemy_keys_count_without_a_reference(make_project):
-    project = make_project({"app.py": APP_IMPORT, "config.py": "class Settings:\n    SQLALCHEMY_POOL_SIZE = 5\n\n\nclass Other:\n    LIMIT = 1\n"})
+    project = make_project(
+        {
+            "app.py": APP_IMPORT,
+            "config.py": "class Settings:\n    SQLALCHEMY_POOL_SIZE = 5\n\n\nclass Other:\n    LIMIT = 1\n",
+        }
+    )
     assert keys(flask_config(project), "class") == [("class Settings", "SQLALCHEMY_POOL_SIZE", "attribute")]
 
 
 def test_settings_modules(make_project):
     project = make_project(
         {
-            "app.py": APP_IMPORT + "app = Flask(__name__)\napp.config.from_object('settings')\napp.config.from_pyfile('local.cfg')\n"
+            "app.py": APP_IMPORT
+            + "app = Flask(__name__)\napp.config.from_object('settings')\napp.config.from_pyfile('local.cfg')\n"
             "app.config.from_object(__name__)\nSQLALCHEMY_ECHO = True\n",
             "settings.py": "import os\nSQLALCHEMY_DATABASE_URI = os.environ.get('DB', 'sqlite://')\nif os.environ.get('PROD'):\n    SQLALCHEMY_POOL_SIZE = 10\nlower = 1\n",
             "local.cfg": "SQLALCHEMY_POOL_RECYCLE = 30\n",
@@ -63,7 +71,11 @@ def test_settings_modules(make_project):
     assert ("settings module settings.py", "SQLALCHEMY_POOL_SIZE", "attribute") in found, "inside an if block too"
     assert ("settings module local.cfg", "SQLALCHEMY_POOL_RECYCLE", "attribute") in found, "from_pyfile of a .cfg"
     assert ("settings module app.py", "SQLALCHEMY_ECHO", "attribute") in found, "from_object(__name__)"
-    assert ("settings module config/production.py", "SQLALCHEMY_MAX_OVERFLOW", "attribute") in found, "looks like settings"
+    assert (
+        "settings module config/production.py",
+        "SQLALCHEMY_MAX_OVERFLOW",
+        "attribute",
+    ) in found, "looks like settings"
     assert not any(path == "settings module tasks.py" for path, _, _ in found), "neither loaded nor settings-like"
     assert not any(key == "lower" for _, key, _ in found)
 
@@ -93,7 +105,8 @@ def test_app_config_writes_grouped_by_function(make_project):
 def test_env_files_for_each_prefix_in_use(make_project):
     project = make_project(
         {
-            "app.py": APP_IMPORT + "app = Flask(__name__)\napp.config.from_prefixed_env()\napp.config.from_prefixed_env(prefix='MYAPP')\n",
+            "app.py": APP_IMPORT
+            + "app = Flask(__name__)\napp.config.from_prefixed_env()\napp.config.from_prefixed_env(prefix='MYAPP')\n",
             ".env": "FLASK_SQLALCHEMY_POOL_SIZE=9\nexport MYAPP_SQLALCHEMY_ECHO=true\nOTHER_SQLALCHEMY_ECHO=1\n",
             ".flaskenv": "FLASK_SQLALCHEMY_ENGINE_OPTIONS__pool_recycle=300\n",
             "deploy/prod.env": "FLASK_SQLALCHEMY_DATABASE_URI='mysql://a@b/c'  # prod\n",
@@ -132,7 +145,11 @@ def test_json_and_toml_files_loaded_with_from_file(make_project):
     )
     config = flask_config(project)
     found = {(str(e.path), e.key): e for u in config.units if u.kind == "loaded-file" for e in u.entries}
-    assert set(found) == {("app/config.json", "SQLALCHEMY_POOL_SIZE"), ("settings.toml", "SQLALCHEMY_ECHO"), ("settings.toml", "SQLALCHEMY_ENGINE_OPTIONS")}
+    assert set(found) == {
+        ("app/config.json", "SQLALCHEMY_POOL_SIZE"),
+        ("settings.toml", "SQLALCHEMY_ECHO"),
+        ("settings.toml", "SQLALCHEMY_ENGINE_OPTIONS"),
+    }
     assert found[("app/config.json", "SQLALCHEMY_POOL_SIZE")].key_span.start.line == 2
     assert found[("settings.toml", "SQLALCHEMY_ENGINE_OPTIONS")].key_span.start.line == 2
 
@@ -148,7 +165,9 @@ def test_what_cannot_be_resolved_is_an_unknown_source(make_project):
     )
     config = flask_config(project)
     assert sorted(loader.method for loader in config.unknown_sources) == ["from_envvar", "from_object", "from_pyfile"]
-    assert ("settings module settings.py", "SQLALCHEMY_ECHO", "attribute") in keys(config), "an environment default names it"
+    assert ("settings module settings.py", "SQLALCHEMY_ECHO", "attribute") in keys(
+        config
+    ), "an environment default names it"
 
 
 def test_constructions_and_subclasses_that_change_engines(make_project):
@@ -169,7 +188,8 @@ def test_constructions_and_subclasses_that_change_engines(make_project):
 def test_an_instance_of_a_config_class(make_project):
     project = make_project(
         {
-            "app/__init__.py": APP_IMPORT + "\n\ndef create_app(config='app.config.Config'):\n    app = Flask(__name__)\n    app.config.from_object(config)\n    return app\n",
+            "app/__init__.py": APP_IMPORT
+            + "\n\ndef create_app(config='app.config.Config'):\n    app = Flask(__name__)\n    app.config.from_object(config)\n    return app\n",
             "app/config.py": "class ServerConfig(object):\n    DEBUG = False\n\n\nConfig = ServerConfig()\n",
         }
     )

@@ -22,7 +22,9 @@ from pathlib import Path
 import pytest
 
 flask = pytest.importorskip("flask", reason="pip install -e '.[test]' installs Flask")
-flask_sqlalchemy = pytest.importorskip("flask_sqlalchemy", reason="pip install -e '.[test]' installs Flask-SQLAlchemy 3.1")
+flask_sqlalchemy = pytest.importorskip(
+    "flask_sqlalchemy", reason="pip install -e '.[test]' installs Flask-SQLAlchemy 3.1"
+)
 
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
@@ -81,7 +83,9 @@ def test_pc201_pool_size_is_ignored_and_the_fix_makes_it_take_effect(tmp_path):
     assert "ignored by Flask-SQLAlchemy 3.1.1 (requirements.txt:1)" in finding[4]
 
     poolcheck(root, fix=True)
-    assert (root / "settings.py").read_text(encoding="utf-8") == 'SQLALCHEMY_DATABASE_URI = "sqlite:///app.db"\nSQLALCHEMY_ENGINE_OPTIONS = {"pool_size": 20}\n'
+    assert (root / "settings.py").read_text(
+        encoding="utf-8"
+    ) == 'SQLALCHEMY_DATABASE_URI = "sqlite:///app.db"\nSQLALCHEMY_ENGINE_OPTIONS = {"pool_size": 20}\n'
     engine, _ = real_engine(root)
     assert engine.pool.size() == 20, "the fixed config is the one Flask-SQLAlchemy reads"
     assert poolcheck(root) == []
@@ -89,7 +93,9 @@ def test_pc201_pool_size_is_ignored_and_the_fix_makes_it_take_effect(tmp_path):
 
 def test_pc201_in_a_env_file_and_its_nested_fix(tmp_path, monkeypatch):
     root = project(tmp_path, 'SQLALCHEMY_DATABASE_URI = "sqlite:///app.db"\n')
-    (root / "app.py").write_text(APP.replace("db = SQLAlchemy(app)", "app.config.from_prefixed_env()\ndb = SQLAlchemy(app)"), encoding="utf-8")
+    (root / "app.py").write_text(
+        APP.replace("db = SQLAlchemy(app)", "app.config.from_prefixed_env()\ndb = SQLAlchemy(app)"), encoding="utf-8"
+    )
     (root / ".env").write_text("FLASK_SQLALCHEMY_POOL_SIZE=20\n", encoding="utf-8")
 
     def engine_with_env():
@@ -158,7 +164,9 @@ def test_the_site_options_are_the_options_the_real_engine_gets(tmp_path, setting
 
     root = project(tmp_path, settings)
     engine, _ = real_engine(root)
-    (site,) = project_engine_sites(Project(root.resolve(), Walker(Settings()).tree(root.resolve()), Settings()), behaviour("3.1.1"))
+    (site,) = project_engine_sites(
+        Project(root.resolve(), Walker(Settings()).tree(root.resolve()), Settings()), behaviour("3.1.1")
+    )
     assert site.coerces_strings
 
     def modelled(name, default):
@@ -166,7 +174,11 @@ def test_the_site_options_are_the_options_the_real_engine_gets(tmp_path, setting
         if option is None:
             return default
         value = option.value.value if isinstance(option.value, Known) else None
-        if site.coerces_strings and name in ("pool_recycle", "pool_size", "max_overflow", "pool_timeout") and isinstance(value, str):
+        if (
+            site.coerces_strings
+            and name in ("pool_recycle", "pool_size", "max_overflow", "pool_timeout")
+            and isinstance(value, str)
+        ):
             value = int(value)
         return value
 

@@ -62,8 +62,7 @@ def test_a_config_class_gets_one_options_dict_with_the_comments(tmp_path):
         },
         "config.py",
     )
-    assert text == textwrap.dedent(
-        """\
+    assert text == textwrap.dedent("""\
         class Config:
             SQLALCHEMY_DATABASE_URI = "mysql+pymysql://app:secret@db/app"
             SQLALCHEMY_TRACK_MODIFICATIONS = False
@@ -72,18 +71,23 @@ def test_a_config_class_gets_one_options_dict_with_the_comments(tmp_path):
                 "pool_size": 10,
                 "pool_recycle": 280,  # below wait_timeout
             }
-        """
-    )
+        """)
     assert sum(len(f.fixed) for f in result.fixed) == 2 and result.findings == []
 
 
 def test_one_key_becomes_a_one_line_dict_in_place(tmp_path):
     text, _ = fixed(
         tmp_path,
-        {"app.py": FLASK_APP, "config.py": "class Config:\n    # recycle before MySQL drops them\n    SQLALCHEMY_POOL_RECYCLE = 280  # seconds\n    DEBUG = False\n"},
+        {
+            "app.py": FLASK_APP,
+            "config.py": "class Config:\n    # recycle before MySQL drops them\n    SQLALCHEMY_POOL_RECYCLE = 280  # seconds\n    DEBUG = False\n",
+        },
         "config.py",
     )
-    assert text == 'class Config:\n    # recycle before MySQL drops them\n    SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": 280}  # seconds\n    DEBUG = False\n'
+    assert (
+        text
+        == 'class Config:\n    # recycle before MySQL drops them\n    SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": 280}  # seconds\n    DEBUG = False\n'
+    )
 
 
 @pytest.mark.parametrize(
@@ -91,8 +95,14 @@ def test_one_key_becomes_a_one_line_dict_in_place(tmp_path):
     [
         ('{"pool_pre_ping": True}', '{"pool_pre_ping": True, "pool_size": 10}'),
         ("{'pool_pre_ping': True,}", "{'pool_pre_ping': True, 'pool_size': 10,}"),
-        ('{\n        "pool_pre_ping": True,\n    }', '{\n        "pool_pre_ping": True,\n        "pool_size": 10,\n    }'),
-        ('{\n        "pool_pre_ping": True\n    }', '{\n        "pool_pre_ping": True,\n        "pool_size": 10\n    }'),
+        (
+            '{\n        "pool_pre_ping": True,\n    }',
+            '{\n        "pool_pre_ping": True,\n        "pool_size": 10,\n    }',
+        ),
+        (
+            '{\n        "pool_pre_ping": True\n    }',
+            '{\n        "pool_pre_ping": True,\n        "pool_size": 10\n    }',
+        ),
         ("{}", '{"pool_size": 10}'),
     ],
     ids=["inline", "inline-trailing-comma", "one-per-line", "one-per-line-no-trailing-comma", "empty"],
@@ -100,7 +110,10 @@ def test_one_key_becomes_a_one_line_dict_in_place(tmp_path):
 def test_keys_join_the_options_dict_of_the_same_class_in_its_layout(tmp_path, options, expected):
     text, _ = fixed(
         tmp_path,
-        {"app.py": FLASK_APP, "config.py": f"class Config:\n    SQLALCHEMY_ENGINE_OPTIONS = {options}\n    SQLALCHEMY_POOL_SIZE = 10\n"},
+        {
+            "app.py": FLASK_APP,
+            "config.py": f"class Config:\n    SQLALCHEMY_ENGINE_OPTIONS = {options}\n    SQLALCHEMY_POOL_SIZE = 10\n",
+        },
         "config.py",
     )
     assert text == f"class Config:\n    SQLALCHEMY_ENGINE_OPTIONS = {expected}\n"
@@ -109,10 +122,16 @@ def test_keys_join_the_options_dict_of_the_same_class_in_its_layout(tmp_path, op
 def test_comments_of_a_key_joining_a_one_line_dict_go_above_it(tmp_path):
     text, _ = fixed(
         tmp_path,
-        {"app.py": FLASK_APP, "config.py": "class Config:\n    SQLALCHEMY_ENGINE_OPTIONS = {'pool_pre_ping': True}\n    SQLALCHEMY_POOL_SIZE = 10  # four workers\n"},
+        {
+            "app.py": FLASK_APP,
+            "config.py": "class Config:\n    SQLALCHEMY_ENGINE_OPTIONS = {'pool_pre_ping': True}\n    SQLALCHEMY_POOL_SIZE = 10  # four workers\n",
+        },
         "config.py",
     )
-    assert text == "class Config:\n    # four workers\n    SQLALCHEMY_ENGINE_OPTIONS = {'pool_pre_ping': True, 'pool_size': 10}\n"
+    assert (
+        text
+        == "class Config:\n    # four workers\n    SQLALCHEMY_ENGINE_OPTIONS = {'pool_pre_ping': True, 'pool_size': 10}\n"
+    )
 
 
 def test_unsafe_where_the_options_are_not_a_dict_display_or_are_inherited(tmp_path):
@@ -138,12 +157,18 @@ def test_unsafe_where_the_options_are_not_a_dict_display_or_are_inherited(tmp_pa
     assert result.unsafe_fixable == 2
     run(root, unsafe=True)
     text = (root / "config.py").read_text(encoding="utf-8")
-    assert "SQLALCHEMY_ENGINE_OPTIONS = {**BASE_OPTIONS, \"pool_size\": 10}" in text
-    assert "SQLALCHEMY_ENGINE_OPTIONS = {\n        **Config.SQLALCHEMY_ENGINE_OPTIONS,\n        \"pool_recycle\": 280,\n    }" in text
+    assert 'SQLALCHEMY_ENGINE_OPTIONS = {**BASE_OPTIONS, "pool_size": 10}' in text
+    assert (
+        'SQLALCHEMY_ENGINE_OPTIONS = {\n        **Config.SQLALCHEMY_ENGINE_OPTIONS,\n        "pool_recycle": 280,\n    }'
+        in text
+    )
 
 
 def test_a_value_naming_something_defined_later_is_unsafe_to_move_up(tmp_path):
-    files = {"app.py": FLASK_APP, "config.py": "class Config:\n    SQLALCHEMY_ENGINE_OPTIONS = {'pool_pre_ping': True}\n    SIZE = 5\n    SQLALCHEMY_POOL_SIZE = SIZE\n"}
+    files = {
+        "app.py": FLASK_APP,
+        "config.py": "class Config:\n    SQLALCHEMY_ENGINE_OPTIONS = {'pool_pre_ping': True}\n    SIZE = 5\n    SQLALCHEMY_POOL_SIZE = SIZE\n",
+    }
     root = project(tmp_path, files)
     result = run(root)
     assert result.fixed == [] and result.unsafe_fixable == 1
@@ -154,9 +179,7 @@ def test_app_factory_writes_merge_with_options_set_elsewhere(tmp_path):
         tmp_path,
         {
             "config.py": "class Config:\n    SQLALCHEMY_ENGINE_OPTIONS = {'pool_pre_ping': True}\n",
-            "app.py": FLASK_APP
-            + textwrap.dedent(
-                """
+            "app.py": FLASK_APP + textwrap.dedent("""
             def create_app():
                 app = Flask(__name__)
                 app.config.from_object("config.Config")
@@ -167,22 +190,32 @@ def test_app_factory_writes_merge_with_options_set_elsewhere(tmp_path):
                 )
                 db.init_app(app)
                 return app
-            """
-            ),
+            """),
         },
         "app.py",
     )
-    assert 'app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {\n        **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),\n        "pool_size": 20,\n    }\n' in text
-    assert 'SQLALCHEMY_ENGINE_OPTIONS={**app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}), "max_overflow": 5},  # burst' in text
+    assert (
+        'app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {\n        **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),\n        "pool_size": 20,\n    }\n'
+        in text
+    )
+    assert (
+        'SQLALCHEMY_ENGINE_OPTIONS={**app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}), "max_overflow": 5},  # burst'
+        in text
+    )
 
 
 def test_app_factory_writes_without_other_options(tmp_path):
     text, _ = fixed(
         tmp_path,
-        {"app.py": FLASK_APP + "app = Flask(__name__)\napp.config['SQLALCHEMY_POOL_RECYCLE'] = 280\napp.config['SQLALCHEMY_DATABASE_URI'] = 'sqlite://'\n"},
+        {
+            "app.py": FLASK_APP
+            + "app = Flask(__name__)\napp.config['SQLALCHEMY_POOL_RECYCLE'] = 280\napp.config['SQLALCHEMY_DATABASE_URI'] = 'sqlite://'\n"
+        },
         "app.py",
     )
-    assert text.endswith("app.config['SQLALCHEMY_ENGINE_OPTIONS'] = {\"pool_recycle\": 280}\napp.config['SQLALCHEMY_DATABASE_URI'] = 'sqlite://'\n")
+    assert text.endswith(
+        "app.config['SQLALCHEMY_ENGINE_OPTIONS'] = {\"pool_recycle\": 280}\napp.config['SQLALCHEMY_DATABASE_URI'] = 'sqlite://'\n"
+    )
 
 
 def test_a_dict_handed_to_update_and_from_mapping(tmp_path):
@@ -195,11 +228,17 @@ def test_a_dict_handed_to_update_and_from_mapping(tmp_path):
         },
         "app.py",
     )
-    assert "    'SQLALCHEMY_ENGINE_OPTIONS': {'pool_pre_ping': True, 'pool_size': 10},\n})" in text and "POOL_SIZE" not in text
+    assert (
+        "    'SQLALCHEMY_ENGINE_OPTIONS': {'pool_pre_ping': True, 'pool_size': 10},\n})" in text
+        and "POOL_SIZE" not in text
+    )
 
 
 def test_keys_inside_an_if_block_are_reported_but_not_moved(tmp_path):
-    root = project(tmp_path, {"app.py": FLASK_APP, "settings.py": "import os\nif os.environ.get('PROD'):\n    SQLALCHEMY_POOL_SIZE = 10\n"})
+    root = project(
+        tmp_path,
+        {"app.py": FLASK_APP, "settings.py": "import os\nif os.environ.get('PROD'):\n    SQLALCHEMY_POOL_SIZE = 10\n"},
+    )
     result = run(root, fix=False)
     (finding,) = result.findings
     assert finding.code == "PC201" and finding.fix is None
@@ -214,12 +253,16 @@ def test_env_files_are_fixed_by_nesting(tmp_path):
         },
         ".env",
     )
-    assert text == "FLASK_SQLALCHEMY_DATABASE_URI=sqlite://\nFLASK_SQLALCHEMY_ENGINE_OPTIONS__pool_recycle=280  # seconds\n"
+    assert (
+        text
+        == "FLASK_SQLALCHEMY_DATABASE_URI=sqlite://\nFLASK_SQLALCHEMY_ENGINE_OPTIONS__pool_recycle=280  # seconds\n"
+    )
 
 
 def test_pc202_renames_only_with_unsafe_fixes(tmp_path):
     files = {
-        "app.py": FLASK_APP + "app = Flask(__name__)\napp.config['SQLALCHEMY_TRACK_MODIFICATION'] = False\napp.config.from_prefixed_env()\n",
+        "app.py": FLASK_APP
+        + "app = Flask(__name__)\napp.config['SQLALCHEMY_TRACK_MODIFICATION'] = False\napp.config.from_prefixed_env()\n",
         "config.py": "class Config:\n    SQLALCHEMY_DATABASE_URL = 'sqlite://'\n",
         ".flaskenv": "FLASK_SQLALCHEMY_ENGINE_OPTION='{\"pool_pre_ping\": true}'\n",
     }
@@ -232,17 +275,28 @@ def test_pc202_renames_only_with_unsafe_fixes(tmp_path):
 
 
 def test_pc202_no_rename_where_the_right_key_is_also_set(tmp_path):
-    root = project(tmp_path, {"app.py": FLASK_APP, "config.py": "class Config:\n    SQLALCHEMY_DATABASE_URI = 'sqlite://'\n    SQLALCHEMY_DATABASE_URL = 'mysql://a@b/c'\n"})
+    root = project(
+        tmp_path,
+        {
+            "app.py": FLASK_APP,
+            "config.py": "class Config:\n    SQLALCHEMY_DATABASE_URI = 'sqlite://'\n    SQLALCHEMY_DATABASE_URL = 'mysql://a@b/c'\n",
+        },
+    )
     (finding,) = run(root, fix=False).findings
     assert finding.code == "PC202" and finding.fix is None
 
 
 def test_pc203_moves_only_with_unsafe_fixes(tmp_path):
-    files = {"app.py": FLASK_APP, "config.py": "class Config:\n    SQLALCHEMY_DATABASE_URI = 'sqlite:///a.db'\n    SQLALCHEMY_POOL_PRE_PING = True\n"}
+    files = {
+        "app.py": FLASK_APP,
+        "config.py": "class Config:\n    SQLALCHEMY_DATABASE_URI = 'sqlite:///a.db'\n    SQLALCHEMY_POOL_PRE_PING = True\n",
+    }
     root = project(tmp_path, files)
     assert run(root).fixed == []
     run(root, unsafe=True)
-    assert (root / "config.py").read_text(encoding="utf-8") == "class Config:\n    SQLALCHEMY_DATABASE_URI = 'sqlite:///a.db'\n    SQLALCHEMY_ENGINE_OPTIONS = {\"pool_pre_ping\": True}\n"
+    assert (root / "config.py").read_text(
+        encoding="utf-8"
+    ) == "class Config:\n    SQLALCHEMY_DATABASE_URI = 'sqlite:///a.db'\n    SQLALCHEMY_ENGINE_OPTIONS = {\"pool_pre_ping\": True}\n"
 
 
 def test_a_file_with_a_syntax_error_is_never_touched(tmp_path):
@@ -255,7 +309,9 @@ def test_a_file_with_a_syntax_error_is_never_touched(tmp_path):
 
 def test_crlf_files_stay_crlf(tmp_path):
     root = project(tmp_path, {"app.py": FLASK_APP})
-    (root / "config.py").write_bytes(b"class Config:\r\n    SQLALCHEMY_POOL_SIZE = 10\r\n    SQLALCHEMY_POOL_RECYCLE = 280\r\n")
+    (root / "config.py").write_bytes(
+        b"class Config:\r\n    SQLALCHEMY_POOL_SIZE = 10\r\n    SQLALCHEMY_POOL_RECYCLE = 280\r\n"
+    )
     run(root)
     assert (root / "config.py").read_bytes() == (
         b'class Config:\r\n    SQLALCHEMY_ENGINE_OPTIONS = {\r\n        "pool_size": 10,\r\n        "pool_recycle": 280,\r\n    }\r\n'
@@ -267,7 +323,13 @@ def test_crlf_files_stay_crlf(tmp_path):
 
 @pytest.fixture
 def cli_project(tmp_path, monkeypatch):
-    root = project(tmp_path, {"app.py": FLASK_APP, "config.py": "class Config:\n    SQLALCHEMY_POOL_SIZE = 10\n    SQLALCHEMY_DATABASE_URL = 'sqlite://'\n"})
+    root = project(
+        tmp_path,
+        {
+            "app.py": FLASK_APP,
+            "config.py": "class Config:\n    SQLALCHEMY_POOL_SIZE = 10\n    SQLALCHEMY_DATABASE_URL = 'sqlite://'\n",
+        },
+    )
     monkeypatch.chdir(root)
     monkeypatch.setenv("NO_COLOR", "1")
     return root
@@ -277,7 +339,10 @@ def test_diff_writes_nothing_and_exits_one_when_it_would_change(cli_project, cap
     before = (cli_project / "config.py").read_text(encoding="utf-8")
     assert main(["check", "--diff"]) == 1
     out = capsys.readouterr().out
-    assert out.startswith("--- a/config.py\n+++ b/config.py\n") and '+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_size": 10}' in out
+    assert (
+        out.startswith("--- a/config.py\n+++ b/config.py\n")
+        and '+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_size": 10}' in out
+    )
     assert "SQLALCHEMY_DATABASE_URI" not in out, "the unsafe rename is not in a safe diff"
     assert (cli_project / "config.py").read_text(encoding="utf-8") == before
     assert main(["check", "--diff", "--unsafe-fixes"]) == 1
@@ -290,7 +355,10 @@ def test_diff_writes_nothing_and_exits_one_when_it_would_change(cli_project, cap
 def test_fix_show_fixes_and_the_hint_for_unsafe_ones(cli_project, capsys):
     assert main(["check", "--fix", "--show-fixes"]) == 1
     out = capsys.readouterr().out
-    assert "Fixed 1 problem in config.py:\n    1 x PC201 (Move `SQLALCHEMY_POOL_SIZE` into `SQLALCHEMY_ENGINE_OPTIONS`)" in out
+    assert (
+        "Fixed 1 problem in config.py:\n    1 x PC201 (Move `SQLALCHEMY_POOL_SIZE` into `SQLALCHEMY_ENGINE_OPTIONS`)"
+        in out
+    )
     assert "config.py:3:5: PC202" in out and "(1 hidden fix can be enabled with the `--unsafe-fixes` option.)" in out
 
 
@@ -299,7 +367,9 @@ def test_json_carries_each_fix(cli_project, capsys):
     items = {item["code"]: item for item in json.loads(capsys.readouterr().out)}
     assert items["PC201"]["fix"]["applicability"] == "safe" and items["PC201"]["fix"]["edits"]
     assert items["PC202"]["fix"]["applicability"] == "unsafe"
-    assert items["PC202"]["fix"]["edits"] == [{"content": "I", "location": {"row": 3, "column": 27}, "end_location": {"row": 3, "column": 28}}]
+    assert items["PC202"]["fix"]["edits"] == [
+        {"content": "I", "location": {"row": 3, "column": 27}, "end_location": {"row": 3, "column": 28}}
+    ]
 
 
 def test_fixes_rewrite_the_whole_file_when_the_parse_was_pruned(tmp_path):
@@ -310,11 +380,15 @@ def test_fixes_rewrite_the_whole_file_when_the_parse_was_pruned(tmp_path):
         "def helper():\n    # nothing poolcheck looks for\n    return os.getpid()\n\n\n"
         "SQLALCHEMY_POOL_RECYCLE = 280  # below wait_timeout\n"
     )
-    text, _ = fixed(tmp_path, {"settings.py": settings, "app.py": FLASK_APP + "app = Flask(__name__)\napp.config.from_object('settings')\n"}, "settings.py")
+    text, _ = fixed(
+        tmp_path,
+        {"settings.py": settings, "app.py": FLASK_APP + "app = Flask(__name__)\napp.config.from_object('settings')\n"},
+        "settings.py",
+    )
     assert text == (
         "import os\n\n\ndef helper():\n    # nothing poolcheck looks for\n    return os.getpid()\n\n\n"
-        "SQLALCHEMY_ENGINE_OPTIONS = {\n    # Pool sizing for production\n    \"pool_size\": 10,\n"
-        "    \"pool_recycle\": 280,  # below wait_timeout\n}\n"
+        'SQLALCHEMY_ENGINE_OPTIONS = {\n    # Pool sizing for production\n    "pool_size": 10,\n'
+        '    "pool_recycle": 280,  # below wait_timeout\n}\n'
     )
 
 

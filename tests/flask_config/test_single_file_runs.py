@@ -71,7 +71,9 @@ def write(root: Path) -> Path:
 
 def findings(root: Path, *paths: str):
     enabled = Selection(None).enabled_codes(RULES)
-    result = Runner(Settings(), RULES, enabled, cwd=root).run(RunOptions(paths=[root / p for p in paths] if paths else [root]))
+    result = Runner(Settings(), RULES, enabled, cwd=root).run(
+        RunOptions(paths=[root / p for p in paths] if paths else [root])
+    )
     assert not result.errors
     return sorted((f.path.as_posix(), f.line, f.code, f.message) for f in result.findings)
 
@@ -105,5 +107,8 @@ def test_the_project_wide_facts_shape_the_verdicts(tmp_path):
     assert [line for line, _ in by_code["PC203"]] == [12] and [line for line, _ in by_code["PC202"]] == [7]
     # engine_options= in another file reaches both engines.
     init = root / "app" / "__init__.py"
-    init.write_text(init.read_text(encoding="utf-8").replace("SQLAlchemy()", 'SQLAlchemy(engine_options={"pool_pre_ping": True})'), encoding="utf-8")
+    init.write_text(
+        init.read_text(encoding="utf-8").replace("SQLAlchemy()", 'SQLAlchemy(engine_options={"pool_pre_ping": True})'),
+        encoding="utf-8",
+    )
     assert not [f for f in findings(root, "app/config.py") if f[2] == "PC101"]

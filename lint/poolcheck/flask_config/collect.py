@@ -29,10 +29,22 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
-from ..discovery import is_python_file, matches_any
+from ..discovery import matches_any
 from ..syntax import ParsedFile
 from ..values import ClassRef, DictValue, Evaluator, ImportedName, Known, ModuleRef, Where
-from .model import APP, CLASS, DATA_FILE, DOTENV, ENV_FILE, LOADED_FILE, MODULE, ConfigEntry, ConfigUnit, FlaskConfig, LoadCall
+from .model import (
+    APP,
+    CLASS,
+    DATA_FILE,
+    DOTENV,
+    ENV_FILE,
+    LOADED_FILE,
+    MODULE,
+    ConfigEntry,
+    ConfigUnit,
+    FlaskConfig,
+    LoadCall,
+)
 from .python_scan import FileScan, class_entries, class_names_on_sqlalchemy, module_entries, scan_file
 from .text_files import ENV_FILE_PATTERNS, flask_env_value, read_dotenv, read_json_keys, read_toml_keys, split_prefixed
 
@@ -54,7 +66,9 @@ SCAN_TOKENS = (
 # `.config[...]` is read far more often than written: a file whose only hit is that token
 # is scanned only if it also assigns to one.
 _CONFIG_SUBSCRIPT_WRITE = re.compile(rb"\.config\[[^\]\n]*\]\s*=(?!=)")
-_IMPORT = re.compile(rb"^[ \t]*(?:from[ \t]+flask_sqlalchemy[ \t.]|import[ \t]+(?:[\w.]+[ \t]*,[ \t]*)*flask_sqlalchemy\b)", re.MULTILINE)
+_IMPORT = re.compile(
+    rb"^[ \t]*(?:from[ \t]+flask_sqlalchemy[ \t.]|import[ \t]+(?:[\w.]+[ \t]*,[ \t]*)*flask_sqlalchemy\b)", re.MULTILINE
+)
 _SETTINGS_WORDS = ("config", "settings", "configuration")
 _CLASS_SUFFIXES = ("config", "settings", "configuration")
 _SETTINGS_FOLDERS = ("config", "configs", "settings", "instance", "conf")
@@ -79,7 +93,9 @@ def imports_flask_sqlalchemy(project: "Project") -> bool:
 
 def looks_like_settings(path: PurePosixPath) -> bool:
     stem = path.stem.lower()
-    return any(word in stem for word in _SETTINGS_WORDS) or any(part.lower() in _SETTINGS_FOLDERS for part in path.parts[:-1])
+    return any(word in stem for word in _SETTINGS_WORDS) or any(
+        part.lower() in _SETTINGS_FOLDERS for part in path.parts[:-1]
+    )
 
 
 def _collect(project: "Project") -> FlaskConfig:
@@ -127,12 +143,16 @@ class _Collector:
         return found
 
     # --- classes ----------------------------------------------------------------------------
-    def class_unit(self, ref: ClassRef) -> ConfigUnit:
+    def class_unit(self, ref: ClassRef, entries: Optional[List[ConfigEntry]] = None) -> ConfigUnit:
         key = id(ref.node)
         if key not in self.class_units:
             unit = ConfigUnit(CLASS, f"class {ref.node.name.value}", ref.file.relative, ref.file, ref.node)
             self.class_units[key] = unit  # before the bases: a cycle ends here
-            unit.entries = class_entries(ref.file, ref.node, (ref.file.module,), self.evaluator)
+            unit.entries = (
+                entries
+                if entries is not None
+                else class_entries(ref.file, ref.node, (ref.file.module,), self.evaluator)
+            )
             for entry in unit.entries:
                 entry.unit = unit
             where = Where.module_level(ref.file)
@@ -142,12 +162,20 @@ class _Collector:
                 value = self.evaluator.evaluate(base.value, where)
                 if isinstance(value, Known) and isinstance(value.value, ClassRef):
                     unit.bases.append(self.class_unit(value.value))
-                elif not (isinstance(value, Known) and isinstance(value.value, ImportedName) and value.value.qualified in ("object", "builtins.object")):
+                elif not (
+                    isinstance(value, Known)
+                    and isinstance(value.value, ImportedName)
+                    and value.value.qualified in ("object", "builtins.object")
+                ):
                     unit.bases_known = False
         return self.class_units[key]
 
     def _config_classes(self) -> None:
-        candidates = [self.class_unit(ClassRef(found.file, found.node)) for scan in self.scans for found in scan.classes]
+        candidates = [
+            self.class_unit(ClassRef(found.file, found.node), found.entries)
+            for scan in self.scans
+            for found in scan.classes
+        ]
         seeds = {id(unit) for unit in self.loaded_classes}
         seeds |= {id(unit) for unit in candidates if any(entry.key.startswith("SQLALCHEMY_") for entry in unit.entries)}
         # Named like a config class (Config, ProductionConfig, Settings) in a Flask-SQLAlchemy
@@ -191,7 +219,11 @@ class _Collector:
     def _app_units(self) -> None:
         for scan in self.scans:
             for key, (scope, entries) in scan.app_entries.items():
-                name = f"{scope.name.value}()" if isinstance(scope, (cst.FunctionDef, cst.ClassDef)) else f"module {scan.file.relative}"
+                name = (
+                    f"{scope.name.value}()"
+                    if isinstance(scope, (cst.FunctionDef, cst.ClassDef))
+                    else f"module {scan.file.relative}"
+                )
                 unit = ConfigUnit(APP, name, scan.file.relative, scan.file, scope, entries=list(entries))
                 unit.complete = key not in scan.incomplete_scopes
                 for entry in unit.entries:
@@ -200,7 +232,9 @@ class _Collector:
 
     # --- .env files -------------------------------------------------------------------------
     def _env_files(self) -> None:
-        env_loaders = [loader for loader in self.config.loaders if loader.method == "from_prefixed_env" and loader.prefix]
+        env_loaders = [
+            loader for loader in self.config.loaders if loader.method == "from_prefixed_env" and loader.prefix
+        ]
         self.config.prefixes = tuple(dict.fromkeys(loader.prefix for loader in env_loaders))
         if not self.config.prefixes:
             return
@@ -376,7 +410,14 @@ class _Collector:
         files = set(self.project.paths())
         folder = importer.parent
         relative = PurePosixPath(name)
-        for base in (folder, folder.parent, PurePosixPath("."), folder / "instance", folder.parent / "instance", PurePosixPath("instance")):
+        for base in (
+            folder,
+            folder.parent,
+            PurePosixPath("."),
+            folder / "instance",
+            folder.parent / "instance",
+            PurePosixPath("instance"),
+        ):
             candidate = PurePosixPath(_normal(base / relative))
             if candidate in files:
                 return candidate
@@ -394,7 +435,16 @@ def env_file_unit(path: PurePosixPath, text: str, prefixes: Sequence[str]) -> Co
             name, nested = split
             raw = key.value.value if isinstance(key.value, Known) else ""
             unit.entries.append(
-                ConfigEntry(name, flask_env_value(raw), DOTENV, path, written_key=key.name, nested=nested, unit=unit, span=key.span)
+                ConfigEntry(
+                    name,
+                    flask_env_value(raw),
+                    DOTENV,
+                    path,
+                    written_key=key.name,
+                    nested=nested,
+                    unit=unit,
+                    span=key.span,
+                )
             )
             break
     return unit

@@ -196,7 +196,10 @@ def _move_statements(moves: Sequence[Move], config: FlaskConfig, receiver_of) ->
         return None
     position = {id(statement): index for index, statement in enumerate(body)}
     statement_of = {id(move): _in_whole(move.entry, move.entry.statement) for move in moves}
-    if any(id(s) not in position or not isinstance(s, cst.SimpleStatementLine) or len(s.body) != 1 for s in statement_of.values()):
+    if any(
+        id(s) not in position or not isinstance(s, cst.SimpleStatementLine) or len(s.body) != 1
+        for s in statement_of.values()
+    ):
         return None  # inside an if/try block, or sharing a line with other statements
     moves = sorted(moves, key=lambda move: position[id(statement_of[id(move)])])
     receiver = receiver_of()
@@ -204,7 +207,13 @@ def _move_statements(moves: Sequence[Move], config: FlaskConfig, receiver_of) ->
     unit = entry.unit
     existing = None
     for e in unit.entries:
-        if e.key == ENGINE_OPTIONS and not e.nested and e.form == entry.form and e.receiver == entry.receiver and e.file is entry.file:
+        if (
+            e.key == ENGINE_OPTIONS
+            and not e.nested
+            and e.form == entry.form
+            and e.receiver == entry.receiver
+            and e.file is entry.file
+        ):
             if id(_in_whole(e, e.statement)) in position:
                 existing = e
     others = [
@@ -214,7 +223,11 @@ def _move_statements(moves: Sequence[Move], config: FlaskConfig, receiver_of) ->
     ]
     indent = file.module.default_indent
     existing_statement = _in_whole(existing, existing.statement) if existing is not None else None
-    if existing is not None and isinstance(existing_statement, cst.SimpleStatementLine) and len(existing_statement.body) == 1:
+    if (
+        existing is not None
+        and isinstance(existing_statement, cst.SimpleStatementLine)
+        and len(existing_statement.body) == 1
+    ):
         statement = existing_statement
         assign = statement.body[0]
         value = _in_whole(existing, existing.value_node)
@@ -227,7 +240,12 @@ def _move_statements(moves: Sequence[Move], config: FlaskConfig, receiver_of) ->
         else:
             plan.unsafe(f"the existing {ENGINE_OPTIONS} is not a dict display")
             new_value = new_inline_dict([NewItem(None, value)] + _items(moves, None, False))
-            leftover = [c for m in moves for c in comment_lines(statement_of[id(m)]) + [trailing_comment(statement_of[id(m)])] if c]
+            leftover = [
+                c
+                for m in moves
+                for c in comment_lines(statement_of[id(m)]) + [trailing_comment(statement_of[id(m)])]
+                if c
+            ]
         new_statement = statement.with_changes(
             body=[assign.with_changes(value=new_value)],
             leading_lines=list(statement.leading_lines) + [comment_line(c) for c in leftover],
@@ -269,9 +287,13 @@ def _move_statements(moves: Sequence[Move], config: FlaskConfig, receiver_of) ->
     if receiver is None:
         target = cst.Name(ENGINE_OPTIONS)
     else:
-        target = cst.parse_expression(f"{receiver}[{string_like(_in_whole(moves[-1].entry, moves[-1].entry.key_node), ENGINE_OPTIONS).value}]")
+        target = cst.parse_expression(
+            f"{receiver}[{string_like(_in_whole(moves[-1].entry, moves[-1].entry.key_node), ENGINE_OPTIONS).value}]"
+        )
     new_statement = cst.SimpleStatementLine(
-        body=[cst.Assign(targets=[cst.AssignTarget(target)], value=dict_node)], leading_lines=leading, trailing_whitespace=trailing
+        body=[cst.Assign(targets=[cst.AssignTarget(target)], value=dict_node)],
+        leading_lines=leading,
+        trailing_whitespace=trailing,
     )
     plan.changes[id(last)] = new_statement
     for move in moves[:-1]:
@@ -312,7 +334,11 @@ def _move_in_container(moves: Sequence[Move], config: FlaskConfig) -> Optional[P
     if existing is not None:
         value = existing.value
         if isinstance(value, cst.Dict) and not is_multiline(value):
-            new_value, _ = append_dict_items(value, _items(ordered, next((e.key for e in value.elements if isinstance(e, cst.DictElement)), None), False), "")
+            new_value, _ = append_dict_items(
+                value,
+                _items(ordered, next((e.key for e in value.elements if isinstance(e, cst.DictElement)), None), False),
+                "",
+            )
         else:
             plan.unsafe(f"the existing {ENGINE_OPTIONS} is not a one-line dict display")
             new_value = new_inline_dict([NewItem(None, value)] + _items(ordered, None, False))
@@ -344,7 +370,9 @@ def plan_rename(entry: ConfigEntry, new_key: str) -> Optional[Plan]:
     if isinstance(node, cst.Name):
         return Plan(file, {id(node): node.with_changes(value=new_key)}, safe=False)
     if isinstance(node, cst.SimpleString) and "f" not in node.prefix.lower():
-        return Plan(file, {id(node): string_like(node, new_key).with_changes(lpar=node.lpar, rpar=node.rpar)}, safe=False)
+        return Plan(
+            file, {id(node): string_like(node, new_key).with_changes(lpar=node.lpar, rpar=node.rpar)}, safe=False
+        )
     return None
 
 
@@ -371,7 +399,11 @@ def _receiver_of_call(file: ParsedFile, container) -> Optional[str]:
     if isinstance(container, cst.Dict):
         arg = parent_of(file, container)
         call = parent_of(file, arg) if isinstance(arg, cst.Arg) else None
-    if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Attribute):
+    if (
+        isinstance(call, cst.Call)
+        and isinstance(call.func, cst.Attribute)
+        and isinstance(call.func.value, cst.Attribute)
+    ):
         if call.func.value.attr.value == "config" and call.func.attr.value in ("update", "from_mapping"):
             return file.code(call.func.value)
     return None

@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from ..findings import Span
-from ..values import Known, Unknown, Value
+from ..values import Value
 
 if TYPE_CHECKING:  # pragma: no cover
     import libcst as cst
@@ -74,14 +74,6 @@ class ConfigEntry:
             return self.span
         assert self.file is not None and self.key_node is not None
         return self.file.span(self.key_node)
-
-    @property
-    def in_python(self) -> bool:
-        return self.file is not None and self.key_node is not None
-
-    def literal(self) -> Any:
-        """The value when statically known, else an Unknown."""
-        return self.value.value if isinstance(self.value, Known) else self.value
 
 
 @dataclass(eq=False)
@@ -204,6 +196,3 @@ class FlaskConfig:
 
     def writers_of(self, key: str) -> List[ConfigEntry]:
         return [entry for entry in self.entries() if entry.key == key and not entry.nested]
-
-
-UNKNOWN_VALUE = Unknown("not statically known")

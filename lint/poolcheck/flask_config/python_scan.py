@@ -18,7 +18,16 @@ FLASK_SQLALCHEMY_CLASSES = ("flask_sqlalchemy.SQLAlchemy", "flask_sqlalchemy.ext
 # Methods through which a subclass of SQLAlchemy may change how engines are made (in some
 # release: which ones a release calls is the Behaviour's engine_hooks).
 ENGINE_HOOKS = frozenset(
-    {"apply_driver_hacks", "apply_pool_defaults", "_apply_driver_defaults", "create_engine", "_make_engine", "get_engine", "get_options", "init_app"}
+    {
+        "apply_driver_hacks",
+        "apply_pool_defaults",
+        "_apply_driver_defaults",
+        "create_engine",
+        "_make_engine",
+        "get_engine",
+        "get_options",
+        "init_app",
+    }
 )
 LOAD_METHODS = frozenset({"from_object", "from_pyfile", "from_envvar", "from_file", "from_prefixed_env"})
 WRITE_METHODS = frozenset({"update", "from_mapping", "setdefault"})
@@ -47,7 +56,11 @@ class FileScan:
 
 def config_receiver(node: cst.BaseExpression) -> Optional[cst.Attribute]:
     """``app.config`` / ``self.app.config`` / ``current_app.config``: an attribute named config."""
-    if isinstance(node, cst.Attribute) and node.attr.value == "config" and isinstance(node.value, (cst.Name, cst.Attribute, cst.Call)):
+    if (
+        isinstance(node, cst.Attribute)
+        and node.attr.value == "config"
+        and isinstance(node.value, (cst.Name, cst.Attribute, cst.Call))
+    ):
         return node
     return None
 
@@ -56,7 +69,9 @@ def _is_key(name: str) -> bool:
     return name.isupper()
 
 
-def class_entries(file: ParsedFile, node: cst.ClassDef, scopes: Tuple[ScopeNode, ...], evaluator: Evaluator) -> List[ConfigEntry]:
+def class_entries(
+    file: ParsedFile, node: cst.ClassDef, scopes: Tuple[ScopeNode, ...], evaluator: Evaluator
+) -> List[ConfigEntry]:
     """UPPERCASE attributes assigned in a class body (what ``from_object`` copies)."""
     where = Where(file, scopes + (node,))
     body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
@@ -147,7 +162,9 @@ class _Scanner:
                 self.scopes.pop()
             elif isinstance(statement, cst.FunctionDef):
                 self.scopes.append(statement)
-                self.walk([statement.body] if isinstance(statement.body, cst.SimpleStatementSuite) else _block(statement.body))
+                self.walk(
+                    [statement.body] if isinstance(statement.body, cst.SimpleStatementSuite) else _block(statement.body)
+                )
                 self.scopes.pop()
             else:
                 for block in _blocks_of(statement):
@@ -159,7 +176,9 @@ class _Scanner:
         entries = class_entries(self.file, node, scopes, self.evaluator)
         if entries:
             self.scan.classes.append(ClassFound(self.file, node, entries))
-        if _mentions_extension(self.file, node, self.aliases | self.subclass_names) and self._derives_from_sqlalchemy(node, Where(self.file, scopes)):
+        if _mentions_extension(self.file, node, self.aliases | self.subclass_names) and self._derives_from_sqlalchemy(
+            node, Where(self.file, scopes)
+        ):
             hooks = sorted(
                 statement.name.value
                 for statement in (node.body.body if isinstance(node.body, cst.IndentedBlock) else ())
@@ -167,7 +186,12 @@ class _Scanner:
             )
             line = self.file.span(node).start.line
             for hook in hooks:
-                self.scan.overrides.append((hook, f"`{node.name.value}` ({self.file.relative}:{line}) overrides `{hook}` of Flask-SQLAlchemy's SQLAlchemy"))
+                self.scan.overrides.append(
+                    (
+                        hook,
+                        f"`{node.name.value}` ({self.file.relative}:{line}) overrides `{hook}` of Flask-SQLAlchemy's SQLAlchemy",
+                    )
+                )
         self.scopes.append(node)
 
     @property
@@ -240,7 +264,9 @@ class _Scanner:
                 self._app_entry(
                     ConfigEntry(
                         key=key.value,
-                        value_or_thunk=_later(self.evaluator, value_node, where) if value_node is not None else Known(None),
+                        value_or_thunk=(
+                            _later(self.evaluator, value_node, where) if value_node is not None else Known(None)
+                        ),
                         form=SETDEFAULT,
                         path=self.file.relative,
                         file=self.file,
@@ -261,8 +287,14 @@ class _Scanner:
                 if not mapping.value.complete:
                     self._incomplete(f"`{receiver}.{method}(...)` of a mapping that is not entirely known")
                 for entry in mapping.value.entries:
-                    if isinstance(entry.key, str) and (not only_upper or _is_key(entry.key)) and entry.key_node is not None:
-                        self._mapping_entry(entry, KEYWORD if isinstance(entry.key_node, cst.Name) else DICT_KEY, node, receiver)
+                    if (
+                        isinstance(entry.key, str)
+                        and (not only_upper or _is_key(entry.key))
+                        and entry.key_node is not None
+                    ):
+                        self._mapping_entry(
+                            entry, KEYWORD if isinstance(entry.key_node, cst.Name) else DICT_KEY, node, receiver
+                        )
             else:
                 self._incomplete(f"`{receiver}.{method}(...)` of a mapping that is not statically known")
         keywords = self.evaluator.call_keywords(node, where)
@@ -270,7 +302,9 @@ class _Scanner:
             self._incomplete(f"`{receiver}.{method}(**...)` that is not statically known")
         for entry in keywords.entries:
             if isinstance(entry.key, str) and (not only_upper or _is_key(entry.key)):
-                self._mapping_entry(entry, KEYWORD if isinstance(entry.key_node, cst.Name) else DICT_KEY, node, receiver)
+                self._mapping_entry(
+                    entry, KEYWORD if isinstance(entry.key_node, cst.Name) else DICT_KEY, node, receiver
+                )
 
     def _mapping_entry(self, entry, form: str, call: cst.Call, receiver: str) -> None:
         file = entry.file or self.file
@@ -290,7 +324,9 @@ class _Scanner:
         )
 
     def _construction(self, node: cst.Call) -> None:
-        options_node = next((arg.value for arg in node.args if arg.keyword is not None and arg.keyword.value == "engine_options"), None)
+        options_node = next(
+            (arg.value for arg in node.args if arg.keyword is not None and arg.keyword.value == "engine_options"), None
+        )
         if options_node is not None:
             value: Value = self.evaluator.evaluate(options_node, self.where)
         elif any(arg.star for arg in node.args):
@@ -312,7 +348,11 @@ class _Scanner:
         if not isinstance(func, (cst.Name, cst.Attribute)):
             return False
         value = self.evaluator.evaluate(func, self.where)
-        return isinstance(value, Known) and isinstance(value.value, ClassRef) and derives_from_sqlalchemy(value.value, self.evaluator)
+        return (
+            isinstance(value, Known)
+            and isinstance(value.value, ClassRef)
+            and derives_from_sqlalchemy(value.value, self.evaluator)
+        )
 
     def _derives_from_sqlalchemy(self, node: cst.ClassDef, where: Where) -> bool:
         return derives_from_sqlalchemy(ClassRef(self.file, node), self.evaluator, where)
@@ -327,7 +367,11 @@ def derives_from_sqlalchemy(cls: ClassRef, evaluator: Evaluator, where: Optional
         if base.keyword is not None:
             continue
         value = evaluator.evaluate(base.value, where)
-        if isinstance(value, Known) and isinstance(value.value, ImportedName) and value.value.qualified in FLASK_SQLALCHEMY_CLASSES:
+        if (
+            isinstance(value, Known)
+            and isinstance(value.value, ImportedName)
+            and value.value.qualified in FLASK_SQLALCHEMY_CLASSES
+        ):
             return True
         if isinstance(value, Known) and isinstance(value.value, ClassRef):
             if derives_from_sqlalchemy(value.value, evaluator, None, depth + 1):
@@ -357,7 +401,11 @@ def _mentions_extension(file: ParsedFile, node: cst.ClassDef, names) -> bool:
 def class_names_on_sqlalchemy(file: ParsedFile) -> List[str]:
     """Names of classes whose bases mention SQLAlchemy (possible extension subclasses)."""
     aliases = extension_aliases(file)
-    return [node.name.value for node in file.module.body if isinstance(node, cst.ClassDef) and _mentions_extension(file, node, aliases)]
+    return [
+        node.name.value
+        for node in file.module.body
+        if isinstance(node, cst.ClassDef) and _mentions_extension(file, node, aliases)
+    ]
 
 
 def _blocks_of(statement: cst.CSTNode) -> List[cst.BaseSuite]:

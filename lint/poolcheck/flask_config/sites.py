@@ -117,8 +117,10 @@ class _SiteBuilder:
         self.assumed = project.settings.database.dialect
         self.sites: Dict[tuple, EngineSite] = {}
         # Anything that may set options poolcheck cannot see makes every option set incomplete.
-        self.globally_complete = not config.unknown_sources and config.customised(behaviour.engine_hooks) is None and all(
-            unit.complete for unit in config.units if unit.kind != CLASS
+        self.globally_complete = (
+            not config.unknown_sources
+            and config.customised(behaviour.engine_hooks) is None
+            and all(unit.complete for unit in config.units if unit.kind != CLASS)
         )
         self.constructor, self.constructor_options, self.constructor_known = _constructor_options(config)
 
@@ -164,7 +166,9 @@ class _SiteBuilder:
         others = [
             entry
             for entry in self.config.writers_of(key)
-            if entry.unit is not None and all(entry.unit is not mine for mine in ancestors) and not (unit.kind == CLASS and entry.unit.kind == CLASS)
+            if entry.unit is not None
+            and all(entry.unit is not mine for mine in ancestors)
+            and not (unit.kind == CLASS and entry.unit.kind == CLASS)
         ]
         if own is not None:
             return own, certain and not others
@@ -174,7 +178,9 @@ class _SiteBuilder:
 
     # --- the default engine -----------------------------------------------------------------
     def _default_engine(self, unit: ConfigUnit, uri: ConfigEntry, uri_certain: bool) -> None:
-        options_entry, options_certain = self.effective(unit, ENGINE_OPTIONS) if self.behaviour.reads_engine_options else (None, True)
+        options_entry, options_certain = (
+            self.effective(unit, ENGINE_OPTIONS) if self.behaviour.reads_engine_options else (None, True)
+        )
         nested = [entry for other in self.config.units for entry in other.nested_entries(ENGINE_OPTIONS)]
         anchor = self._anchor(options_entry) or self._anchor(uri)
         if anchor is None:
@@ -192,7 +198,11 @@ class _SiteBuilder:
             if entry is not None and not (isinstance(entry.value, Known) and entry.value.value is None):
                 legacy.append(_entry_option(option, entry))
         configured = config_options + nested_options
-        layers = [self.constructor_options, configured] if self.behaviour.config_over_constructor else [configured, self.constructor_options]
+        layers = (
+            [self.constructor_options, configured]
+            if self.behaviour.config_over_constructor
+            else [configured, self.constructor_options]
+        )
         options = self._merge(legacy, layers, resolved)
         key = ("default", id(anchor.node), id(uri), id(options_entry))
         self.sites.setdefault(key, self._site(URI, anchor, url, uri, options, complete))
@@ -208,7 +218,11 @@ class _SiteBuilder:
             label = f"{BINDS}[{bind.key!r}]"
             node = bind.value_node
             file = bind.file or binds.file
-            anchor = _Anchor(file, node, binds.scopes) if file is not None and node is not None else self._loader_anchor(binds)
+            anchor = (
+                _Anchor(file, node, binds.scopes)
+                if file is not None and node is not None
+                else self._loader_anchor(binds)
+            )
             if anchor is None:
                 continue
             complete = self.globally_complete and self.constructor_known
@@ -217,7 +231,11 @@ class _SiteBuilder:
                     continue  # the release cannot use it at all; not an engine site
                 url_entry = value.value.get("url")
                 url: Value = url_entry.value if url_entry is not None else Unknown("no url key")
-                own = [_dict_entry_option(entry) for entry in value.value.entries if entry.key != "url" and isinstance(entry.key, str)]
+                own = [
+                    _dict_entry_option(entry)
+                    for entry in value.value.entries
+                    if entry.key != "url" and isinstance(entry.key, str)
+                ]
                 complete = complete and value.value.complete
                 layers = [self.constructor_options, own]
             elif isinstance(value, Known) and isinstance(value.value, str) or not isinstance(value, Known):
@@ -270,16 +288,30 @@ class _SiteBuilder:
         if drivername.startswith("mysql") and drivername not in self.behaviour.mysql_defaults_skip:
             for name, value in self.behaviour.mysql_defaults:
                 if name not in options:
-                    options[name] = EngineOption(name, Known(value), None, None, implicit=f"{release} sets {name}={value} for mysql URLs")
+                    options[name] = EngineOption(
+                        name, Known(value), None, None, implicit=f"{release} sets {name}={value} for mysql URLs"
+                    )
         elif drivername in self.behaviour.sqlite_memory_drivers:
             database = resolved.database.value if isinstance(resolved.database, Known) else Unknown()
             if database in (None, "", ":memory:"):
                 options.pop("poolclass", None)
-                options["poolclass"] = EngineOption("poolclass", Known(STATIC_POOL), None, None, implicit=f"{release} uses StaticPool for in-memory SQLite")
+                options["poolclass"] = EngineOption(
+                    "poolclass",
+                    Known(STATIC_POOL),
+                    None,
+                    None,
+                    implicit=f"{release} uses StaticPool for in-memory SQLite",
+                )
             elif isinstance(database, str) and self.behaviour.sqlite_file_null_pool:
                 size = options.get("pool_size")
                 if size is None or (isinstance(size.value, Known) and not size.value.value):
-                    options["poolclass"] = EngineOption("poolclass", Known(NULL_POOL), None, None, implicit=f"{release} uses NullPool for a SQLite file without pool_size")
+                    options["poolclass"] = EngineOption(
+                        "poolclass",
+                        Known(NULL_POOL),
+                        None,
+                        None,
+                        implicit=f"{release} uses NullPool for a SQLite file without pool_size",
+                    )
 
     def _anchor(self, entry: Optional[ConfigEntry]) -> Optional[_Anchor]:
         if entry is None:
@@ -295,7 +327,9 @@ class _SiteBuilder:
             return None
         return _Anchor(loader.file, loader.node, loader.scopes)
 
-    def _site(self, label: str, anchor: _Anchor, url: Value, uri: Optional[ConfigEntry], options, complete: bool) -> EngineSite:
+    def _site(
+        self, label: str, anchor: _Anchor, url: Value, uri: Optional[ConfigEntry], options, complete: bool
+    ) -> EngineSite:
         url_node = uri.value_node if uri is not None and uri.file is anchor.file else None
         return EngineSite(
             kind=SITE_KIND,
@@ -327,7 +361,9 @@ def _constructor_options(config: FlaskConfig) -> Tuple[Optional[Construction], L
     """``SQLAlchemy(engine_options=...)``: the construction, its options, and whether they are
     known. Several constructions (several extensions or apps) leave it open which applies."""
     constructions = config.constructions
-    with_options = [c for c in constructions if not (isinstance(c.engine_options, Known) and c.engine_options.value is None)]
+    with_options = [
+        c for c in constructions if not (isinstance(c.engine_options, Known) and c.engine_options.value is None)
+    ]
     if not with_options:
         return None, [], True
     construction = with_options[0]

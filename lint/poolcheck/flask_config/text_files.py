@@ -22,7 +22,6 @@ class TextKey:
     name: str  # as written
     value: Value
     span: Span  # the name's place
-    raw_value: str = ""
 
 
 # python-dotenv's grammar, restricted to one line: [export] KEY = value
@@ -40,7 +39,7 @@ def read_dotenv(text: str) -> List[TextKey]:
         name = match.group("name")
         start = match.start("name")
         raw = match.group("value")
-        keys.append(TextKey(name, Known(_dotenv_value(raw)), Span.at(number, start, number, start + len(name)), raw))
+        keys.append(TextKey(name, Known(_dotenv_value(raw)), Span.at(number, start, number, start + len(name))))
     return keys
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Dict, Iterable, Optional, Set, Tuple
 
 from ..findings import Location
 from .model import ConfigEntry
@@ -36,22 +36,22 @@ def is_test_file(path: PurePosixPath) -> bool:
 
 
 def written_lines(entries: Iterable[ConfigEntry]) -> Dict[PurePosixPath, Set[int]]:
-    """The lines each entry's writing statement spans, by file."""
+    """The lines that write each entry, by file: the whole statement for ``KEY = ...`` and
+    ``app.config["KEY"] = ...``; the key's line for a keyword or dict key (the call or dict
+    around it writes other keys too)."""
     lines: Dict[PurePosixPath, Set[int]] = {}
     for entry in entries:
         if entry.file is None or entry.key_node is None:
             continue
-        node = entry.statement if entry.form == "attribute" and entry.statement is not None else entry.key_node
-        span = entry.file.span(node)
-        if entry.form in ("subscript",) and entry.statement is not None:
-            span = entry.file.span(entry.statement)
+        whole_statement = entry.form in ("attribute", "subscript") and entry.statement is not None
+        span = entry.file.span(entry.statement if whole_statement else entry.key_node)
         lines.setdefault(entry.path, set()).update(range(span.start.line, span.end.line + 1))
     return lines
 
 
 def first_read(project: "Project", key: str, writes: Iterable[ConfigEntry]) -> Optional[Location]:
     """Where the project reads ``key`` (outside the places that write it), or None."""
-    cache: Dict[Tuple[str, Tuple[int, ...]], Optional[Location]] = project.fact("flask-config-key-reads", lambda p: {})
+    cache: Dict[Tuple[str, Tuple[int, ...]], Optional[Location]] = project.fact("flask-config-key-reads", lambda _: {})
     writes = list(writes)
     cache_key = (key, tuple(sorted(id(entry) for entry in writes)))
     if cache_key not in cache:
@@ -92,7 +92,3 @@ def _in_comment(line: str, column: int) -> bool:
         elif char == "#":
             return True
     return False
-
-
-def reads_of(project: "Project", keys: Iterable[str], writes_by_key) -> List[Tuple[str, Optional[Location]]]:
-    return [(key, first_read(project, key, writes_by_key(key))) for key in keys]
