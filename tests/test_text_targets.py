@@ -124,7 +124,10 @@ def test_a_fix_that_would_break_json_is_not_written(root):
 def test_undecodable_text_file_is_a_warning_not_a_finding(root):
     (root / ".env").write_bytes(b"BAD=\xff\n")
     result = run(root, ".env")
-    assert result.findings == [] and any("could not be checked" in w for w in result.warnings)
+    assert result.findings == [] and any("could not be checked: the file is not valid UTF-8" in w for w in result.warnings)
+    # A coding cookie means nothing outside Python.
+    (root / ".env").write_bytes(b"# -*- coding: latin-1 -*-\nBAD=1\n")
+    assert by_file(run(root, ".env")) == [(".env", 2, "XT101")]
 
 
 def test_stdin_with_a_text_file_name(root):

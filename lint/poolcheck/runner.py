@@ -120,7 +120,7 @@ class Runner:
         return [target], {relative: data}
 
     def _check_target(self, target: Target, project: Project, data: Optional[bytes], options: RunOptions, result: RunResult) -> None:
-        source = read_source(target.absolute, data)
+        source = read_source(target.absolute, data, python=target.is_python)
         if isinstance(source, SourceError) and source.kind == "read":
             result.errors.append(f"{target.path}: cannot read: {source.message}")
             return

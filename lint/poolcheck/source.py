@@ -89,9 +89,10 @@ class SourceFile:
         return (UTF8_BOM + data) if self.has_bom else data
 
 
-def read_source(path: Path, data: Optional[bytes] = None) -> Union[SourceFile, SourceError]:
+def read_source(path: Path, data: Optional[bytes] = None, python: bool = True) -> Union[SourceFile, SourceError]:
     """Read and decode ``path`` (or the given bytes, for standard input) like CPython does:
-    PEP 263 coding cookie or BOM, else UTF-8."""
+    PEP 263 coding cookie or BOM, else UTF-8. A non-Python file (``python=False``: a
+    ``.env``, JSON, TOML) is UTF-8, with or without a BOM."""
     if data is None:
         try:
             data = path.read_bytes()
@@ -103,7 +104,22 @@ def read_source(path: Path, data: Optional[bytes] = None) -> Union[SourceFile, S
             return SourceError("read", "permission denied")
         except OSError as exc:
             return SourceError("read", exc.strerror or str(exc))
-    return decode_source(path, data)
+    return decode_source(path, data) if python else decode_text(path, data)
+
+
+def decode_text(path: Path, data: bytes) -> Union[SourceFile, SourceError]:
+    """A non-Python text file: UTF-8 (a BOM is kept on write), no coding cookies."""
+    if b"\x00" in data:
+        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        return SourceError("decode", "the file contains a NUL byte (is it binary?)", line)
+    has_bom = data.startswith(UTF8_BOM)
+    body = data[len(UTF8_BOM):] if has_bom else data
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = body.count(b"\n", 0, exc.start) + 1
+        return SourceError("decode", f"the file is not valid UTF-8 (byte {exc.start}: {exc.reason})", line)
+    return SourceFile(path=path, raw=data, text=text, encoding="utf-8", has_bom=has_bom)
 
 
 def decode_source(path: Path, data: bytes) -> Union[SourceFile, SourceError]:
