@@ -7,8 +7,8 @@ Plain data only: the collectors in this package produce :class:`Setting` values,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional, Tuple
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Tuple
 
 from poolcheck.findings import Location
 
@@ -52,13 +52,16 @@ class ServerOverrides:
     workers: Optional[int] = None
     # Where the values are written (the poolcheck configuration file).
     location: Optional[Location] = None
+    # Where each key is written ("wait-timeout" -> pyproject.toml:12), when known; keys not
+    # listed fall back to ``location``.
+    key_locations: Mapping[str, Location] = field(default_factory=dict)
 
     def as_settings(self) -> Tuple[Setting, ...]:
         keys = ((WAIT_TIMEOUT, "wait-timeout", self.wait_timeout),
                 (MAX_CONNECTIONS, "max-connections", self.max_connections),
                 (WORKERS, "workers", self.workers))
         return tuple(
-            Setting(name, value, self.location, f"[tool.poolcheck.database] {key}")
+            Setting(name, value, self.key_locations.get(key, self.location), f"[tool.poolcheck.database] {key}")
             for name, key, value in keys
             if value is not None
         )
