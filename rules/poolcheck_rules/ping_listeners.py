@@ -36,16 +36,22 @@ class ManualPingListener(Rule):
         before SQLAlchemy 1.2.
     """
     why = """
-        The recipe works around idle connections the server has closed, which fail with
-        `(2006, 'MySQL server has gone away')` or `(2013, 'Lost connection to MySQL server
-        during query')` on their next use. `pool_pre_ping=True` (SQLAlchemy 1.2+) does the
-        same test on every checkout, with the dialect's own ping and its own list of
-        disconnect errors, invalidates the whole pool's stale connections at once, and
-        retries with a fresh connection. Hand-written listeners drift from that: they
-        catch the wrong error codes, ping with `reconnect=True` (which silently reopens
-        the connection and loses its session settings), run a second ping when
-        `pool_pre_ping` is also on, or ping `engine_connect` branches that share one
-        connection.
+        The recipe works around idle connections the server has closed, which fail on
+        their next use with
+
+        ```
+        sqlalchemy.exc.OperationalError: (pymysql.err.OperationalError) (2006, "MySQL server has gone away (ConnectionResetError(104, 'Connection reset by peer'))")
+        ```
+
+        `pool_pre_ping=True` (SQLAlchemy 1.2+) does the same test on every checkout, with
+        the dialect's own ping and its own list of disconnect errors, invalidates the pool's
+        other stale connections at once, and retries with a fresh connection made through
+        the pool. Hand-written listeners drift from that: a `ping()` whose error is not
+        turned into `DisconnectionError` makes the checkout itself fail with the error
+        above; `ping(reconnect=True)` reopens the socket behind the pool's back, so the
+        pool's `connect` event does not run again and the session settings it made
+        (`time_zone`, `sql_mode`, `wait_timeout`) are silently lost; with `pool_pre_ping`
+        also on, every checkout pings twice.
     """
     example = """
         from sqlalchemy import create_engine, event
