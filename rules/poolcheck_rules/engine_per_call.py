@@ -787,7 +787,7 @@ def _disposes_or_keeps(body, name: str) -> bool:
                     result.append(True)
 
         def visit_Return(self, node: cst.Return) -> None:
-            if node.value is not None and _mentions(node.value, name):
+            if node.value is not None and _hands_out(node.value, name):
                 result.append(True)
 
         def visit_Assign(self, node: cst.Assign) -> None:
@@ -801,18 +801,20 @@ def _disposes_or_keeps(body, name: str) -> bool:
     return bool(result)
 
 
-def _mentions(expression, name: str) -> bool:
+def _hands_out(expression, name: str) -> bool:
+    """``return engine``, ``return engine, session``, ``return Wrapper(engine)``: the engine
+    itself leaves the function (``return engine.connect()`` hands out a connection only)."""
     import libcst as cst
 
-    found: List[bool] = []
-
-    class Finder(cst.CSTVisitor):
-        def visit_Name(self, node: cst.Name) -> None:
-            if node.value == name:
-                found.append(True)
-
-    expression.visit(Finder())
-    return bool(found)
+    if isinstance(expression, cst.Name):
+        return expression.value == name
+    if isinstance(expression, (cst.Tuple, cst.List)):
+        return any(_hands_out(element.value, name) for element in expression.elements)
+    if isinstance(expression, cst.Call):
+        return any(_hands_out(arg.value, name) for arg in expression.args)
+    if isinstance(expression, cst.Dict):
+        return any(isinstance(e, cst.DictElement) and _hands_out(e.value, name) for e in expression.elements)
+    return False
 
 
 __all__: FrozenSet[str] = frozenset({"EnginePerCall"})
