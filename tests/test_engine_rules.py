@@ -194,3 +194,15 @@ def test_messages_never_carry_the_password(code):
     for example in rule.all_invalid():
         for finding in check_example(example, [code]):
             assert "secret" not in finding.message and "s3cret" not in finding.message
+
+
+# --- cost ---------------------------------------------------------------------------------------
+
+
+def test_loading_the_rules_imports_neither_libcst_nor_sqlalchemy():
+    import subprocess
+    import sys
+
+    code = "import sys; from poolcheck.registry import load_rules; load_rules(); print('libcst' in sys.modules, 'sqlalchemy' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "False"]

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, FrozenSet, List, Optional, Tuple
 
 from .sqla import suggest_kwarg
-from .values import Known
 
 if TYPE_CHECKING:  # pragma: no cover
     from .context import RuleContext
@@ -119,6 +118,7 @@ def _accepted_for_url(facts: "SiteFacts") -> Tuple[Optional[FrozenSet[str]], Opt
     """What create_engine accepts for the site's URL whatever the pool (enough to judge
     the keywords that are no pool's), and with the site's pool class when it is known."""
     from .sqla import UNKNOWN
+    from .values import Known
 
     knowledge = _knowledge()
     url = facts.url

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, List, Optional, Tuple
 
 from .findings import Location, Related
-from .values import Known
 
 if TYPE_CHECKING:  # pragma: no cover
     import libcst as cst
@@ -120,6 +119,8 @@ def truthiness(site: "EngineSite", option: str) -> Optional[bool]:
     """Whether a boolean option is on: True/False when known (a non-empty string is True, as
     it is at run time), None when it is set to something unknown or the options are
     incomplete and it is absent."""
+    from .values import Known  # here, not at import: rule modules import this one, and libcst is heavy
+
     entry = site.options.get(option)
     if entry is None:
         return False if site.complete else None
@@ -173,6 +174,8 @@ class OptionValue:
 def option_value(facts: SiteFacts, name: str) -> Optional[OptionValue]:
     """The statically known value create_engine receives for ``name``; None when the
     option is absent, its value unknown, or engine_from_config's coercion of it unknown."""
+    from .values import Known
+
     option = facts.site.options.get(name)
     if option is None or not isinstance(option.value, Known):
         return None

@@ -74,7 +74,14 @@ QUALIFIED_REGISTRATIONS: Tuple[Tuple[str, int, str, str], ...] = (
     ("django.urls.re_path", 1, "view", "Django view"),
     ("django.conf.urls.url", 1, "view", "Django view"),
 )
-REGISTRATION_TOKENS = (b"add_job", b"enqueue", b"add_url_rule", b"add_get", b"add_post", b"add_route", b"Depends", b"path(", b".do(", b"url(")
+# A file is read for registrations only if it holds one of these (Django's path()/url() only
+# in files that mention django: "path(" alone is in half of all Python files).
+REGISTRATION_TOKENS = (b"add_job", b"enqueue", b"add_url_rule", b"add_get", b"add_post", b"add_route", b"add_api_route",
+                       b"Depends", b".do(")
+DJANGO_URL_TOKENS = (b"path(", b"url(")
+REGISTRATION_NAMES = frozenset(name for name, *_ in REGISTRATIONS) | frozenset(
+    name.rsplit(".", 1)[1] for name, *_ in QUALIFIED_REGISTRATIONS
+)
 SESSION_CALLS = frozenset({"Session", "AsyncSession", "sessionmaker", "async_sessionmaker", "read_sql", "read_sql_query", "read_sql_table", "to_sql"})
 ENGINE_KEYWORDS = frozenset({"bind", "con", "engine", "connectable"})
 
@@ -556,7 +563,10 @@ def _registered_functions(project) -> Dict[Tuple[str, str], Caller]:
 
         found: Dict[Tuple[str, str], Caller] = {}
         evaluator = project.fact("evaluator", Evaluator)
-        for path in project.python_files_containing(REGISTRATION_TOKENS):
+        paths = set(project.python_files_containing(REGISTRATION_TOKENS))
+        django = set(project.python_files_containing((b"django",)))
+        paths |= django & set(project.python_files_containing(DJANGO_URL_TOKENS))
+        for path in sorted(paths):
             parsed = project.parsed(path)
             if parsed is not None:
                 _collect_registrations(project, parsed, evaluator, path, found)
@@ -587,6 +597,10 @@ def _collect_registrations(project, parsed, evaluator, path: PurePosixPath, foun
             self.scopes.pop()
 
         def visit_Call(self, node: cst.Call) -> None:
+            func = node.func
+            last = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
+            if last not in REGISTRATION_NAMES:
+                return  # cheap syntactic test before resolving any name
             where = Where(parsed, tuple(self.scopes))
             rule = _registration_rule(node, evaluator, where)
             if rule is None:

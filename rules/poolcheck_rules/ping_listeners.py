@@ -176,6 +176,33 @@ class ManualPingListener(Rule):
             note="listener module for an engine defined elsewhere",
         ),
     )
+    invalid += (
+        Invalid(
+            """
+            from sqlalchemy import create_engine, event, exc
+            from sqlalchemy.pool import Pool
+
+            from settings import DB_URL
+
+            engine = create_engine(DB_URL, pool_size=10, pool_pre_ping=True)
+
+
+            @event.listens_for(Pool, "checkout")
+            def ping(dbapi_connection, connection_record, connection_proxy):
+                cursor = dbapi_connection.cursor()
+                try:
+                    cursor.execute("select 1")
+                except Exception:
+                    raise exc.DisconnectionError()
+                finally:
+                    cursor.close()
+            """,
+            files={"settings.py": "DB_URL = 'mysql+pymysql://app@db/app'\n"},
+            line=9,
+            message="tested twice",
+            note="both the recipe and pool_pre_ping",
+        ),
+    )
     valid = (
         Valid(
             """
@@ -261,7 +288,7 @@ class ManualPingListener(Rule):
     )
 
     def check(self, ctx: RuleContext) -> None:
-        for registration, function, event_name in _registrations(ctx):
+        for registration, function, event_name, target in _registrations(ctx):
             pinging = _ping_in(ctx, function)
             if pinging is None:
                 continue
@@ -271,19 +298,22 @@ class ManualPingListener(Rule):
                 f"SQLAlchemy 1.2: `pool_pre_ping=True` does this on every checkout, with the dialect's own ping and "
                 f"disconnect codes, and retries with a fresh connection"
             )
+            twice = _pre_pinged_engine(ctx, target)
+            if twice is not None:
+                message += f"; `{twice}` already sets `pool_pre_ping=True`, so every checkout is tested twice"
             ctx.report(registration, message)
 
 
-def _registrations(ctx: RuleContext) -> List[Tuple[object, object, str]]:
-    """(where to report, the listener's FunctionDef or Lambda, the event name) for every
-    checkout / engine_connect listener registered in the file."""
+def _registrations(ctx: RuleContext) -> List[Tuple[object, object, str, object]]:
+    """(where to report, the listener's FunctionDef or Lambda, the event name, the target
+    expression) for every checkout / engine_connect listener registered in the file."""
     import libcst as cst
 
     from poolcheck.values import Known, Where
 
     parsed = ctx.parsed
     evaluator = ctx.evaluator
-    found: List[Tuple[object, object, str]] = []
+    found: List[Tuple[object, object, str, object]] = []
 
     def event_name(node, where) -> Optional[str]:
         value = evaluator.evaluate(node, where)
@@ -305,7 +335,7 @@ def _registrations(ctx: RuleContext) -> List[Tuple[object, object, str]]:
                 if len(positional) >= 2:
                     name = event_name(positional[1].value, where)
                     if name is not None:
-                        found.append((decorator, node, name))
+                        found.append((decorator, node, name, positional[0].value))
             self.scopes.append(node)
 
         def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -329,10 +359,32 @@ def _registrations(ctx: RuleContext) -> List[Tuple[object, object, str]]:
                 return
             function = _local_function(parsed, positional[2].value, tuple(self.scopes))
             if function is not None:
-                found.append((node, function, name))
+                found.append((node, function, name, positional[0].value))
 
     parsed.module.visit(Finder())
     return found
+
+
+def _pre_pinged_engine(ctx: RuleContext, target) -> Optional[str]:
+    """The name of an engine of this file that the listener applies to and that already has
+    ``pool_pre_ping=True``: the one the target names (``engine``, ``engine.sync_engine``),
+    or any, for a listener on the ``Pool`` class (every pool)."""
+    import libcst as cst
+
+    from poolcheck.engine_checks import truthiness
+    from poolcheck.values import Where
+
+    parsed = ctx.parsed
+    named = target.value if isinstance(target, cst.Attribute) and target.attr.value == "sync_engine" else target
+    is_pool_class = ctx.evaluator.qualified_name(target, Where(parsed, (parsed.module,))) in (
+        "sqlalchemy.pool.Pool", "sqlalchemy.Pool", "sqlalchemy.pool.base.Pool",
+    )  # fmt: skip
+    for site in ctx.engine_sites():
+        if site.file is not parsed or site.assigned_to is None or truthiness(site, "pool_pre_ping") is not True:
+            continue
+        if is_pool_class or (isinstance(named, cst.Name) and named.value == site.assigned_to):
+            return site.assigned_to
+    return None
 
 
 def _local_function(parsed, node, scopes) -> Optional[object]:
