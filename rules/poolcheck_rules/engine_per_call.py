@@ -520,11 +520,10 @@ def _caller_of(ctx: RuleContext, function) -> Optional[Caller]:
             qualified = evaluator.qualified_name(base.value, where)
             if qualified and qualified.startswith(VIEW_BASE_PREFIXES):
                 return Caller("request handler", f"`{function.name.value}` of the view class `{owner.name.value}`")
+    if owner is not None:
+        return None
     key = (parsed.relative.as_posix(), function.name.value)
-    registered = _registered_functions(ctx.project).get(key)
-    if registered is not None and owner is None:
-        return registered
-    return None
+    return _registrations_of(ctx.project, function.name.value).get(key)
 
 
 def _decorator_caller(ctx: RuleContext, expression, where) -> Optional[Caller]:
@@ -554,9 +553,10 @@ def _decorator_caller(ctx: RuleContext, expression, where) -> Optional[Caller]:
     return None
 
 
-def _registered_functions(project) -> Dict[Tuple[str, str], Caller]:
-    """Functions handed to a per-call registration anywhere in the project:
-    (module name, function name) -> why."""
+def _registrations_of(project, name: str) -> Dict[Tuple[str, str], Caller]:
+    """Functions called ``name`` handed to a per-call registration anywhere in the project:
+    (path of the function's file, name) -> why. Only files whose bytes hold both ``name``
+    and a registration token are parsed."""
 
     def compute(project) -> Dict[Tuple[str, str], Caller]:
         from poolcheck.values import Evaluator
@@ -566,19 +566,23 @@ def _registered_functions(project) -> Dict[Tuple[str, str], Caller]:
         paths = set(project.python_files_containing(REGISTRATION_TOKENS))
         django = set(project.python_files_containing((b"django",)))
         paths |= django & set(project.python_files_containing(DJANGO_URL_TOKENS))
+        paths &= set(project.python_files_containing((name.encode("utf-8"),)))
         for path in sorted(paths):
             parsed = project.parsed(path)
             if parsed is not None:
-                _collect_registrations(project, parsed, evaluator, path, found)
+                _collect_registrations(project, parsed, evaluator, path, name, found)
         return found
 
-    return project.fact("engine-per-call-registrations", compute)
+    return project.fact(f"engine-per-call-registrations:{name}", compute)
 
 
-def _collect_registrations(project, parsed, evaluator, path: PurePosixPath, found: Dict[Tuple[str, str], Caller]) -> None:
+def _collect_registrations(project, parsed, evaluator, path: PurePosixPath, name: str, found: Dict[Tuple[str, str], Caller]) -> None:
     import libcst as cst
 
     from poolcheck.values import Where
+
+    def names_it(node) -> bool:
+        return (isinstance(node, cst.Name) and node.value == name) or (isinstance(node, cst.Attribute) and node.attr.value == name)
 
     class Finder(cst.CSTVisitor):
         def __init__(self) -> None:
@@ -599,15 +603,15 @@ def _collect_registrations(project, parsed, evaluator, path: PurePosixPath, foun
         def visit_Call(self, node: cst.Call) -> None:
             func = node.func
             last = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
-            if last not in REGISTRATION_NAMES:
-                return  # cheap syntactic test before resolving any name
+            if last not in REGISTRATION_NAMES or not any(names_it(arg.value) for arg in node.args):
+                return  # cheap syntactic tests before resolving any name
             where = Where(parsed, tuple(self.scopes))
             rule = _registration_rule(node, evaluator, where)
             if rule is None:
                 return
             index, keyword, kind = rule
             argument = _argument(node, index, keyword)
-            if argument is None:
+            if argument is None or not names_it(argument):
                 return
             key = _function_key(project, parsed, evaluator, argument, where)
             if key is None:

@@ -61,7 +61,7 @@ class BadEngineArgValue(Rule):
         - a negative size or timeout (`pool_size=-1`, `pool_timeout=-5`, `max_overflow=-2`),
           except the documented `max_overflow=-1` (no limit) and `pool_recycle=-1` (never);
         - any other value the pool itself refuses, such as
-          `pool_reset_on_return="bogus"`.
+          `pool_reset_on_return="bogus"`; and `future=False`, which SQLAlchemy 2.x refuses.
 
         What each keyword expects comes from the installed SQLAlchemy: the defaults in the
         pool, dialect and Engine signatures, engine_from_config's coercion table, and the
@@ -298,6 +298,13 @@ class BadEngineArgValue(Rule):
         if value.coercion_error is not None:
             return f"engine_from_config() cannot convert {shown(value.written)}: it raises `{value.coercion_error}` at start-up", None
         current = value.value
+        if name == "future" and current is False and _knowledge().future_false_rejected():
+            version = _knowledge().sqlalchemy_version()
+            return (
+                f"{shown(current)} is refused by SQLAlchemy {version}: create_engine() raises "
+                f"`ArgumentError: The 'future' parameter passed to create_engine() may only be set to True.`",
+                None,
+            )
         pool_class = _pool_class_taking(facts, name)
         context = _context(facts, pool_class) if pool_class is not None else ()
         if isinstance(current, str) and isinstance(default, bool):

@@ -185,3 +185,20 @@ def test_a_string_timeout_fails_when_the_pool_is_exhausted(tmp_path):
     assert len(reported) == 1
     assert_quoted(reported[0], raised.value)
     assert findings("PC105", engine_module({"pool_size": 1, "max_overflow": 0, "pool_timeout": 1}, url=url)) == []
+
+
+def test_future_false_where_the_installed_sqlalchemy_refuses_it(tmp_path):
+    from poolcheck.sqla import installed_knowledge
+
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    source = engine_module({"future": False}, url=url)
+    if not installed_knowledge().future_false_rejected():  # SQLAlchemy 1.4 accepts it
+        create_engine(url, future=False).dispose()
+        assert findings("PC105", source) == []
+        return
+    with pytest.raises(exc.ArgumentError) as raised:
+        create_engine(url, future=False)
+    (finding,) = findings("PC105", source)
+    assert error_text(raised.value) in quoted_errors(finding.message)
+    create_engine(url, future=True).dispose()
+    assert findings("PC105", engine_module({"future": True}, url=url)) == []
