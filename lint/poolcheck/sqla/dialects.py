@@ -126,7 +126,12 @@ def _masked(url: Any) -> str:
         url = url.update_query_dict({k: placeholder for k in secret_keys})
     rendered = url.render_as_string(hide_password=True)
     # Query values are URL-quoted when rendered; show our placeholder as the password's.
-    return rendered.replace("%2A%2A%2A", placeholder)
+    rendered = rendered.replace("%2A%2A%2A", placeholder)
+    # 2.1 also quotes ":" in the database ("sqlite:///%3Amemory%3A"): this text is for
+    # reading, not parsing, so show the database as it is written.
+    scheme, separator, rest = rendered.partition("://")
+    authority, slash, path = rest.partition("/")
+    return scheme + separator + authority + slash + path.replace("%3A", ":")
 
 
 def default_pool_class(drivername: str, database: Optional[str], query: QueryPairs, is_async: bool) -> str:
