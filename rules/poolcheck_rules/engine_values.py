@@ -274,24 +274,16 @@ class BadEngineArgValue(Rule):
     # --- judging one value -----------------------------------------------------------------
 
     def problem(self, ctx: RuleContext, facts: SiteFacts, name: str, defaults) -> Optional[tuple]:
+        """(message, fix) for the value of option ``name``, or None when it is fine or unknown."""
         option = facts.site.options[name]
         default = _default_for(name, defaults, facts.pool_class)
-        label = facts.site.label
 
         def shown(value: Any) -> str:
             return option_reference(ctx, facts, option, f"{name}={value!r}")
 
-        environment = _environment_lookup(ctx, facts, option)
-        if environment is not None and (isinstance(default, bool) or is_number(default)):
-            if not _coerced_by_config(facts, name):
-                kind = "true whenever it is set (even to \"false\")" if isinstance(default, bool) else "a string whenever it is set"
-                convert = "compare it explicitly (`== \"true\"`)" if isinstance(default, bool) else "wrap it in `int(...)`"
-                where = option_reference(ctx, facts, option)
-                return (
-                    f"{where} comes straight from the environment (`{environment}`), so it is {kind}: "
-                    f"{label} does not convert strings; {convert}",
-                    None,
-                )
+        environment = self.from_environment(ctx, facts, option, default)
+        if environment is not None:
+            return environment, None
         value = option_value(facts, name)
         if value is None:
             return None
@@ -299,9 +291,8 @@ class BadEngineArgValue(Rule):
             return f"engine_from_config() cannot convert {shown(value.written)}: it raises `{value.coercion_error}` at start-up", None
         current = value.value
         if name == "future" and current is False and _knowledge().future_false_rejected():
-            version = _knowledge().sqlalchemy_version()
             return (
-                f"{shown(current)} is refused by SQLAlchemy {version}: create_engine() raises "
+                f"{shown(current)} is refused by SQLAlchemy {_knowledge().sqlalchemy_version()}: create_engine() raises "
                 f"`ArgumentError: The 'future' parameter passed to create_engine() may only be set to True.`",
                 None,
             )
@@ -310,30 +301,52 @@ class BadEngineArgValue(Rule):
         if isinstance(current, str) and isinstance(default, bool):
             if pool_class is not None and _pool_validates_strings(pool_class, name):
                 return self.pool_failure(shown(current), pool_class, name, current, context)
-            if _config_kind(facts, name) == "bool_or_str" or current == "":
-                return None
-            not_converted = "engine_from_config() does not convert this key" if facts.site.coerces_strings else f"{label} does not convert strings"
-            message = (
-                f"{shown(current)} is a string, not a boolean: {not_converted}, and every non-empty string is true, "
-                f"so this turns `{name}` on"
-            )
-            return message, self.literal_fix(ctx, option, _as_boolean(facts, current), Applicability.UNSAFE)
+            return self.string_for_boolean(ctx, facts, option, current, shown(current))
         if isinstance(current, str) and is_number(default):
             failure = _knowledge().pool_value_failure(pool_class, name, current, context) if pool_class else None
-            if facts.site.coerces_strings:
-                cause = "engine_from_config() does not convert this key"
-            else:
-                cause = f"{label} does not convert strings (only engine_from_config() does)"
-            consequence = f"{_STAGES[failure[0]]} `{failure[1]}`" if failure else f"SQLAlchemy expects a number here (default {default!r})"
-            return (
-                f"{shown(current)} is a string: {cause}, and {consequence}",
-                self.literal_fix(ctx, option, _as_number(current), Applicability.SAFE),
-            )
+            return self.string_for_number(ctx, facts, option, current, default, failure, shown(current))
         if is_number(current) and current < 0 and is_number(default) and pool_class is not None:
             return self.negative(shown(current), pool_class, name, current, default, context)
         if pool_class is not None:
             return self.pool_failure(shown(current), pool_class, name, current, context)
         return None
+
+    @staticmethod
+    def from_environment(ctx: RuleContext, facts: SiteFacts, option, default) -> Optional[str]:
+        """A boolean or number read straight from ``os.environ``: a string whenever set."""
+        if not (isinstance(default, bool) or is_number(default)) or _coerced_by_config(facts, option.name):
+            return None
+        environment = _environment_lookup(ctx, facts, option)
+        if environment is None:
+            return None
+        boolean = isinstance(default, bool)
+        kind = 'true whenever it is set (even to "false")' if boolean else "a string whenever it is set"
+        convert = 'compare it explicitly (`== "true"`)' if boolean else "wrap it in `int(...)`"
+        return (
+            f"{option_reference(ctx, facts, option)} comes straight from the environment (`{environment}`), so it is "
+            f"{kind}: {facts.site.label} does not convert strings; {convert}"
+        )
+
+    def string_for_boolean(self, ctx: RuleContext, facts: SiteFacts, option, current: str, shown: str) -> Optional[tuple]:
+        if _config_kind(facts, option.name) == "bool_or_str" or current == "":
+            return None  # echo="debug" is meant; "" is false, as intended
+        if facts.site.coerces_strings:
+            not_converted = "engine_from_config() does not convert this key"
+        else:
+            not_converted = f"{facts.site.label} does not convert strings"
+        message = (
+            f"{shown} is a string, not a boolean: {not_converted}, and every non-empty string is true, "
+            f"so this turns `{option.name}` on"
+        )
+        return message, self.literal_fix(ctx, option, _as_boolean(facts, current), Applicability.UNSAFE)
+
+    def string_for_number(self, ctx: RuleContext, facts: SiteFacts, option, current: str, default, failure, shown: str) -> tuple:
+        if facts.site.coerces_strings:
+            cause = "engine_from_config() does not convert this key"
+        else:
+            cause = f"{facts.site.label} does not convert strings (only engine_from_config() does)"
+        consequence = f"{_STAGES[failure[0]]} `{failure[1]}`" if failure else f"SQLAlchemy expects a number here (default {default!r})"
+        return f"{shown} is a string: {cause}, and {consequence}", self.literal_fix(ctx, option, _as_number(current), Applicability.SAFE)
 
     @staticmethod
     def negative(shown: str, pool_class: str, name: str, value, default, context) -> Optional[tuple]:
