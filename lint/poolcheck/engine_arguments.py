@@ -174,7 +174,8 @@ def _no_dialect_takes(name: str) -> bool:
 
 
 def pool_origin(facts: "SiteFacts") -> str:
-    """How the site got its pool class, for messages: "`poolclass=NullPool`" or "SingletonThreadPool (SQLAlchemy's default for `sqlite://`)"."""
+    """How the site got its pool class, for messages: "`poolclass=NullPool`", or
+    "SingletonThreadPool, SQLAlchemy's default pool for `sqlite://`"."""
     if facts.pool_class_explicit:
         return f"`poolclass={facts.pool_class}`"
     url = facts.url

@@ -199,7 +199,9 @@ def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def option_anchor(ctx: "RuleContext", facts: SiteFacts, option: Optional["EngineOption"]) -> Tuple["cst.CSTNode", Tuple[Related, ...]]:
+def option_anchor(
+    ctx: "RuleContext", facts: SiteFacts, option: Optional["EngineOption"]
+) -> Tuple["cst.CSTNode", Tuple[Related, ...]]:
     """Where to report about ``option``: its keyword or dict key when written in the checked
     file; otherwise the site, with the other file's place as a related location (a settings
     module's ``ENGINE_OPTIONS``), so the finding names both places."""
