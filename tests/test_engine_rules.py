@@ -40,7 +40,7 @@ def test_pc104_renames_an_engine_from_config_key_keeping_its_prefix(tmp_path):
     code = """
         from sqlalchemy import engine_from_config
 
-        engine = engine_from_config({"db.url": "sqlite:///app.db", "db.poolsize": "5"}, prefix="db.")
+        engine = engine_from_config({"db.url": "mysql+pymysql://app@db/app", "db.poolsize": "5"}, prefix="db.")
     """
     assert '"db.pool_size": "5"' in fixed(tmp_path, code, "PC104", unsafe=True)
 
@@ -51,7 +51,7 @@ def test_pc104_offers_no_rename_when_the_right_keyword_is_already_there():
 
 
 def test_pc105_fixes_a_number_string_safely_and_a_boolean_string_unsafely(tmp_path):
-    code = 'from sqlalchemy import create_engine\n\nengine = create_engine("sqlite:///a.db", pool_size="20", pool_pre_ping="false")\n'
+    code = 'from sqlalchemy import create_engine\n\nengine = create_engine("mysql+pymysql://a@h/db", pool_size="20", pool_pre_ping="false")\n'
     assert fixed(tmp_path, code, "PC105", unsafe=False) == code.replace('"20"', "20")
     assert fixed(tmp_path, code, "PC105", unsafe=True) == code.replace('"20"', "20").replace('"false"', "False")
 
@@ -206,3 +206,38 @@ def test_loading_the_rules_imports_neither_libcst_nor_sqlalchemy():
     code = "import sys; from poolcheck.registry import load_rules; load_rules(); print('libcst' in sys.modules, 'sqlalchemy' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"]
+
+
+# --- answers that depend on the installed SQLAlchemy -----------------------------------------
+
+
+def test_pc103_a_sync_pool_with_an_asyncio_engine_follows_the_installed_sqlalchemy():
+    code = (
+        "from sqlalchemy.ext.asyncio import create_async_engine\nfrom sqlalchemy.pool import QueuePool\n\n"
+        'engine = create_async_engine("postgresql+asyncpg://app@db/app", poolclass=QueuePool)\n'
+    )
+    findings = run(code, "PC103")
+    if installed_knowledge().pool_mismatch_rejected():  # 2.0+
+        (finding,) = findings
+        assert "ArgumentError: Pool class QueuePool cannot be used with asyncio engine" in finding.message
+    else:  # 1.4 accepts it
+        assert findings == []
+    assert run(code.replace("QueuePool", "NullPool"), "PC103") == []
+
+
+def test_pc103_a_sqlite_file_pool_follows_the_installed_sqlalchemy():
+    code = 'from sqlalchemy import create_engine\n\nengine = create_engine("sqlite:///app.db", pool_size=5, max_overflow=10)\n'
+    default = installed_knowledge().default_pool_class("sqlite", "app.db")
+    findings = run(code, "PC103")
+    assert bool(findings) == (default == "NullPool")  # 1.4: NullPool; 2.x: QueuePool
+    if findings:
+        assert "NullPool, SQLAlchemy's default pool for `sqlite:///app.db`" in findings[0].message
+
+
+def test_pc104_a_keyword_removed_in_2_0_follows_the_installed_sqlalchemy():
+    code = 'from sqlalchemy import create_engine\n\nengine = create_engine("mysql+pymysql://app@db/app", encoding="utf8")\n'
+    removed = "encoding" not in installed_knowledge().accepted_kwargs("mysql+pymysql")
+    findings = run(code, "PC104")
+    assert bool(findings) == removed
+    if findings:
+        assert f"(SQLAlchemy {installed_knowledge().sqlalchemy_version()})" in findings[0].message

@@ -50,6 +50,10 @@ class PoolArgRejected(Rule):
         `create_async_engine` (an asyncio engine needs `AsyncAdaptedQueuePool`, `NullPool`
         or `StaticPool`), or `AsyncAdaptedQueuePool` with a synchronous driver, where the
         installed SQLAlchemy (2.0 and later) refuses them.
+
+        Everything here is what the *installed* SQLAlchemy does: SQLAlchemy 1.4 gives a
+        file-based SQLite URL `NullPool` (2.x: `QueuePool`) and accepts any pool class with
+        any engine, and the messages name the version.
     """
     why = f"""
         `create_engine()` hands each pool keyword to the pool class's constructor, and
@@ -115,16 +119,6 @@ class PoolArgRejected(Rule):
         ),
         Invalid(
             """
-            from sqlalchemy.ext.asyncio import create_async_engine
-            from sqlalchemy.pool import QueuePool
-
-            engine = create_async_engine("postgresql+asyncpg://app@db/app", poolclass=QueuePool)
-            """,
-            message="cannot be used with asyncio engine",
-            note="QueuePool with an asyncio engine",
-        ),
-        Invalid(
-            """
             import sqlalchemy as sa
 
             engine = sa.engine_from_config(
@@ -166,10 +160,11 @@ class PoolArgRejected(Rule):
         Valid(
             """
             from sqlalchemy import create_engine
+            from sqlalchemy.pool import QueuePool
 
-            engine = create_engine("sqlite:///app.db", pool_size=5, max_overflow=10)
+            engine = create_engine("sqlite:///app.db", poolclass=QueuePool, pool_size=5, max_overflow=10)
             """,
-            note="file SQLite gets QueuePool on SQLAlchemy 2.x",
+            note="file SQLite with QueuePool named",
         ),
         Valid(
             """
@@ -372,12 +367,12 @@ class UnknownEngineArg(Rule):
             """
             import sqlalchemy
 
-            DB_OPTIONS = dict(pool_size=10, encoding="utf8")
+            DB_OPTIONS = dict(pool_size=10, read_timeout=30)
             engine = sqlalchemy.create_engine("mysql+pymysql://app@db/app", **DB_OPTIONS)
             """,
             line=3,
-            message="encoding",
-            note="keyword removed in SQLAlchemy 2.0, in a dict() splat",
+            message="read_timeout",
+            note="a PyMySQL option in a dict() splat",
         ),
         Invalid(
             """
@@ -438,9 +433,14 @@ class UnknownEngineArg(Rule):
             """
             from sqlalchemy.ext.asyncio import create_async_engine
 
-            engine = create_async_engine("postgresql+asyncpg://app@db/app", pool_pre_ping=True, async_creator=None)
+            engine = create_async_engine(
+                "postgresql+asyncpg://app@db/app",
+                pool_pre_ping=True,
+                execution_options={"isolation_level": "AUTOCOMMIT"},
+                hide_parameters=True,
+            )
             """,
-            note="create_async_engine's own keyword",
+            note="async engine, Engine keywords",
         ),
         Valid(
             """

@@ -164,7 +164,7 @@ class PoolExceedsMaxConnections(Rule):
 
             from app.settings import POOL
 
-            engine = sa.create_engine("postgresql+psycopg://app@db/app", **POOL)
+            engine = sa.create_engine("postgresql+psycopg2://app@db/app", **POOL)
             """,
             path="app/db.py",
             files={"app/__init__.py": "", "app/settings.py": 'POOL = {"pool_size": 40, "max_overflow": 20}\n'},
