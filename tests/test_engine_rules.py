@@ -241,3 +241,11 @@ def test_pc104_a_keyword_removed_in_2_0_follows_the_installed_sqlalchemy():
     assert bool(findings) == removed
     if findings:
         assert f"(SQLAlchemy {installed_knowledge().sqlalchemy_version()})" in findings[0].message
+
+
+@pytest.mark.parametrize("typo,fixable", [("pool_recyle", True), ("poolsize", True), ("pre_ping", True), ("pool_min_size", False)])
+def test_pc104_renames_only_clear_slips(typo, fixable):
+    code = f'from sqlalchemy import create_engine\n\ne = create_engine("mysql+pymysql://a@h/db", {typo}=1)\n'
+    (finding,) = run(code, "PC104")
+    assert "did you mean" in finding.message
+    assert (finding.fix is not None) == fixable

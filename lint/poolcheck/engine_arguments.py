@@ -13,6 +13,7 @@ of any dialect SQLAlchemy ships may still be one of a third-party dialect's (Big
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, FrozenSet, List, Optional, Tuple
 
@@ -183,12 +184,24 @@ def pool_origin(facts: "SiteFacts") -> str:
     return f"{facts.pool_class}, SQLAlchemy's default pool for `{shown}`"
 
 
+# A rename is offered for a spelling slip (pool_recyle: 0.96), not for a different name that
+# merely resembles a keyword (pool_min_size -> pool_size: 0.82).
+CLEAR_SIMILARITY = 0.85
+
+
 def suggestion_is_unique(verdict: ArgumentVerdict, unknown: UnknownKeyword) -> bool:
-    """A rename fix is offered only when the suggested keyword is not set already and no
-    other unknown keyword of the site suggests it too."""
-    if unknown.suggestion is None or unknown.suggestion in verdict.facts.site.options:
+    """A rename fix is offered only for a clear suggestion (the same words, the missing
+    ``pool_`` prefix, or a one-letter slip) that the site does not set already and that no
+    other unknown keyword of the site suggests too."""
+    suggestion, name = unknown.suggestion, unknown.option.name
+    if suggestion is None or suggestion in verdict.facts.site.options:
         return False
-    return sum(1 for other in verdict.unknown if other.suggestion == unknown.suggestion) == 1
+    if sum(1 for other in verdict.unknown if other.suggestion == suggestion) != 1:
+        return False
+    words = {word for word in name.lower().split("_") if word}
+    same_words = words == set(suggestion.split("_")) or name.lower().replace("_", "") == suggestion.replace("_", "")
+    prefixed = suggestion.endswith("_" + name)
+    return same_words or prefixed or difflib.SequenceMatcher(None, name, suggestion).ratio() >= CLEAR_SIMILARITY
 
 
 __all__: Tuple[str, ...] = (
