@@ -100,3 +100,31 @@ def test_syntax_newer_than_the_interpreter_falls_back_to_a_full_parse():
 def test_last_line_without_newline():
     _, result, parsed = parse("def unrelated():\n    pass\nfrom sqlalchemy import create_engine\nengine = create_engine('sqlite://')")
     assert result.module.code.endswith("create_engine('sqlite://')\n")
+
+
+def test_a_definition_using_an_alias_of_a_token_is_kept():
+    text = (
+        "from sqlalchemy.ext.asyncio import create_async_engine as make_engine\n"
+        "import sqlalchemy\n"
+        "ce = sqlalchemy.create_engine\n\n"
+        "def app():\n    return make_engine('mysql://h/db')\n\n"
+        "def other():\n    return ce('mysql://h/db')\n\n"
+        "def unrelated():\n    return 1\n"
+    )
+    _, result, _ = parse(text, tokens=("create_async_engine", "create_engine"))
+    assert "def app" in result.module.code and "def other" in result.module.code
+    assert result.pruned_names == {"unrelated": "def"}
+
+
+def test_a_definition_using_a_kept_definition_is_kept():
+    text = (
+        "from sqlalchemy import create_engine\n"
+        "import logging\n"
+        "logger = logging.getLogger()\n\n"
+        "def get_db():\n    return create_engine('sqlite://')\n\n"
+        "@app.get('/items')\ndef items(db=Depends(get_db)):\n    return []\n\n"
+        "def logs():\n    logger.info('x')\n"
+    )
+    _, result, _ = parse(text)
+    assert "def items" in result.module.code
+    assert result.pruned_names == {"logs": "def"}, "users of a kept assignment are not pulled in"

@@ -161,6 +161,7 @@ class Evaluator:
     def __init__(self, project) -> None:
         self.project = project
         self._active: set = set()
+        self._mutations: Dict[int, Dict[str, str]] = {}
 
     # --- public -----------------------------------------------------------------------------
     def evaluate(self, expr: Optional[cst.BaseExpression], where: Where, depth: int = 0) -> Value:
@@ -291,6 +292,8 @@ class Evaluator:
         try:
             if binding.kind == "assign":
                 value = self.evaluate(binding.value, where, depth + 1)
+                if isinstance(value, Known) and isinstance(value.value, DictValue):
+                    value = self._after_mutations(name, value, where.file)
                 if isinstance(value, Known) and value.node is None:
                     return Known(value.value, binding.value, where.file, value.from_env_default)
                 return value
@@ -303,6 +306,53 @@ class Evaluator:
             return Unknown(f"{name} is bound by a {binding.kind}")
         finally:
             self._active.discard(key)
+
+    def _after_mutations(self, name: str, value: Known, file: ParsedFile) -> Value:
+        """A dict bound once but changed in place somewhere in its file
+        (``options["pool_pre_ping"] = True`` under an ``if``, ``options.update(...)``) is no
+        longer known to be complete; one that loses keys (``pop``, ``del``) is unknown."""
+        mutation = self._mutated_names(file).get(name)
+        if mutation is None:
+            return value
+        if mutation == "removes":
+            return Unknown(f"{name} loses keys after it is bound")
+        dict_value = value.value
+        return Known(DictValue(dict_value.entries, False), value.node, value.file, value.from_env_default)
+
+    def _mutated_names(self, file: ParsedFile) -> Dict[str, str]:
+        """Names the file changes in place: name -> "adds" or "removes" (the stronger)."""
+        key = id(file)
+        if key not in self._mutations:
+            found: Dict[str, str] = {}
+
+            def mark(node: Optional[cst.CSTNode], how: str) -> None:
+                if isinstance(node, cst.Name) and found.get(node.value) != "removes":
+                    found[node.value] = how
+
+            class Finder(cst.CSTVisitor):
+                def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+                    if isinstance(node.target, cst.Subscript):
+                        mark(node.target.value, "adds")
+
+                def visit_AugAssign(self, node: cst.AugAssign) -> None:
+                    if isinstance(node.target, cst.Subscript):
+                        mark(node.target.value, "adds")
+
+                def visit_Del(self, node: cst.Del) -> None:
+                    if isinstance(node.target, cst.Subscript):
+                        mark(node.target.value, "removes")
+
+                def visit_Call(self, node: cst.Call) -> None:
+                    func = node.func
+                    if isinstance(func, cst.Attribute):
+                        if func.attr.value in ("update", "setdefault", "__setitem__"):
+                            mark(func.value, "adds")
+                        elif func.attr.value in ("pop", "popitem", "clear", "__delitem__"):
+                            mark(func.value, "removes")
+
+            file.module.visit(Finder())
+            self._mutations[key] = found
+        return self._mutations[key]
 
     def _module_value(self, dotted: str, importer: ParsedFile, depth: int) -> Value:
         path = self.project.resolve_module(dotted, importer.relative) if self.project else None
