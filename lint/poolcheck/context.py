@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .project import Project
     from .rule import Rule
     from .source import SourceFile
+    from .statements import StatementIndex
     from .syntax import ParsedFile
     from .values import Evaluator
 
@@ -35,7 +36,7 @@ class FileContext:
     parsed: Optional["ParsedFile"] = None
     findings: List[Finding] = field(default_factory=list)
     _memo: Dict[str, Any] = field(default_factory=dict)
-    _statement_index: Optional["_StatementIndex"] = None
+    _statement_index: Optional["StatementIndex"] = None
 
     @property
     def path(self) -> Path:
@@ -78,91 +79,22 @@ class FileContext:
     def statement_start(self, line: int) -> int:
         """The first line of the innermost statement containing ``line``: where ``# noqa``
         for a finding on a continuation line of a multi-line statement may also go."""
-        best: Optional[Tuple[int, int]] = None
-        for start, end in self._statements().ranges:
-            if start <= line <= end and (best is None or end - start < best[1] - best[0]):
-                best = (start, end)
-        return best[0] if best else line
+        return self._statements().start_of(line)
 
     def statement_span(self, line: int) -> Optional[Span]:
-        """The flagged statement for a finding on ``line``: the innermost simple statement, or
-        the header of a compound statement (``def f(...):``, ``with ... as x:``, a decorator),
-        never a whole block, so an edit inside a function body does not change the statement
-        a finding on its ``def`` line belongs to. None on a line outside any (a comment)."""
-        best: Optional[Span] = None
-        for unit in self._statements().units:
-            if unit.start.line <= line <= unit.end.line and (
-                best is None or unit.end.line - unit.start.line < best.end.line - best.start.line
-            ):
-                best = unit
-        return best
+        """The flagged statement for a finding on ``line`` (whole lines): the innermost simple
+        statement, or the header of a compound statement (``def f(...):``, ``with ... as x:``,
+        ``except ...:``) or a decorator, never a whole block, so an edit inside a function body
+        does not change the statement a finding on its ``def`` line belongs to. None on a line
+        outside any (a comment), or in a file Python cannot parse."""
+        return self._statements().unit_at(line)
 
-    def _statements(self) -> "_StatementIndex":
+    def _statements(self) -> "StatementIndex":
         if self._statement_index is None:
-            parsed = self.parsed or self._parse_for_statements()
-            self._statement_index = _StatementIndex.of(parsed) if parsed is not None else _StatementIndex([], [])
+            from .statements import StatementIndex
+
+            self._statement_index = StatementIndex.of(self.source.text) if self.source is not None else StatementIndex.empty()
         return self._statement_index
-
-    def _parse_for_statements(self) -> Optional["ParsedFile"]:
-        """A parse for a file no rule needed parsed but that has a finding (an unused
-        ``# noqa``): its statements must not depend on which rules happen to be enabled, or
-        neither would its findings' fingerprints."""
-        if self.source is None:
-            return None
-        from .syntax import ParsedFile, ParseFailure, module_name_for, parse_module
-
-        try:
-            module = parse_module(self.source)
-        except ParseFailure:
-            return None
-        name, is_package = module_name_for(self.target.relative)
-        return ParsedFile(self.source, module, self.target.relative, name, is_package)
-
-
-@dataclass
-class _StatementIndex:
-    # (first line, last line) of every statement, compound ones with their whole body.
-    ranges: List[Tuple[int, int]]
-    # Simple statements, compound statement headers and decorators.
-    units: List[Span]
-
-    @classmethod
-    def of(cls, parsed: "ParsedFile") -> "_StatementIndex":
-        import libcst as cst
-
-        ranges: List[Tuple[int, int]] = []
-        units: List[Span] = []
-        lines = parsed.source.lines
-
-        def to_line_end(start: Position, last_line: int) -> Span:
-            text = lines[last_line - 1] if 0 < last_line <= len(lines) else ""
-            return Span(start, Position(last_line, len(text)))
-
-        class _Statements(cst.CSTVisitor):
-            def on_visit(self, node: "cst.CSTNode") -> bool:
-                if isinstance(node, cst.SimpleStatementLine):
-                    span = parsed.span(node)
-                    ranges.append((span.start.line, span.end.line))
-                    units.append(span)
-                elif isinstance(node, cst.BaseCompoundStatement):
-                    span = parsed.span(node)
-                    ranges.append((span.start.line, span.end.line))
-                    body = getattr(node, "body", None)
-                    if isinstance(body, cst.IndentedBlock) and body.body:
-                        # The header ends on the line before the block's first statement and
-                        # the comments or blank lines leading it.
-                        first = body.body[0]
-                        last = parsed.span(first).start.line - 1 - len(getattr(first, "leading_lines", ()))
-                        units.append(to_line_end(span.start, max(last, span.start.line)))
-                    elif body is not None:  # `if x: y = 1` on one line
-                        units.append(to_line_end(span.start, parsed.span(body).end.line))
-                elif isinstance(node, cst.Decorator):
-                    span = parsed.span(node)
-                    units.append(to_line_end(span.start, span.end.line))
-                return True
-
-        parsed.module.visit(_Statements())
-        return cls(ranges, units)
 
 
 @dataclass(eq=False)

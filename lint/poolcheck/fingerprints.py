@@ -30,6 +30,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from .findings import Finding, Span
 from .masking import mask_secrets
+from .source import split_lines
 
 # Bump when the normalisation changes: old baselines then stop matching, visibly.
 VERSION = "1"
@@ -150,7 +151,7 @@ def fingerprint(code: str, path: str, statement: str, occurrence: int) -> str:
 def with_fingerprints(findings: Sequence[Finding], text: str, path: str) -> List[Finding]:
     """``findings`` of one file (``text`` as checked, ``path`` relative to the repository
     root), each with its fingerprint set, in their original order."""
-    lines = text.splitlines()
+    lines = split_lines(text)
     order = sorted(range(len(findings)), key=lambda i: findings[i].sort_key())
     seen: Dict[Tuple[str, str], int] = Counter()
     result: List[Optional[Finding]] = [None] * len(findings)

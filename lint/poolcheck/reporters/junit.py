@@ -17,6 +17,7 @@ from typing import Dict, List
 
 from ..findings import Finding
 from ..masking import mask_secrets
+from ..source import split_lines
 from ..runner import RunResult
 from . import ReportContext
 
@@ -59,7 +60,7 @@ def junit_tree(result: RunResult) -> ET.Element:
     for path in files:
         name = result.repository_path(path)
         case = ET.SubElement(suite, "testcase", name=name, classname="poolcheck", file=name)
-        lines = result.sources.get(path, "").splitlines()
+        lines = split_lines(result.sources.get(path, ""))
         for finding in by_file.get(path, ()):
             failure = ET.SubElement(case, "failure", message=_xml_text(f"{finding.code} {finding.message}"), type=finding.code)
             failure.text = _xml_text(failure_text(finding, result, lines))

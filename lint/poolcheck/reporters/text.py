@@ -14,6 +14,7 @@ from typing import Dict, List
 from ..findings import Finding, Severity
 from ..fixes import applicable
 from ..masking import mask_secrets
+from ..source import split_lines
 from ..runner import RunResult
 from . import ReportContext
 
@@ -131,7 +132,7 @@ def render_full(result: RunResult, context: ReportContext) -> str:
     out: List[str] = []
     for finding in result.findings:
         if finding.path not in line_cache:
-            line_cache[finding.path] = result.sources.get(finding.path, "").splitlines()
+            line_cache[finding.path] = split_lines(result.sources.get(finding.path, ""))
         out.extend(render_finding(finding, line_cache[finding.path], paint))
         out.append("")
     if context.show_fixes and result.fixed:
