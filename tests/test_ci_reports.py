@@ -13,7 +13,7 @@ from typing import Dict, List
 
 import jsonschema
 import pytest
-from junitparser import Error, Failure, JUnitXml
+from junitparser import Failure, JUnitXml
 
 from ci_support import BROKEN_PY, DB_PY, NOQA_PY, SECRET, expected_line, make_repository, run_cli
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import textwrap
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Type
+from typing import Any, Dict, List, Type
 from urllib.parse import quote
 
 from .. import __version__
