@@ -53,8 +53,8 @@ def test_sarif_is_valid_and_complete(repo, monkeypatch, sarif_validator):
     driver = run["tool"]["driver"]
     assert driver["name"] == "poolcheck" and driver["version"] and driver["informationUri"].startswith("https://")
     rules = {rule["id"]: rule for rule in driver["rules"]}
-    # Every rule enabled in the run (PC002 through the project's extend-select) is listed.
-    assert {"PC001", "PC002", "TST101"} <= set(rules)
+    # Every rule enabled in the run is listed, and only those.
+    assert set(rules) == {"PC001", "PC002", "TST101"}
     for rule in rules.values():
         assert rule["name"] and rule["shortDescription"]["text"] and rule["fullDescription"]["text"]
         assert rule["helpUri"].startswith("https://")
@@ -351,3 +351,39 @@ def test_no_password_with_fixes_applied(repo, monkeypatch, fmt):
     report = run_cli(repo, "--format", fmt, "--fix", "--show-fixes", monkeypatch=monkeypatch).stdout
     assert SECRET not in report
     assert "pool_pre_ping=True" in repo.read("app/db.py")  # the fixes really ran
+
+
+# --- the built-in rules --------------------------------------------------------------------------
+
+REAL_DB_PY = f"""\
+from sqlalchemy import create_engine
+
+engine = create_engine("mysql+pymysql://app:{SECRET}@db/app")
+"""
+
+
+@pytest.mark.parametrize("fmt", ALL_FORMATS)
+def test_real_rules_in_every_format(repo, monkeypatch, sarif_validator, fmt):
+    """The built-in rules' findings (related facts from my.cnf, fixes) through every format,
+    with the default selection; only what the engine-option rules must say is asserted."""
+    repo.write("pyproject.toml", "[project]\nname = 'api'\n")
+    repo.write("app/db.py", REAL_DB_PY)
+    outcome = run_cli(repo, "--format", fmt, "app/db.py", monkeypatch=monkeypatch)
+    assert outcome.code == 1, outcome.stderr
+    report = outcome.stdout
+    assert SECRET not in report and "PC101" in report
+    if fmt == "sarif":
+        log = json.loads(report)
+        assert list(sarif_validator.iter_errors(log)) == []
+        result = next(r for r in log["runs"][0]["results"] if r["ruleId"] == "PC101")
+        uris = [loc["physicalLocation"]["artifactLocation"]["uri"] for loc in result.get("relatedLocations", [])]
+        assert "services/api/my.cnf" in uris
+        rule = log["runs"][0]["tool"]["driver"]["rules"][result["ruleIndex"]]
+        assert rule["id"] == "PC101" and rule["helpUri"].endswith("/PC101.md")
+    elif fmt == "gitlab":
+        assert any(i["check_name"] == "PC101" and i["location"]["path"] == "services/api/app/db.py" for i in json.loads(report))
+    elif fmt == "junit":
+        failures = [f.get("type") for f in ET.fromstring(report).iter("failure")]
+        assert "PC101" in failures
+    elif fmt == "github":
+        assert any(c["title"].startswith("PC101 ") and c["file"] == "services/api/app/db.py" for c in parse_workflow_commands(report))

@@ -89,7 +89,9 @@ class FakeDBAPI(types.ModuleType):
 
 
 # Driver packages the matrix's dialects import inside their constructors (psycopg2.extras,
-# pymysql.constants...). Installed ones win: the finder goes last on sys.meta_path.
+# pymysql.constants...). The fakes always win, even over installed drivers: a real driver
+# module mixed with the fake DBAPI passed as `module=` would break the dialect constructor,
+# and the answers must not depend on which drivers happen to be installed.
 FAKE_DRIVER_PACKAGES = {
     "MySQLdb", "pymysql", "mariadb", "aiomysql", "asyncmy", "psycopg2", "psycopg",
     "psycopg_pool", "asyncpg", "aiosqlite", "pyodbc", "oracledb", "cx_Oracle",
@@ -112,13 +114,15 @@ class FakeDriverFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 @pytest.fixture(scope="module")
 def fake_drivers():
     finder = FakeDriverFinder()
-    sys.meta_path.append(finder)
-    before = set(sys.modules)
+    real = {name: module for name, module in sys.modules.items() if name.split(".")[0] in FAKE_DRIVER_PACKAGES}
+    for name in real:
+        del sys.modules[name]
+    sys.meta_path.insert(0, finder)
     yield
     sys.meta_path.remove(finder)
-    for name in set(sys.modules) - before:
-        if isinstance(sys.modules[name], FakeDBAPI):
-            del sys.modules[name]
+    for name in [n for n, m in sys.modules.items() if isinstance(m, FakeDBAPI)]:
+        del sys.modules[name]
+    sys.modules.update(real)
 
 
 # --- the differential test -------------------------------------------------------------
