@@ -134,3 +134,15 @@ def test_text_summary_mentions_baselined_findings(result):
     result.findings = result.findings[2:]
     text = _render("concise", result)
     assert text.splitlines()[-1] == "(2 problems recorded in the baseline not shown.)"
+
+
+def test_formats_are_imported_only_when_used():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, poolcheck.reporters as r; "
+        "print(sorted(m.rsplit('.', 1)[1] for m in sys.modules if m.startswith('poolcheck.reporters.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
