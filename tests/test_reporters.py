@@ -49,8 +49,8 @@ def result() -> RunResult:
             ),
             url="https://example.invalid/rules/TST101",
         ),
-        _finding(Severity.WARNING, 2, "second [finding] on the same statement"),
-        _finding(Severity.INFO, 3, "an info"),
+        _finding(Severity.WARNING, 2, "second finding on the same statement: callbacks[42](0) [sic]"),
+        _finding(Severity.INFO, 3, "an info [on its own]"),
     ]
     return RunResult(
         findings=findings,
@@ -95,8 +95,9 @@ def test_sarif_from_hand_made_findings_is_valid(result):
     # Without a repository root the path stays as given, percent-encoded as a URI reference.
     assert first["locations"][0]["physicalLocation"]["artifactLocation"] == {"uri": "app/we%2Cird%3A50%25.py", "uriBaseId": "%SRCROOT%"}
     assert first["fixes"][0]["properties"]["applicability"] == "unsafe"
-    # Literal brackets are escaped: only the related-location link is a link.
-    assert second["message"]["text"] == "second \\[finding\\] on the same statement"
+    # Brackets that would read as a link are escaped: only the related-location link is one.
+    assert second["message"]["text"] == "second finding on the same statement: callbacks\\[42\\](0) \\[sic\\]"
+    assert third["message"]["text"] == "an info [on its own]"
     assert first["message"]["text"].endswith("DB_PASSWORD=*** and wait_timeout = 600: [conf/my.cnf:3](1)")
     # Fingerprints of hand-made findings come from the same function the runner uses: two
     # findings of one rule on one statement differ by their occurrence index.

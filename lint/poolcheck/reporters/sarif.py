@@ -11,6 +11,7 @@ repository root, declared as ``%SRCROOT%`` in ``originalUriBaseIds``.
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from pathlib import Path
 from typing import Any, Dict, List, Type
@@ -35,8 +36,16 @@ def _text(value: str) -> str:
     return mask_secrets(textwrap.dedent(value).strip())
 
 
+# Text a viewer would take for an embedded link, `[text](target)`.
+_LINK_LIKE = re.compile(r"\[[^\]]*\]\(")
+
+
 def _escape(text: str) -> str:
-    """Plain-text SARIF messages treat ``[text](id)`` as a link: literal brackets are escaped."""
+    """Plain-text SARIF messages read ``[text](id)`` as a link. Literal brackets may stay as
+    they are (``my.cnf [mysqld]``, which viewers show verbatim) unless they would read as a
+    link (``callbacks[42](0)``): then they are backslash-escaped (SARIF 2.1.0 §3.11.6)."""
+    if not _LINK_LIKE.search(text):
+        return text
     return text.replace("[", "\\[").replace("]", "\\]")
 
 
