@@ -113,9 +113,9 @@ class Finding:
     related: Tuple[Related, ...] = ()
     fix: Optional[Fix] = None
     url: Optional[str] = None
-    # The extent of the flagged statement (a simple statement, or a compound statement's
-    # header or decorator): what the fingerprint is computed from. None when the finding is
-    # not inside one (a file that does not parse, a comment line).
+    # The lines of the flagged statement (a simple statement, a compound statement's header,
+    # a decorator): what the fingerprint is computed from. None when the finding is not
+    # inside one (a file that does not parse, a comment line).
     statement: Optional[Span] = None
     # Identifies the finding across runs, surviving line shifts and edits elsewhere in the
     # file (see ``fingerprints.py``); the runner sets it after suppression.
