@@ -1,5 +1,4 @@
-"""The statement index: which statement a line belongs to, for `# noqa` placement and for
-fingerprints."""
+"""The statement index: which statement a line belongs to, for fingerprints."""
 
 from __future__ import annotations
 
@@ -57,14 +56,6 @@ def test_units(line, expected):
     assert lines_of(StatementIndex.of(SOURCE), line) == expected
 
 
-def test_start_of_is_the_innermost_statement_with_its_body():
-    index = StatementIndex.of(SOURCE)
-    assert index.start_of(7) == 6
-    assert index.start_of(13) == 13
-    assert index.start_of(9) == 6  # inside the function, on no statement of its own
-    assert index.start_of(2) == 2
-
-
 def test_a_unit_spans_whole_lines():
     unit = StatementIndex.of("x = [\n    1,\n]  # tail\n").unit_at(2)
     assert (unit.start.column, unit.end.line, unit.end.column) == (0, 3, len("]  # tail"))
@@ -78,7 +69,7 @@ def test_form_feeds_do_not_shift_lines():
 
 def test_an_unparsable_text_has_no_statements():
     index = StatementIndex.of("def f(:\n")
-    assert index.unit_at(1) is None and index.start_of(1) == 1
+    assert index.unit_at(1) is None
 
 
 @pytest.mark.skipif(sys.version_info < (3, 10), reason="match needs Python 3.10")

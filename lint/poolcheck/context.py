@@ -36,6 +36,7 @@ class FileContext:
     parsed: Optional["ParsedFile"] = None
     findings: List[Finding] = field(default_factory=list)
     _memo: Dict[str, Any] = field(default_factory=dict)
+    _statement_lines: Optional[List[Tuple[int, int]]] = None
     _statement_index: Optional["StatementIndex"] = None
 
     @property
@@ -79,7 +80,25 @@ class FileContext:
     def statement_start(self, line: int) -> int:
         """The first line of the innermost statement containing ``line``: where ``# noqa``
         for a finding on a continuation line of a multi-line statement may also go."""
-        return self._statements().start_of(line)
+        if self.parsed is None:
+            return line
+        if self._statement_lines is None:
+            import libcst as cst
+
+            # The position map is already there for the finding being reported: reading the
+            # statements' ranges from it costs no second traversal of the module.
+            positions = self.parsed.positions()
+            ranges: List[Tuple[int, int]] = []
+            for node in positions:
+                if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+                    span = self.parsed.span(node)
+                    ranges.append((span.start.line, span.end.line))
+            self._statement_lines = ranges
+        best: Optional[Tuple[int, int]] = None
+        for start, end in self._statement_lines:
+            if start <= line <= end and (best is None or end - start < best[1] - best[0]):
+                best = (start, end)
+        return best[0] if best else line
 
     def statement_span(self, line: int) -> Optional[Span]:
         """The flagged statement for a finding on ``line`` (whole lines): the innermost simple

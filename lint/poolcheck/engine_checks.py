@@ -71,13 +71,12 @@ def server_settings(project: "Project") -> "ServerSettings":
 
     def compute(project: "Project") -> "ServerSettings":
         database = project.settings.database
-        location = None
-        for key in ("wait-timeout", "max-connections", "workers"):
-            if key in database.locations:
-                loc = database.locations[key]
-                location = Location(Path(_relative_to_root(project.root, loc.path)), loc.line)
-                break
-        overrides = ServerOverrides(database.wait_timeout, database.max_connections, database.workers, location)
+        locations = {
+            name: Location(Path(_relative_to_root(project.root, database.locations[key].path)), database.locations[key].line)
+            for name, key in (("wait_timeout", "wait-timeout"), ("max_connections", "max-connections"), ("workers", "workers"))
+            if key in database.locations
+        }
+        overrides = ServerOverrides(database.wait_timeout, database.max_connections, database.workers, locations=locations)
         found = collect_server_settings(project, overrides)
         return replace(found, live=database.live, live_family=database.live_family) if database.live else found
 

@@ -1,11 +1,10 @@
-"""Where statements are, by line: for ``# noqa`` on a multi-line statement's first line, and
-for the statement a finding's fingerprint is computed from.
+"""Which statement a line belongs to: the statement a finding's fingerprint is computed from.
 
-Built with Python's own parser (``ast``), which gives every statement's first and last line
-in a few milliseconds, without libcst's position metadata (a hundred times slower on a large
-file). The same index serves files a rule parsed with libcst and files no rule needed to
-parse (an unused ``# noqa`` found by the suppression stage), so what a finding's statement is
-never depends on which rules are enabled.
+Built with Python's own parser (``ast``) from the file's text, for every file with a finding:
+files a rule parsed with libcst (possibly pruned to the statements that matter) and files no
+rule needed to parse (an unused ``# noqa`` found by the suppression stage) alike, so a
+finding's statement never depends on which rules are enabled. ``ast`` gives every statement's
+lines at a fraction of the cost of parsing with libcst and resolving its positions.
 """
 
 from __future__ import annotations
@@ -25,15 +24,13 @@ _Match = getattr(ast, "Match", ())  # Python >= 3.10
 
 @dataclass(frozen=True)
 class StatementIndex:
-    # (first line, last line) of every statement; a compound one with its whole body.
-    ranges: Tuple[Tuple[int, int], ...]
     # The flaggable units: simple statements, compound statement headers, decorators, each as
     # whole lines (statements joined by `;` share theirs).
     units: Tuple[Span, ...]
 
     @classmethod
     def empty(cls) -> "StatementIndex":
-        return cls((), ())
+        return cls(())
 
     @classmethod
     def of(cls, text: str) -> "StatementIndex":
@@ -44,7 +41,6 @@ class StatementIndex:
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return cls.empty()
         lines = split_lines(text)
-        ranges: List[Tuple[int, int]] = []
         units: List[Span] = []
 
         def unit(first: int, last: int) -> None:
@@ -61,7 +57,6 @@ class StatementIndex:
         def visit(statements: Sequence[ast.stmt]) -> None:
             for node in statements:
                 last = node.end_lineno or node.lineno
-                ranges.append((node.lineno, last))
                 if isinstance(node, _Match):
                     header(node.lineno, node.cases[0].pattern.lineno)
                     for case in node.cases:  # a match_case has no position; its pattern has
@@ -82,15 +77,7 @@ class StatementIndex:
                     visit(block)
 
         visit(tree.body)
-        return cls(tuple(ranges), tuple(units))
-
-    def start_of(self, line: int) -> int:
-        """The first line of the innermost statement containing ``line`` (else ``line``)."""
-        best: Optional[Tuple[int, int]] = None
-        for start, end in self.ranges:
-            if start <= line <= end and (best is None or end - start < best[1] - best[0]):
-                best = (start, end)
-        return best[0] if best else line
+        return cls(tuple(units))
 
     def unit_at(self, line: int) -> Optional[Span]:
         """The innermost unit containing ``line``: None on a line outside any (a comment)."""

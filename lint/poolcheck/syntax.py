@@ -408,6 +408,10 @@ class ParsedFile:
             self._positions = wrapper.resolve(PositionProvider)
         return self._positions
 
+    def positions(self):
+        """Every node's position (pruned-module lines; use ``span`` for the file's)."""
+        return self._position_map()
+
     def span(self, node: cst.CSTNode) -> Span:
         code_range = self._position_map().get(node)
         if code_range is None:

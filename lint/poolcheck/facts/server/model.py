@@ -7,8 +7,8 @@ Plain data only: the collectors in this package produce :class:`Setting` values,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional, Tuple
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Tuple
 
 from poolcheck.findings import Location
 
@@ -54,15 +54,17 @@ class ServerOverrides:
     wait_timeout: Optional[int] = None
     max_connections: Optional[int] = None
     workers: Optional[int] = None
-    # Where the values are written (the poolcheck configuration file).
+    # Where the values are written (the poolcheck configuration file), and per setting name
+    # the line of its own key when known.
     location: Optional[Location] = None
+    locations: Mapping[str, Location] = field(default_factory=dict)
 
     def as_settings(self) -> Tuple[Setting, ...]:
         keys = ((WAIT_TIMEOUT, "wait-timeout", self.wait_timeout),
                 (MAX_CONNECTIONS, "max-connections", self.max_connections),
                 (WORKERS, "workers", self.workers))
         return tuple(
-            Setting(name, value, self.location, f"[tool.poolcheck.database] {key}")
+            Setting(name, value, self.locations.get(name, self.location), f"[tool.poolcheck.database] {key}")
             for name, key, value in keys
             if value is not None
         )
