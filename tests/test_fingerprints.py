@@ -37,7 +37,7 @@ def findings(repo, text: str, cwd: Optional[Path] = None, path: str = "app/f.py"
     rules = demo_rules()
     settings = load_settings(repo.project / "pyproject.toml")
     enabled = Selection(("TST101",)).enabled_codes(rules)
-    result = Runner(settings, rules, enabled, cwd=cwd or repo.project).run(RunOptions(paths=[Path(path)]))
+    result = Runner(settings, rules, enabled, cwd=cwd or repo.project).run(RunOptions(paths=[Path(path)], fingerprints=True))
     assert not result.errors
     return result.findings
 
@@ -164,7 +164,7 @@ def test_the_path_counts(repo):
     repo.write("app/g.py", BASE)
     rules = demo_rules()
     result = Runner(load_settings(repo.project / "pyproject.toml"), rules, frozenset({"TST101"}), cwd=repo.project).run(
-        RunOptions(paths=[Path("app/g.py")])
+        RunOptions(paths=[Path("app/g.py")], fingerprints=True)
     )
     assert not set(here) & {f.fingerprint for f in result.findings}
 
@@ -178,10 +178,19 @@ def test_the_rule_selection_does_not_matter(repo):
     settings = load_settings(repo.project / "pyproject.toml")
 
     def unused_noqa(codes):
-        result = Runner(settings, rules, frozenset(codes), cwd=repo.project).run(RunOptions(paths=[Path("app/n.py")]))
+        result = Runner(settings, rules, frozenset(codes), cwd=repo.project).run(RunOptions(paths=[Path("app/n.py")], fingerprints=True))
         (finding,) = [f for f in result.findings if f.code == "PC002"]
         return finding
 
     alone, with_a_parsing_rule = unused_noqa({"PC002"}), unused_noqa({"PC002", "TST101"})
     assert alone.statement == with_a_parsing_rule.statement == Span.at(2, 0, 2, len(line))
     assert alone.fingerprint == with_a_parsing_rule.fingerprint
+
+
+def test_only_computed_when_asked(repo):
+    """The text formats need no fingerprint, and computing one costs a parse of the file."""
+    repo.write("app/f.py", BASE)
+    rules = demo_rules()
+    runner = Runner(load_settings(repo.project / "pyproject.toml"), rules, frozenset({"TST101"}), cwd=repo.project)
+    found = runner.run(RunOptions(paths=[Path("app/f.py")])).findings
+    assert len(found) == 2 and all(f.fingerprint is None and f.statement is None for f in found)

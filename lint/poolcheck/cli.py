@@ -163,7 +163,7 @@ def _use_color(args, stream: TextIO) -> bool:
 
 
 def command_check(args) -> int:
-    from .reporters import REPORTERS, STATISTICS_FORMATS, TEXT_FORMATS, ReportContext
+    from .reporters import FINGERPRINT_FORMATS, REPORTERS, STATISTICS_FORMATS, TEXT_FORMATS, ReportContext
     from .runner import RunOptions, Runner
 
     if args.format not in REPORTERS:
@@ -188,6 +188,7 @@ def command_check(args) -> int:
         unsafe_fixes=args.unsafe_fixes,
         diff=args.diff,
         baseline=_load_baseline(args.baseline) if args.baseline is not None else None,
+        fingerprints=args.format in FINGERPRINT_FORMATS or args.write_baseline is not None,
     )
     if args.stdin_filename is not None:
         options.stdin_filename = args.stdin_filename

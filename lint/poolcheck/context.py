@@ -23,7 +23,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .project import Project
     from .rule import Rule
     from .source import SourceFile
-    from .statements import StatementIndex
     from .syntax import ParsedFile
     from .values import Evaluator
 
@@ -37,7 +36,6 @@ class FileContext:
     findings: List[Finding] = field(default_factory=list)
     _memo: Dict[str, Any] = field(default_factory=dict)
     _statement_lines: Optional[List[Tuple[int, int]]] = None
-    _statement_index: Optional["StatementIndex"] = None
 
     @property
     def path(self) -> Path:
@@ -99,21 +97,6 @@ class FileContext:
             if start <= line <= end and (best is None or end - start < best[1] - best[0]):
                 best = (start, end)
         return best[0] if best else line
-
-    def statement_span(self, line: int) -> Optional[Span]:
-        """The flagged statement for a finding on ``line`` (whole lines): the innermost simple
-        statement, or the header of a compound statement (``def f(...):``, ``with ... as x:``,
-        ``except ...:``) or a decorator, never a whole block, so an edit inside a function body
-        does not change the statement a finding on its ``def`` line belongs to. None on a line
-        outside any (a comment), or in a file Python cannot parse."""
-        return self._statements().unit_at(line)
-
-    def _statements(self) -> "StatementIndex":
-        if self._statement_index is None:
-            from .statements import StatementIndex
-
-            self._statement_index = StatementIndex.of(self.source.text) if self.source is not None else StatementIndex.empty()
-        return self._statement_index
 
 
 @dataclass(eq=False)
@@ -177,7 +160,6 @@ class RuleContext:
             related=tuple(related),
             fix=fix,
             url=self.rule.url(),
-            statement=self.file.statement_span(span.start.line),
         )
         self.file.findings.append(finding)
         return finding

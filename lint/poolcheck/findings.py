@@ -113,12 +113,12 @@ class Finding:
     related: Tuple[Related, ...] = ()
     fix: Optional[Fix] = None
     url: Optional[str] = None
-    # The lines of the flagged statement (a simple statement, a compound statement's header,
-    # a decorator): what the fingerprint is computed from. None when the finding is not
-    # inside one (a file that does not parse, a comment line).
+    # Set by the runner's fingerprint stage, when a report or a baseline needs them (see
+    # ``fingerprints.py``): the lines of the flagged statement (a simple statement, a compound
+    # statement's header, a decorator; None outside one, or in a file that does not parse),
+    # and the identity of the finding across runs, which survives line shifts and edits
+    # elsewhere in the file.
     statement: Optional[Span] = None
-    # Identifies the finding across runs, surviving line shifts and edits elsewhere in the
-    # file (see ``fingerprints.py``); the runner sets it after suppression.
     fingerprint: Optional[str] = None
 
     @property

@@ -5,7 +5,9 @@ One implementation serves the baseline, SARIF ``partialFingerprints`` and the Gi
 
 - the rule code;
 - the file's path relative to the repository root (the same from any working folder);
-- the normalised text of the flagged statement (``Finding.statement``): comments dropped,
+- the normalised text of the flagged statement (``Finding.statement``, found with
+  ``statements.StatementIndex``: a simple statement, a compound statement's header, a
+  decorator): comments dropped,
   whitespace outside string literals dropped, a trailing comma before a closing bracket
   dropped, simple string literals written with double quotes, and passwords masked (a rotated
   password is not a new finding, and no hash of one is ever written);
@@ -15,6 +17,9 @@ One implementation serves the baseline, SARIF ``partialFingerprints`` and the Gi
 So a finding keeps its fingerprint when lines are inserted above it, when other statements of
 the file change, and when its own statement is reformatted (black, a comment); it gets a new
 one when its statement's code changes or it moves to another statement.
+
+Computing them costs a parse of each file with findings (with ``ast``), so the runner does it
+only when something needs them (a CI format, a baseline; ``RunOptions.fingerprints``).
 
 The normalisation is a small scanner of its own, not ``tokenize``: tokenize's output differs
 between Python versions (f-strings since 3.12), and a baseline written on a laptop must match
@@ -31,6 +36,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from .findings import Finding, Span
 from .masking import mask_secrets
 from .source import split_lines
+from .statements import StatementIndex
 
 # Bump when the normalisation changes: old baselines then stop matching, visibly.
 VERSION = "1"
@@ -150,15 +156,22 @@ def fingerprint(code: str, path: str, statement: str, occurrence: int) -> str:
 
 def with_fingerprints(findings: Sequence[Finding], text: str, path: str) -> List[Finding]:
     """``findings`` of one file (``text`` as checked, ``path`` relative to the repository
-    root), each with its fingerprint set, in their original order."""
+    root), each with its statement and fingerprint set, in their original order."""
     lines = split_lines(text)
-    order = sorted(range(len(findings)), key=lambda i: findings[i].sort_key())
+    index: Optional[StatementIndex] = None
+    located: List[Finding] = []
+    for finding in findings:
+        if finding.statement is None:
+            index = index or StatementIndex.of(text)
+            finding = replace(finding, statement=index.unit_at(finding.line))
+        located.append(finding)
+    order = sorted(range(len(located)), key=lambda i: located[i].sort_key())
     seen: Dict[Tuple[str, str], int] = Counter()
-    result: List[Optional[Finding]] = [None] * len(findings)
-    for index in order:
-        finding = findings[index]
+    result: List[Optional[Finding]] = [None] * len(located)
+    for position in order:
+        finding = located[position]
         key = (finding.code, statement_key(finding, lines))
         occurrence = seen[key]
         seen[key] += 1
-        result[index] = replace(finding, fingerprint=fingerprint(finding.code, path, key[1], occurrence))
+        result[position] = replace(finding, fingerprint=fingerprint(finding.code, path, key[1], occurrence))
     return [f for f in result if f is not None]

@@ -1,4 +1,4 @@
-"""One run: discover -> prefilter -> parse -> rules -> suppress -> fingerprint -> baseline ->
+"""One run: discover -> prefilter -> parse -> rules -> suppress -> (fingerprint -> baseline) ->
 (fix) -> findings.
 
 The runner is the only place that knows the order of the stages. It never formats output
@@ -35,8 +35,15 @@ class RunOptions:
     diff: bool = False  # compute fixes, print them as a diff, write nothing
     stdin_filename: Optional[Path] = None
     stdin_data: Optional[bytes] = None
+    # Give findings their statement and fingerprint (CI formats want them; a baseline needs
+    # them). Off by default: it costs a parse of every file with findings.
+    fingerprints: bool = False
     # Findings recorded here are hidden like `# noqa`-suppressed ones (not reported, not fixed).
     baseline: Optional["Baseline"] = None
+
+    @property
+    def needs_fingerprints(self) -> bool:
+        return self.fingerprints or self.baseline is not None
 
 
 @dataclass
@@ -180,7 +187,7 @@ class Runner:
         if isinstance(source, SourceError) and source.kind == "read":
             result.errors.append(f"{target.path}: cannot read: {source.message}")
             return
-        findings = self.check_source(target, project, source, result)
+        findings = self.check_source(target, project, source, result, options.needs_fingerprints)
         text = source.text if isinstance(source, SourceFile) else ""
         if isinstance(source, SourceFile) and (options.fix or options.diff) and any(
             applicable(f.fix, options.unsafe_fixes) for f in _not_baselined(findings, options)
@@ -198,9 +205,12 @@ class Runner:
             result.sources[target.path] = text
         result.findings.extend(findings)
 
-    def check_source(self, target: Target, project: Project, source, result: RunResult) -> List[Finding]:
-        """All findings for one file's content, after suppression, with their fingerprints."""
+    def check_source(self, target: Target, project: Project, source, result: RunResult, fingerprints: bool = False) -> List[Finding]:
+        """All findings for one file's content, after suppression (with their statements and
+        fingerprints when asked)."""
         findings = self._findings(target, project, source, result)
+        if not fingerprints or not findings:
+            return findings
         text = source.text if isinstance(source, SourceFile) else ""
         return with_fingerprints(findings, text, self.repository_key(target.absolute, target.root))
 
@@ -289,14 +299,14 @@ class Runner:
             fixed.extend(applied)
             current = SourceFile(path=current.path, raw=current.encode(text), text=text, encoding=current.encoding, has_bom=current.has_bom)
             project.overlays[target.relative] = current.raw
-            findings = self.check_source(target, project, current, result)
+            findings = self.check_source(target, project, current, result, options.needs_fingerprints)
         if options.stdin_filename is None:
             project.overlays.pop(target.relative, None)
         if not fixed:
             return findings, source.text
         if options.diff:
             result.fixed.append(FixedFile(target.path, fixed, unified_diff(target.path, source.text, current.text), current.text))
-            return self.check_source(target, project, source, result), source.text
+            return self.check_source(target, project, source, result, options.needs_fingerprints), source.text
         if options.stdin_filename is not None:
             result.fixed.append(FixedFile(target.path, fixed, unified_diff(target.path, source.text, current.text), current.text))
             return findings, current.text
@@ -304,10 +314,10 @@ class Runner:
             write_atomically(target.absolute, source, current.text)
         except FileChanged as exc:
             result.warnings.append(f"{target.path}: not fixed: {exc}")
-            return self.check_source(target, project, source, result), source.text
+            return self.check_source(target, project, source, result, options.needs_fingerprints), source.text
         except OSError as exc:
             result.errors.append(f"{target.path}: cannot write the fixed file: {exc.strerror or exc}")
-            return self.check_source(target, project, source, result), source.text
+            return self.check_source(target, project, source, result, options.needs_fingerprints), source.text
         result.fixed.append(FixedFile(target.path, fixed, text=current.text))
         return findings, current.text
 

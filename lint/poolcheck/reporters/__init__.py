@@ -58,6 +58,8 @@ REPORTERS: Dict[str, Reporter] = {
 TEXT_FORMATS = frozenset({"full", "text", "concise"})
 # Formats that can show counts per rule instead of the findings (`--statistics`).
 STATISTICS_FORMATS = frozenset({"full", "text", "concise", "json"})
+# Formats that show fingerprints (the runner computes them only when asked).
+FINGERPRINT_FORMATS = frozenset({"json", "sarif", "gitlab"})
 
 
 def get_reporter(name: str) -> Optional[Reporter]:
@@ -65,8 +67,9 @@ def get_reporter(name: str) -> Optional[Reporter]:
 
 
 def fingerprinted(result: RunResult) -> List[Finding]:
-    """The findings, each with its fingerprint. The runner sets them; this computes them
-    (with the same function) for findings assembled by hand, such as an editor's."""
+    """The findings, each with its fingerprint. The runner sets them when asked
+    (``RunOptions.fingerprints``); this computes them with the same function otherwise (a
+    result from a run that did not ask, findings assembled by hand)."""
     if all(f.fingerprint for f in result.findings):
         return list(result.findings)
     from ..fingerprints import with_fingerprints
