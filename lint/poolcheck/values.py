@@ -83,6 +83,12 @@ class DictEntry:
     key_node: Optional[cst.CSTNode]
     value_node: Optional[cst.CSTNode]
     file: Optional[ParsedFile] = field(default=None, compare=False)
+    # The scopes enclosing value_node, so callers can follow names in it (Evaluator.definition).
+    scopes: Tuple[Any, ...] = field(default=(), compare=False)
+
+    @property
+    def where(self) -> Optional["Where"]:
+        return Where(self.file, self.scopes) if self.file is not None else None
 
 
 @dataclass(frozen=True)
@@ -184,6 +190,62 @@ class Evaluator:
                 return f"{value.value.file.module_name}.{value.value.node.name.value}"
         return None
 
+    def definition(self, expr: cst.BaseExpression, where: Where, depth: int = 0) -> Optional[Tuple[cst.BaseExpression, Where]]:
+        """The expression a name, or an attribute of a project module or class, was assigned,
+        and where it is written: ``DATABASE_URL`` after ``DATABASE_URL = os.environ["X"]`` is
+        that subscript, in whichever project module assigned it. Lets callers follow a value
+        the evaluator cannot know to where it comes from. None when the name is bound more
+        than once, bound other than by an assignment, or defined outside the project."""
+        if depth > MAX_DEPTH:
+            return None
+        if isinstance(expr, cst.Name):
+            found = _lookup(expr.value, where)
+            return self._binding_definition(expr.value, found[0], found[1], depth) if found else None
+        if isinstance(expr, cst.Attribute):
+            base = self.evaluate(expr.value, where, depth + 1)
+            attr = expr.attr.value
+            if isinstance(base, Known) and isinstance(base.value, ModuleRef):
+                bindings = base.value.file.module_scope.bindings.get(attr, [])
+                return self._binding_definition(attr, bindings, Where.module_level(base.value.file), depth + 1)
+            if isinstance(base, Known) and isinstance(base.value, ClassRef):
+                return self._class_attribute_definition(base.value, attr, depth + 1, set())
+        return None
+
+    def _binding_definition(self, name: str, bindings: Sequence[Binding], where: Where, depth: int) -> Optional[Tuple[cst.BaseExpression, Where]]:
+        if len(bindings) != 1 or depth > MAX_DEPTH:
+            return None
+        binding = bindings[0]
+        if binding.kind == "assign" and binding.value is not None:
+            return binding.value, where
+        if binding.kind == "from" and self.project is not None:
+            path = self.project.resolve_module(binding.module or "", where.file.relative)
+            parsed = self.project.parsed(path) if path is not None else None
+            if parsed is None:
+                return None
+            imported = binding.imported or name
+            inner = parsed.module_scope.bindings.get(imported, [])
+            return self._binding_definition(imported, inner, Where.module_level(parsed), depth + 1)
+        return None
+
+    def _class_attribute_definition(self, cls: ClassRef, attr: str, depth: int, seen: set) -> Optional[Tuple[cst.BaseExpression, Where]]:
+        if id(cls.node) in seen or depth > MAX_DEPTH:
+            return None
+        seen.add(id(cls.node))
+        bindings = cls.file.scope(cls.node).bindings.get(attr)
+        module_where = Where.module_level(cls.file)
+        if bindings:
+            return self._binding_definition(attr, bindings, module_where.inner(cls.node), depth + 1)
+        for base in cls.node.bases:
+            if base.keyword is not None:
+                continue
+            base_value = self.evaluate(base.value, module_where, depth + 1)
+            if not (isinstance(base_value, Known) and isinstance(base_value.value, ClassRef)):
+                return None  # an unknown base could define it
+            found = self._class_attribute_definition(base_value.value, attr, depth + 1, seen)
+            if found is not None:
+                return found
+        return None
+
     # --- dispatch ---------------------------------------------------------------------------
     def _evaluate(self, expr: cst.BaseExpression, where: Where, depth: int) -> Value:
         if isinstance(expr, cst.Integer):
@@ -257,21 +319,11 @@ class Evaluator:
 
     # --- names ------------------------------------------------------------------------------
     def _name(self, name: str, node: cst.CSTNode, where: Where, depth: int) -> Value:
-        scopes = where.scopes if where.scopes and isinstance(where.scopes[0], cst.Module) else (where.file.module,) + tuple(where.scopes)
-        innermost = len(scopes) - 1
-        for index in range(innermost, -1, -1):
-            scope_node = scopes[index]
-            # Python's rule: a class body does not enclose the functions defined in it.
-            if isinstance(scope_node, cst.ClassDef) and index != innermost:
-                continue
-            scope = where.file.scope(scope_node)
-            if name in scope.global_names and not isinstance(scope_node, cst.Module):
-                module_bindings = where.file.module_scope.bindings.get(name, [])
-                return self._binding_value(name, module_bindings, Where.module_level(where.file), depth)
-            bindings = scope.bindings.get(name)
-            if bindings:
-                return self._binding_value(name, bindings, Where(where.file, scopes[: index + 1]), depth)
-        return Unknown(f"{name} is not bound in this module")
+        found = _lookup(name, where)
+        if found is None:
+            return Unknown(f"{name} is not bound in this module")
+        bindings, scope_where = found
+        return self._binding_value(name, bindings, scope_where, depth)
 
     def _binding_value(self, name: str, bindings: Sequence[Binding], where: Where, depth: int) -> Value:
         if len(bindings) != 1:
@@ -426,7 +478,7 @@ class Evaluator:
                 complete = False
                 continue
             value = self.evaluate(element.value, where, depth + 1)
-            entries.append(DictEntry(key.value, value, element.key, element.value, where.file))
+            entries.append(DictEntry(key.value, value, element.key, element.value, where.file, where.scopes))
         return Known(DictValue(tuple(entries), complete), expr, where.file)
 
     def call_keywords(self, call: cst.Call, where: Where, depth: int = 0, skip_positional: bool = True) -> DictValue:
@@ -445,7 +497,7 @@ class Evaluator:
                 complete = False
             elif arg.keyword is not None:
                 value = self.evaluate(arg.value, where, depth + 1)
-                entries.append(DictEntry(arg.keyword.value, value, arg.keyword, arg.value, where.file))
+                entries.append(DictEntry(arg.keyword.value, value, arg.keyword, arg.value, where.file, where.scopes))
         return DictValue(tuple(entries), complete)
 
     # --- calls ------------------------------------------------------------------------------
@@ -512,6 +564,24 @@ class Evaluator:
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+
+def _lookup(name: str, where: Where) -> Optional[Tuple[Sequence[Binding], Where]]:
+    """The bindings of ``name`` in the innermost enclosing scope that binds it (Python's rules:
+    ``global`` declarations, and class bodies not enclosing their methods), and that scope."""
+    scopes = where.scopes if where.scopes and isinstance(where.scopes[0], cst.Module) else (where.file.module,) + tuple(where.scopes)
+    innermost = len(scopes) - 1
+    for index in range(innermost, -1, -1):
+        scope_node = scopes[index]
+        if isinstance(scope_node, cst.ClassDef) and index != innermost:
+            continue
+        scope = where.file.scope(scope_node)
+        if name in scope.global_names and not isinstance(scope_node, cst.Module):
+            return where.file.module_scope.bindings.get(name, []), Where.module_level(where.file)
+        bindings = scope.bindings.get(name)
+        if bindings:
+            return bindings, Where(where.file, scopes[: index + 1])
+    return None
 
 
 def _keyword(call: cst.Call, name: str) -> Optional[cst.BaseExpression]:
