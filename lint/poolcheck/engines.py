@@ -12,7 +12,7 @@ Sources of sites register in :data:`SITE_SOURCES`; this module provides the dire
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
@@ -68,6 +68,10 @@ class EngineSite:
     coerces_strings: bool = False  # engine_from_config turns "20" into 20 for some keys
     scopes: Tuple[ScopeNode, ...] = ()
     assigned_to: Optional[str] = None  # `engine = create_engine(...)` -> "engine"
+    # Set by a source whose own rule reports a missing pool_pre_ping/pool_recycle on this site
+    # with a better remedy (a job store built from a URL: pass it the application's engine).
+    # Its value is that rule's code; the generic idle-disconnect check leaves the site alone.
+    liveness_reported_by: Optional[str] = None
 
     def option(self, name: str) -> Optional[EngineOption]:
         return self.options.get(name)
@@ -83,9 +87,40 @@ SiteSource = Callable[["object"], List[EngineSite]]  # (FileContext) -> sites
 SITE_SOURCES: List[SiteSource] = []
 
 
-def register_site_source(source: SiteSource) -> SiteSource:
+class SiteTokens(Sequence[bytes]):
+    """The bytes that can introduce an engine site in a file: the factories' names, and the
+    tokens of every registered source. The engine-site rules use it as their prefilter; it is
+    live, so a source registered after a rule module was imported (rule plugins load in any
+    order) still gets its files parsed for those rules."""
+
+    def __init__(self, tokens: Iterable[bytes]) -> None:
+        self._tokens: List[bytes] = []
+        self.add(tokens)
+
+    def add(self, tokens: Iterable[bytes]) -> None:
+        for token in tokens:
+            if token not in self._tokens:
+                self._tokens.append(token)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        return self._tokens[index]
+
+    def __len__(self) -> int:
+        return len(self._tokens)
+
+    def __repr__(self) -> str:
+        return f"SiteTokens({self._tokens!r})"
+
+
+SITE_TOKENS = SiteTokens(name.encode() for name in ("create_engine", "create_async_engine", "engine_from_config"))
+
+
+def register_site_source(source: SiteSource, tokens: Iterable[bytes] = ()) -> SiteSource:
+    """Add a source of engine sites; ``tokens`` are the bytes without which a file cannot
+    hold one of its sites (they join :data:`SITE_TOKENS`)."""
     if source not in SITE_SOURCES:
         SITE_SOURCES.append(source)
+    SITE_TOKENS.add(tokens)
     return source
 
 
@@ -170,7 +205,7 @@ def _from_config_site(call: cst.Call, kind: str, is_async: bool, where: Where, e
         prefix = prefix_value.value
         for entry in configuration.value.entries:
             if isinstance(entry.key, str) and entry.key.startswith(prefix):
-                entries.append(DictEntry(entry.key[len(prefix):], entry.value, entry.key_node, entry.value_node, entry.file))
+                entries.append(DictEntry(entry.key[len(prefix):], entry.value, entry.key_node, entry.value_node, entry.file, entry.scopes))
         complete = configuration.value.complete
     else:
         complete = False
@@ -192,6 +227,11 @@ def _from_config_site(call: cst.Call, kind: str, is_async: bool, where: Where, e
         coerces_strings=True,
         scopes=where.scopes,
     )
+
+
+def options_from(keywords: DictValue, exclude: Tuple[str, ...] = ()) -> Dict[str, EngineOption]:
+    """Engine options from a mapping of keyword arguments (the last occurrence wins)."""
+    return _options(keywords, exclude)
 
 
 def _options(keywords: DictValue, exclude: Tuple[str, ...] = ()) -> Dict[str, EngineOption]:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from poolcheck.api import Applicability, Fix, Invalid, Rule, RuleContext, Severity, Valid
 from poolcheck.engine_checks import SiteFacts, describe_site, engine_sites_with_facts, truthiness
+from poolcheck.engines import SITE_TOKENS
 
-ENGINE_TOKENS = (b"create_engine", b"create_async_engine", b"engine_from_config")
+# Every engine site's prefilter: the factories and each registered site source's tokens.
+ENGINE_TOKENS = SITE_TOKENS
 
 GONE_AWAY = "(2006, 'MySQL server has gone away')"
 LOST = "(2013, 'Lost connection to MySQL server during query')"
@@ -249,6 +251,8 @@ class MysqlIdleDisconnect(Rule):
     def applies(facts: SiteFacts) -> bool:
         if facts.url is None or not facts.url.is_mysql_family:
             return False
+        if facts.site.liveness_reported_by:
+            return False  # a more specific rule (PC301 for job stores) reports it with its remedy
         if facts.pool_class == "NullPool" or (facts.pool_class is None and facts.pool_class_explicit):
             return False
         pre_ping = truthiness(facts.site, "pool_pre_ping")
