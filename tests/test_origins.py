@@ -167,7 +167,7 @@ def test_project_databases_from_engines_and_flask_sqlalchemy(make_project):
         ("Flask-SQLAlchemy's engine", "extensions.py", 3, "db.engine"),
     ]
     matches = matching_databases(project, Unknown(), frozenset({("env", "DATABASE_URL")}))
-    assert [m.database.path.as_posix() for m in matches] == ["config.py", "db.py"]
+    assert [m.database.path.as_posix() for m in matches] == ["db.py", "config.py"], "the engine first"
 
 
 def test_no_flask_sqlalchemy_database_without_the_extension(make_project):

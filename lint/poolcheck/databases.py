@@ -40,9 +40,17 @@ FLASK_SQLALCHEMY_TOKEN = b"flask_sqlalchemy"
 DIRECT_CALLS = ("create_engine", "create_async_engine")
 
 
+ENGINE = "engine"  # a create_engine-family call
+FLASK_URI = "flask-uri"  # Flask-SQLAlchemy's SQLALCHEMY_DATABASE_URI, where it is set
+FLASK_EXTENSION = "flask-extension"  # a flask_sqlalchemy.SQLAlchemy() object
+# Which match a message names first: an engine the code can pass as it is comes first.
+_PREFERENCE = {ENGINE: 0, FLASK_URI: 1, FLASK_EXTENSION: 2}
+
+
 @dataclass(frozen=True)
 class ProjectDatabase:
     label: str  # "the engine `engine`", "Flask-SQLAlchemy's `SQLALCHEMY_DATABASE_URI`"
+    kind: str  # ENGINE, FLASK_URI, FLASK_EXTENSION
     path: PurePosixPath  # project-relative
     line: int
     url: Value
@@ -94,15 +102,18 @@ class Match:
 
 
 def matching_databases(project: "Project", url: Value, origins: FrozenSet[Tuple[object, ...]]) -> List[Match]:
-    """The project databases ``url`` (with ``origins``) certainly names; shared origins first."""
-    by_origin, by_value = [], []
+    """The project databases ``url`` (with ``origins``) certainly names: those sharing a
+    specific origin first, then those sharing only "it is Flask-SQLAlchemy's URI", then equal
+    literal URLs; engines before Flask-SQLAlchemy's configuration within each."""
+    found = []
     for database in project_databases(project):
-        shared = sorted(origins & database.origins, key=repr)
+        shared = sorted(origins & database.origins, key=lambda key: (key == FLASK_URI_ORIGIN, repr(key)))
         if shared:
-            by_origin.append(Match(database, shared[0]))
+            found.append((0 if shared[0] != FLASK_URI_ORIGIN else 1, Match(database, shared[0])))
         elif same_database(url, database.url):
-            by_value.append(Match(database, None))
-    return by_origin + by_value
+            found.append((2, Match(database, None)))
+    found.sort(key=lambda item: (item[0], _PREFERENCE[item[1].database.kind]))
+    return [match for _, match in found]
 
 
 def same_database(a: Value, b: Value) -> bool:
@@ -164,7 +175,7 @@ def engine_calls(project: "Project") -> List[ProjectDatabase]:
             origins.add(("object", path.as_posix(), start.line, start.column, ".url"))
             name = site.assigned_to
             label = f"the engine `{name}`" if name else f"the engine from `{site.label}`"
-            found.append(ProjectDatabase(label, path, start.line, site.url, frozenset(origins), name))
+            found.append(ProjectDatabase(label, ENGINE, path, start.line, site.url, frozenset(origins), name))
     return found
 
 
@@ -189,7 +200,7 @@ def flask_sqlalchemy(project: "Project") -> List[ProjectDatabase]:
             origins = origins_of(trace(evaluator, assignment.value, assignment.where)) | {FLASK_URI_ORIGIN}
             url = evaluator.evaluate(assignment.value, assignment.where)
             line = parsed.span(assignment.key_node).start.line
-            found.append(ProjectDatabase(f"Flask-SQLAlchemy's `{FLASK_URI_KEY}`", path, line, url, origins, "db.engine"))
+            found.append(ProjectDatabase(f"Flask-SQLAlchemy's `{FLASK_URI_KEY}`", FLASK_URI, path, line, url, origins, "db.engine"))
     for path in extension_files:
         parsed = project.parsed(path)
         if parsed is None:
@@ -198,7 +209,7 @@ def flask_sqlalchemy(project: "Project") -> List[ProjectDatabase]:
             start = parsed.span(call).start
             origins = frozenset({FLASK_URI_ORIGIN, ("object", path.as_posix(), start.line, start.column, ".engine", ".url")})
             engine_name = f"{name}.engine" if name else None
-            found.append(ProjectDatabase("Flask-SQLAlchemy's engine", path, start.line, Unknown("configured by Flask"), origins, engine_name))
+            found.append(ProjectDatabase("Flask-SQLAlchemy's engine", FLASK_EXTENSION, path, start.line, Unknown("configured by Flask"), origins, engine_name))
     return found
 
 
