@@ -286,6 +286,11 @@ CASES = [
         line=3,
     ),
     flagged(
+        "class_mapping", "type sqlalchemy wins over another class",
+        BG + f"\nscheduler = BackgroundScheduler(jobstores={{'default': {{'type': 'sqlalchemy', 'class': 'apscheduler.jobstores.memory:MemoryJobStore', 'url': '{MYSQL}'}}}})\n",
+        line=3,
+    ),
+    flagged(
         "class_mapping", "in SCHEDULER_JOBSTORES",
         f"class Config:\n    SCHEDULER_JOBSTORES = {{'default': {{'class': 'apscheduler.jobstores.sqlalchemy:SQLAlchemyJobStore', 'url': '{MYSQL}'}}}}\n",
         line=2,
@@ -293,7 +298,7 @@ CASES = [
     clean("class_mapping", "MemoryJobStore", BG + "\nscheduler = BackgroundScheduler(jobstores={'default': {'class': 'apscheduler.jobstores.memory:MemoryJobStore'}})\n"),
     clean(
         "class_mapping", "type wins over class",
-        BG + f"\nscheduler = BackgroundScheduler(jobstores={{'default': {{'type': 'memory', 'class': 'apscheduler.jobstores.sqlalchemy:SQLAlchemyJobStore', 'url': '{MYSQL}'}}}})\n",
+        BG + "\nscheduler = BackgroundScheduler(jobstores={'default': {'type': 'memory', 'class': 'apscheduler.jobstores.sqlalchemy:SQLAlchemyJobStore'}})\n",
     ),
     clean(
         "class_mapping", "engine given",
