@@ -187,3 +187,43 @@ def test_config_assignments_in_every_direct_form(make_project):
     parsed = project.parsed(PurePosixPath("app.py"))
     found = config_assignments(parsed, "KEY")
     assert [parsed.code(a.value) for a in found] == ["1", "2", "3", "4", "5", "6"]
+
+
+# --- values the code cannot pin down, from one place all the same --------------------------------
+
+
+def test_environment_or_default_is_the_default_marked_as_one(make_project):
+    project = project_of(
+        make_project,
+        app="import os\nA = os.environ.get('DEV_DATABASE_URL') or 'mysql+pymysql://root@db/app'\nB = os.environ['X'] or 'sqlite://'\nC = f() or 'x'\n",
+    )
+    evaluator = Evaluator(project)
+    a = evaluator.evaluate(*assigned(project, "app.py", "A"))
+    assert isinstance(a, Known) and a.value == "mysql+pymysql://root@db/app" and a.from_env_default
+    for name in "BC":
+        assert isinstance(evaluator.evaluate(*assigned(project, "app.py", name)), Unknown)
+    assert key_of(project, "app.py", "A") == ("env", "DEV_DATABASE_URL")
+
+
+def test_a_module_name_bound_in_both_branches_is_one_origin(make_project):
+    project = project_of(
+        make_project,
+        app__conf="import os\n\nif os.getenv('DB_TYPE') == 'sqlite':\n    DATABASE_URL = 'sqlite:///app.db'\nelse:\n    DATABASE_URL = build()\n",
+        app__store="from app.conf import DATABASE_URL\nimport app.conf as conf\nA = DATABASE_URL\nB = conf.DATABASE_URL\n",
+        app____init__="",
+    )
+    key = key_of(project, "app/store.py", "A")
+    assert key == key_of(project, "app/store.py", "B") == ("name", "app/conf.py", 1, 0, "DATABASE_URL")
+
+
+def test_one_untraceable_assignment_is_its_own_origin(make_project):
+    project = project_of(make_project, app="URL = os.environ.get('A') and other()\nA = URL\nB = URL\n")
+    assert key_of(project, "app.py", "A") == key_of(project, "app.py", "B") == ("value", "app.py", 1, 6)
+
+
+def test_function_locals_have_no_name_origin(make_project):
+    project = project_of(make_project, app="def f(flag):\n    if flag:\n        url = a()\n    else:\n        url = b()\n    return url\n")
+    parsed = project.parsed(PurePosixPath("app.py"))
+    function = parsed.module.body[0]
+    name = function.body.body[-1].body[0].value
+    assert trace(Evaluator(project), name, Where(parsed, (parsed.module, function))).key is None

@@ -72,6 +72,18 @@ CASES = [
         + "\nengine = create_engine('postgresql+psycopg2://app@db/app', pool_size=20)\nstore = SQLAlchemyJobStore(url=engine.url)\n",
         line=5, message="that engine's own `url`",
     ),
+    flagged(
+        "call", "a URL chosen by if/else in a settings module, shared with the engine",
+        "from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore\n\nfrom app.conf import DATABASE_URL\n\n"
+        "jobstores = {'default': SQLAlchemyJobStore(url=DATABASE_URL)}\n",
+        files={
+            "app/__init__.py": "",
+            "app/conf.py": "import os\n\nif os.getenv('DB_TYPE', 'sqlite') == 'sqlite':\n    DATABASE_URL = 'sqlite:///data/app.db'\n"
+            "else:\n    DATABASE_URL = f\"postgresql+psycopg2://{os.getenv('PG_USER')}@{os.getenv('PG_HOST')}/app\"\n",
+            "app/database.py": "from sqlalchemy import create_engine\n\nfrom app.conf import DATABASE_URL\n\nengine = create_engine(DATABASE_URL, pool_pre_ping=True)\n",
+        },
+        path="app/scheduler.py", line=5, message="both use `DATABASE_URL`",
+    ),
     flagged("call", "engine=None is no engine", STORE + f'store = SQLAlchemyJobStore(url="{MYSQL}", engine=None)\n', line=2),
     clean("call", "its own SQLite file", STORE + "store = SQLAlchemyJobStore(url='sqlite:///jobs.sqlite')\n"),
     clean(
@@ -389,6 +401,13 @@ CASES = [
         "flask", "inherited config class, URI constant",
         "class Config:\n    SQLALCHEMY_DATABASE_URI = 'postgresql://app@db/app'\n    SCHEDULER_JOBSTORES = {'default': {'type': 'sqlalchemy', 'url': SQLALCHEMY_DATABASE_URI}}\n\n\nclass ProductionConfig(Config):\n    DEBUG = False\n",
         files=FLASK_DB, line=3,
+    ),
+    flagged(
+        "flask", "environment variable or a MySQL default",
+        "import os\n\nfrom apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore\n\n\nclass DevelopmentConfig:\n"
+        "    SQLALCHEMY_DATABASE_URI = os.environ.get('DEV_DATABASE_URL') or 'mysql+pymysql://root@127.0.0.1:3306/app'\n"
+        "    SCHEDULER_JOBSTORES = {'default': SQLAlchemyJobStore(url=SQLALCHEMY_DATABASE_URI)}\n",
+        line=8, message="(2006, 'MySQL server has gone away')",
     ),
     clean("flask", "memory store", "class Config:\n    SCHEDULER_JOBSTORES = {'default': {'type': 'memory'}}\n"),
     clean("flask", "pre-ping", f"class Config:\n    SCHEDULER_JOBSTORES = {{'default': {{'type': 'sqlalchemy', 'url': '{MYSQL}', 'engine_options': {{'pool_pre_ping': True}}}}}}\n"),

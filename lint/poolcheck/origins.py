@@ -73,7 +73,18 @@ def trace(evaluator: Evaluator, expr: Optional[cst.BaseExpression], where: Optio
     if isinstance(expr, (cst.Name, cst.Attribute)):
         defined = evaluator.definition(expr, where)
         if defined is not None:
-            return trace(evaluator, defined[0], defined[1], depth + 1)
+            inner = trace(evaluator, defined[0], defined[1], depth + 1)
+            if inner.root is not None:
+                return inner
+            # Untraceable (`os.environ.get("A") or os.environ.get("B")`), but one assignment:
+            # every reader of the name reads what it assigned.
+            return Trace(("value", defined[1].file.relative.as_posix()) + _position(defined[1].file, defined[0]))
+        scope = evaluator.binding_scope(expr, where)
+        if scope is not None:
+            # Bound more than once at module or class level (if/else, try/except): one value
+            # after import all the same.
+            file, node, name = scope
+            return Trace(("name", file.relative.as_posix()) + _position(file, node) + (name,))
         if isinstance(expr, cst.Attribute):
             return trace(evaluator, expr.value, where, depth + 1).extend("." + expr.attr.value)
         return NOWHERE
@@ -87,6 +98,10 @@ def trace(evaluator: Evaluator, expr: Optional[cst.BaseExpression], where: Optio
         return base.extend(f"[{key}]")
     if isinstance(expr, cst.Call):
         return _call(evaluator, expr, where, depth)
+    if isinstance(expr, cst.BooleanOperation) and isinstance(expr.operator, cst.Or):
+        # `os.environ.get("DATABASE_URL") or "sqlite://"`: the environment variable's value.
+        left = trace(evaluator, expr.left, where, depth + 1)
+        return left if left.environment_variable else NOWHERE
     return NOWHERE
 
 

@@ -211,6 +211,50 @@ class Evaluator:
                 return self._class_attribute_definition(base.value, attr, depth + 1, set())
         return None
 
+    def binding_scope(self, expr: cst.BaseExpression, where: Where, depth: int = 0) -> Optional[Tuple[ParsedFile, ScopeNode, str]]:
+        """The module or class scope that binds a name (following imports), and the name:
+        ``DATABASE_URL`` imported from ``app.conf``, where an ``if``/``else`` assigns it twice,
+        is ``(app/conf.py, its module, "DATABASE_URL")``. Every read of one such name after
+        import sees one value, even when the code cannot say which. None for function locals
+        and names from outside the project."""
+        if depth > MAX_DEPTH:
+            return None
+        if isinstance(expr, cst.Name):
+            found = _lookup(expr.value, where)
+            if found is None:
+                return None
+            bindings, scope_where = found
+            return self._scope_of(expr.value, bindings, scope_where, depth)
+        if isinstance(expr, cst.Attribute):
+            base = self.evaluate(expr.value, where, depth + 1)
+            attr = expr.attr.value
+            if isinstance(base, Known) and isinstance(base.value, ModuleRef):
+                module = base.value.file
+                bindings = module.module_scope.bindings.get(attr)
+                return self._scope_of(attr, bindings, Where.module_level(module), depth) if bindings else None
+            if isinstance(base, Known) and isinstance(base.value, ClassRef):
+                cls = base.value
+                bindings = cls.file.scope(cls.node).bindings.get(attr)
+                return self._scope_of(attr, bindings, Where.module_level(cls.file).inner(cls.node), depth) if bindings else None
+        return None
+
+    def _scope_of(self, name: str, bindings: Sequence[Binding], where: Where, depth: int) -> Optional[Tuple[ParsedFile, ScopeNode, str]]:
+        scope = where.scopes[-1] if where.scopes else where.file.module
+        if isinstance(scope, cst.FunctionDef) or any(b.kind in ("param", "other", "def") for b in bindings):
+            return None
+        if len(bindings) == 1 and bindings[0].kind == "from" and self.project is not None:
+            binding = bindings[0]
+            path = self.project.resolve_module(binding.module or "", where.file.relative)
+            parsed = self.project.parsed(path) if path is not None else None
+            imported = binding.imported or name
+            inner = parsed.module_scope.bindings.get(imported) if parsed is not None else None
+            if not inner:
+                return None
+            return self._scope_of(imported, inner, Where.module_level(parsed), depth + 1)
+        if any(b.kind in ("import", "from") for b in bindings):
+            return None
+        return where.file, scope, name
+
     def _binding_definition(self, name: str, bindings: Sequence[Binding], where: Where, depth: int) -> Optional[Tuple[cst.BaseExpression, Where]]:
         if len(bindings) != 1 or depth > MAX_DEPTH:
             return None
@@ -292,7 +336,24 @@ class Evaluator:
             return self._subscript(expr, where, depth)
         if isinstance(expr, cst.IfExp):
             return Unknown("conditional")
+        if isinstance(expr, cst.BooleanOperation) and isinstance(expr.operator, cst.Or):
+            return self._env_or_default(expr, where, depth)
         return Unknown()
+
+    def _env_or_default(self, expr: cst.BooleanOperation, where: Where, depth: int) -> Value:
+        """``os.environ.get("X") or "default"``: the same idiom as ``os.environ.get("X",
+        "default")``, so the same answer (the default, marked as one). Any other ``or`` is
+        unknown."""
+        left = expr.left
+        if not (isinstance(left, cst.Call) and not any(arg.keyword is not None or arg.star for arg in left.args) and len(left.args) == 1):
+            return Unknown("or")
+        func = self.qualified_name(left.func, where)
+        if func is None or not (func in ENV_GETTERS or func.endswith(".environ.get")):
+            return Unknown("or")
+        default = self.evaluate(expr.right, where, depth + 1)
+        if isinstance(default, Known):
+            return Known(default.value, default.node, default.file, from_env_default=True)
+        return default
 
     # --- strings ----------------------------------------------------------------------------
     def _string(self, expr, where: Where, depth: int) -> Value:
