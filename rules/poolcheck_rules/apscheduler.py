@@ -122,6 +122,10 @@ class JobstoreUrlNotEngine(Rule):
         "[APScheduler 3: configuring the scheduler](https://apscheduler.readthedocs.io/en/3.x/userguide.html#configuring-the-scheduler)",
         "[Flask-APScheduler: configuration](https://viniciuschiele.github.io/flask-apscheduler/rst/configuration.html)",
         "[SQLAlchemy: Dealing with Disconnects](https://docs.sqlalchemy.org/en/20/core/pooling.html#dealing-with-disconnects)",
+        "[APScheduler #228: 'MySQL server has gone away' when the job store's connection goes stale]"
+        "(https://github.com/agronholm/apscheduler/issues/228)",
+        "[Flask-APScheduler #86: MySQL server has gone away (fixed with `engine_options=dict(pool_pre_ping=True)`)]"
+        "(https://github.com/viniciuschiele/flask-apscheduler/issues/86)",
         "Field report: seed `002` (\u4f7f\u7528apscheduler\u51fa\u73b0MySQL server has gone away): `add_jobstore()` given a URL "
         "builds its own engine, so the application's `pool_size` and `pool_recycle` do not apply; pass `engine=`.",
     )

@@ -34,6 +34,9 @@ class MysqlIdleDisconnect(Rule):
         options cannot be known (a `**kwargs` of unknown content could hold them). Where the
         URL cannot be resolved statically (an environment variable without a default),
         nothing is flagged unless `[tool.poolcheck.database] dialect` says what to assume.
+        An APScheduler job store built from a URL with neither option is
+        [PC301](PC301.md)'s, which names the better remedy (pass it the application's engine);
+        one whose `engine_options` switch them off is flagged here.
     """
     why = f"""
         MySQL and MariaDB close a connection that has been idle longer than `wait_timeout`
