@@ -216,3 +216,36 @@ def test_pc101_leaves_a_reported_store_to_pc301_and_judges_explicit_options(tmp_
     )
     found = sorted((f.line, f.code) for f in run(tmp_path, ["jobs.py"]))
     assert found == [(3, "PC301"), (4, "PC101")]
+
+
+def test_a_registered_consumer_source_feeds_pc301(tmp_path, monkeypatch):
+    """How the Flask configuration model plugs in: it yields the SCHEDULER_JOBSTORES values
+    it resolves (here: a made-up `JOBS_CONFIG` key) and PC301 judges the stores in them."""
+    import libcst as cst
+
+    from poolcheck.jobstores import find
+    from poolcheck.values import Where
+
+    def jobs_config(file, evaluator):
+        found = []
+        for statement in file.module.body:
+            if isinstance(statement, cst.SimpleStatementLine) and isinstance(statement.body[0], cst.Assign):
+                assign = statement.body[0]
+                if isinstance(assign.targets[0].target, cst.Name) and assign.targets[0].target.value == "JOBS_CONFIG":
+                    found.append(find.Consumer("flask", assign.value, Where.module_level(file)))
+        return found
+
+    monkeypatch.setattr(find, "CONSUMER_SOURCES", list(find.CONSUMER_SOURCES))
+    monkeypatch.setattr(find, "CONSUMER_TOKENS", list(find.CONSUMER_TOKENS))
+    write_project(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "stores.py": f"STORES = {{'default': {{'type': 'sqlalchemy', 'url': '{MYSQL}'}}}}\n",
+            "conf.py": "from stores import STORES\n\nJOBS_CONFIG = STORES\n",
+        },
+    )
+    assert run(tmp_path, ["stores.py"], codes=("PC301",)) == []
+    find.register_consumer_source(jobs_config, tokens=(b"JOBS_CONFIG",))
+    # Reported where the mapping is written, found through the other file's consumer.
+    assert [f.line for f in run(tmp_path, ["stores.py"], codes=("PC301",))] == [1]

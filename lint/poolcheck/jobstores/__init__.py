@@ -8,12 +8,14 @@
 
 from .engine_sites import KIND as ENGINE_SITE_KIND
 from .engine_sites import engine_site_for
-from .find import CONSUMER_TOKENS, STORE_TOKENS
+from .find import CONSUMER_TOKENS, STORE_TOKENS, Consumer, register_consumer_source
 from .in_project import jobstore_sites, site_span
 from .model import DATA_STORE, LIVENESS_OPTIONS, EngineOptions, JobStoreSite, is_url_value
 
 __all__ = [
     "CONSUMER_TOKENS",
+    "Consumer",
+    "register_consumer_source",
     "DATA_STORE",
     "ENGINE_SITE_KIND",
     "EngineOptions",

@@ -23,7 +23,7 @@ mappings are written.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Callable, Dict, List, Optional, Tuple, Union
 
 import libcst as cst
 
@@ -57,8 +57,9 @@ STORE_TOKENS = (
     b'"sqlalchemy"',
     b"jobstores",
 )
-# A file can hold a consumer of job store mappings only if it contains one of these.
-CONSUMER_TOKENS = (b"apscheduler", b"jobstores", FLASK_KEY.encode())
+# A file can hold a consumer of job store mappings only if it contains one of these (sources
+# registered with register_consumer_source add theirs).
+CONSUMER_TOKENS: List[bytes] = [b"apscheduler", b"jobstores", FLASK_KEY.encode()]
 
 
 # --- what a file contains ----------------------------------------------------------------------
@@ -80,16 +81,46 @@ class FileStores:
     consumers: List[Consumer]
 
 
+# Where else job store mappings are read from: (file, evaluator) -> consumers. Flask-APScheduler's
+# SCHEDULER_JOBSTORES in the direct config forms is built in; a fuller Flask configuration model
+# registers its own source (values it resolves, as Consumer("flask", value, where)).
+ConsumerSource = Callable[[ParsedFile, Evaluator], List[Consumer]]
+CONSUMER_SOURCES: List[ConsumerSource] = []
+
+
+def register_consumer_source(source: ConsumerSource, tokens: Tuple[bytes, ...] = ()) -> ConsumerSource:
+    if source not in CONSUMER_SOURCES:
+        CONSUMER_SOURCES.append(source)
+    CONSUMER_TOKENS.extend(token for token in tokens if token not in CONSUMER_TOKENS)
+    return source
+
+
+@register_consumer_source
+def flask_config_consumers(file: ParsedFile, evaluator: Evaluator) -> List[Consumer]:
+    """``SCHEDULER_JOBSTORES`` assigned in a config class, a settings module, ``app.config``..."""
+    return [Consumer("flask", assignment.value, assignment.where) for assignment in config_assignments(file, FLASK_KEY)]
+
+
 def scan_file(file: ParsedFile, evaluator: Evaluator) -> FileStores:
     finder = _Finder(file, evaluator)
     file.module.visit(finder)
     for store in finder.stores:
         if store.alias is None:
             store.alias = finder.aliases.get(id(store.node))
-    consumers = finder.consumers + [
-        Consumer("flask", assignment.value, assignment.where) for assignment in config_assignments(file, FLASK_KEY)
-    ]
-    return FileStores(finder.stores, consumers)
+    consumers = list(finder.consumers)
+    for source in CONSUMER_SOURCES:
+        consumers.extend(source(file, evaluator))
+    return FileStores(finder.stores, _unique_consumers(consumers))
+
+
+def _unique_consumers(consumers: List[Consumer]) -> List[Consumer]:
+    seen = set()
+    unique = []
+    for consumer in consumers:
+        if id(consumer.node) not in seen:
+            seen.add(id(consumer.node))
+            unique.append(consumer)
+    return unique
 
 
 class _Finder(cst.CSTVisitor):

@@ -15,7 +15,8 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Dict, List, Tuple, Union
 
 from ..findings import Span
-from .find import CONSUMER_TOKENS, STORE_TOKENS, Consumer, scan_file, stores_of
+from . import find
+from .find import STORE_TOKENS, Consumer, scan_file, stores_of
 from .model import JobStoreSite
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -44,7 +45,7 @@ def _compute(ctx: "FileContext") -> List[JobStoreSite]:
     own = scan_file(parsed, evaluator)
     found = list(own.stores)
     consumers: List[Consumer] = list(own.consumers)
-    for path in ctx.project.python_files_containing(CONSUMER_TOKENS):
+    for path in ctx.project.python_files_containing(tuple(find.CONSUMER_TOKENS)):
         if path != parsed.relative:
             consumers.extend(_consumers_in(ctx.project, path, evaluator))
     for consumer in consumers:
