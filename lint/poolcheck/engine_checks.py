@@ -68,19 +68,22 @@ def _display(root: Path, relative) -> Path:
 
 
 def server_settings(project: "Project") -> "ServerSettings":
-    """The server settings the project states, overridden by ``[tool.poolcheck.database]``."""
+    """The server settings the project states, with the live server's values (``check
+    --database-url``) over them and ``[tool.poolcheck.database]`` over both."""
+    from dataclasses import replace
+
     from .facts.server import ServerOverrides, collect_server_settings
 
     def compute(project: "Project") -> "ServerSettings":
         database = project.settings.database
-        location = None
-        for key in ("wait-timeout", "max-connections", "workers"):
-            if key in database.locations:
-                loc = database.locations[key]
-                location = Location(Path(_relative_to_root(project.root, loc.path)), loc.line)
-                break
-        overrides = ServerOverrides(database.wait_timeout, database.max_connections, database.workers, location)
-        return collect_server_settings(project, overrides)
+        locations = {
+            name: Location(Path(_relative_to_root(project.root, database.locations[key].path)), database.locations[key].line)
+            for name, key in (("wait_timeout", "wait-timeout"), ("max_connections", "max-connections"), ("workers", "workers"))
+            if key in database.locations
+        }
+        overrides = ServerOverrides(database.wait_timeout, database.max_connections, database.workers, locations=locations)
+        found = collect_server_settings(project, overrides)
+        return replace(found, live=database.live, live_family=database.live_family) if database.live else found
 
     return project.fact("server-settings", compute)
 
@@ -102,7 +105,8 @@ def engine_sites_with_facts(ctx: "RuleContext") -> List[SiteFacts]:
         for site in file_ctx.engine_sites():
             url = resolve_url(site.url, assumed)
             pool_class, explicit = pool_class_of(site, url)
-            result.append(SiteFacts(site, url, pool_class, explicit, server, file_ctx.project.root))
+            family = None if url is None else "mysql" if url.is_mysql_family else url.backend
+            result.append(SiteFacts(site, url, pool_class, explicit, server.for_family(family), file_ctx.project.root))
         return result
 
     return ctx.file.memo("engine-site-facts", compute)

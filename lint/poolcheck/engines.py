@@ -145,6 +145,22 @@ class _CallFinder(cst.CSTVisitor):
         self.evaluator = evaluator
         self.scopes: List[ScopeNode] = [file.module]
         self.sites: List[EngineSite] = []
+        # `name = <call>`: parents are visited before children, so the target is known
+        # by the time the call is.
+        self.targets: Dict[int, str] = {}
+        self.aliases: Optional[set] = None
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) == 1:
+            target = node.targets[0].target
+            if isinstance(target, cst.Name):
+                self.targets[id(node.value)] = target.value
+            elif isinstance(target, cst.Attribute):
+                self.targets[id(node.value)] = self.file.code(target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None and isinstance(node.target, cst.Name):
+            self.targets[id(node.value)] = node.target.value
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.scopes.append(node)
@@ -159,6 +175,8 @@ class _CallFinder(cst.CSTVisitor):
         self.scopes.pop()
 
     def visit_Call(self, node: cst.Call) -> None:
+        if not self._may_be_factory(node.func):
+            return
         where = Where(self.file, tuple(self.scopes))
         factory = factory_of(self.evaluator.qualified_name(node.func, where))
         if factory is None:
@@ -168,7 +186,26 @@ class _CallFinder(cst.CSTVisitor):
             site = _from_config_site(node, kind, is_async, where, self.evaluator)
         else:
             site = _create_engine_site(node, kind, is_async, where, self.evaluator)
+        site.assigned_to = self.targets.get(id(node))
         self.sites.append(site)
+
+
+    def _may_be_factory(self, func: cst.BaseExpression) -> bool:
+        """A cheap syntactic test before the evaluator follows any import: the callee is
+        named like a factory, or is a name imported as one (``create_engine as ce``)."""
+        if isinstance(func, cst.Attribute):
+            return func.attr.value in FACTORIES
+        if isinstance(func, cst.Name):
+            if func.value in FACTORIES:
+                return True
+            if self.aliases is None:
+                self.aliases = {
+                    name
+                    for name, bindings in self.file.module_scope.bindings.items()
+                    if any(b.kind == "from" and b.imported in FACTORIES for b in bindings)
+                }
+            return func.value in self.aliases
+        return False
 
 
 def _create_engine_site(call: cst.Call, kind: str, is_async: bool, where: Where, evaluator: Evaluator) -> EngineSite:
@@ -247,31 +284,7 @@ def _options(keywords: DictValue, exclude: Tuple[str, ...] = ()) -> Dict[str, En
 def find_engine_calls(file: ParsedFile, evaluator: Evaluator) -> List[EngineSite]:
     finder = _CallFinder(file, evaluator)
     file.module.visit(finder)
-    _attach_targets(file, finder.sites)
     return finder.sites
-
-
-def _attach_targets(file: ParsedFile, sites: List[EngineSite]) -> None:
-    by_call = {id(site.node): site for site in sites}
-    if not by_call:
-        return
-
-    class _Targets(cst.CSTVisitor):
-        def visit_Assign(self, node: cst.Assign) -> None:
-            site = by_call.get(id(node.value))
-            if site is not None and len(node.targets) == 1:
-                target = node.targets[0].target
-                if isinstance(target, cst.Name):
-                    site.assigned_to = target.value
-                elif isinstance(target, cst.Attribute):
-                    site.assigned_to = file.code(target)
-
-        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-            site = by_call.get(id(node.value)) if node.value is not None else None
-            if site is not None and isinstance(node.target, cst.Name):
-                site.assigned_to = node.target.value
-
-    file.module.visit(_Targets())
 
 
 # --- what a site's URL says --------------------------------------------------------------------

@@ -19,6 +19,7 @@ from poolcheck.facts.server.collect import collect_server_settings
 from poolcheck.facts.server.model import (
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_WAIT_TIMEOUT,
+    IDLE_SESSION_TIMEOUT,
     MAX_CONNECTIONS,
     WAIT_TIMEOUT,
     WORKERS,
@@ -30,6 +31,7 @@ from poolcheck.facts.server.model import (
 __all__ = [
     "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_WAIT_TIMEOUT",
+    "IDLE_SESSION_TIMEOUT",
     "MAX_CONNECTIONS",
     "WAIT_TIMEOUT",
     "WORKERS",

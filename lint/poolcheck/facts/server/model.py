@@ -7,15 +7,18 @@ Plain data only: the collectors in this package produce :class:`Setting` values,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional, Tuple
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Tuple
 
 from poolcheck.findings import Location
 
 WAIT_TIMEOUT = "wait_timeout"
 MAX_CONNECTIONS = "max_connections"
 WORKERS = "workers"
-SETTING_NAMES = (WAIT_TIMEOUT, MAX_CONNECTIONS, WORKERS)
+# PostgreSQL's counterpart of wait_timeout, in seconds; only a live server reports it
+# (poolcheck.probe.live). Unset (the server default, 0) means sessions never time out.
+IDLE_SESSION_TIMEOUT = "idle_session_timeout"
+SETTING_NAMES = (WAIT_TIMEOUT, MAX_CONNECTIONS, WORKERS, IDLE_SESSION_TIMEOUT)
 
 # Built-in server defaults, for the rules to fall back on when the project states nothing.
 # They are deliberately not filled in by the collector: "the project does not say" and "the
@@ -30,11 +33,12 @@ DEFAULT_MAX_CONNECTIONS = 151
 class Setting:
     """One value of one setting, as one place in the project states it."""
 
-    name: str  # WAIT_TIMEOUT, MAX_CONNECTIONS or WORKERS
+    name: str  # one of SETTING_NAMES
     value: int
-    # Relative to the project root; None only for built-in defaults.
+    # Relative to the project root; None for built-in defaults and live-server values.
     location: Optional[Location]
-    # A short human description of the place: "my.cnf [mysqld]", "Procfile: web", ...
+    # A short human description of the place: "my.cnf [mysqld]", "Procfile: web",
+    # "live server mysql://app:***@db/app", ...
     source: str
 
     def describe(self) -> str:
@@ -50,15 +54,17 @@ class ServerOverrides:
     wait_timeout: Optional[int] = None
     max_connections: Optional[int] = None
     workers: Optional[int] = None
-    # Where the values are written (the poolcheck configuration file).
+    # Where the values are written (the poolcheck configuration file), and per setting name
+    # the line of its own key when known.
     location: Optional[Location] = None
+    locations: Mapping[str, Location] = field(default_factory=dict)
 
     def as_settings(self) -> Tuple[Setting, ...]:
         keys = ((WAIT_TIMEOUT, "wait-timeout", self.wait_timeout),
                 (MAX_CONNECTIONS, "max-connections", self.max_connections),
                 (WORKERS, "workers", self.workers))
         return tuple(
-            Setting(name, value, self.location, f"[tool.poolcheck.database] {key}")
+            Setting(name, value, self.locations.get(name, self.location), f"[tool.poolcheck.database] {key}")
             for name, key, value in keys
             if value is not None
         )
@@ -71,18 +77,30 @@ class ServerSettings:
     ``found`` holds the candidates from project files in path, then line order. Where several
     places disagree we cannot know which one production runs with, so the effective value is
     the one that hurts first: the smallest ``wait_timeout`` and ``max_connections``, the
-    largest ``workers``. An override from the poolcheck configuration beats all of them.
+    largest ``workers``. A value read from the live server (``check --database-url``) beats
+    the files: it is what the server runs with. An override from the poolcheck configuration
+    beats all of them: it is the user's deliberate statement (see docs/probe.md).
     """
 
     found: Tuple[Setting, ...] = ()
     overrides: Tuple[Setting, ...] = ()
+    live: Tuple[Setting, ...] = ()
+    live_family: Optional[str] = None  # "mysql" (MySQL and MariaDB) or "postgresql"
+
+    def for_family(self, family: Optional[str]) -> "ServerSettings":
+        """The settings for an engine of ``family``: a live server's values say nothing about
+        an engine on another kind of server (a MySQL probe's max_connections is not the
+        PostgreSQL server's), nor about one whose kind is unknown."""
+        if not self.live or family == self.live_family:
+            return self
+        return ServerSettings(self.found, self.overrides)
 
     def candidates(self, name: str) -> Tuple[Setting, ...]:
         """The values found in project files for ``name`` (overrides not included)."""
         return tuple(setting for setting in self.found if setting.name == name)
 
     def effective(self, name: str) -> Optional[Setting]:
-        for override in self.overrides:
+        for override in self.overrides + self.live:
             if override.name == name:
                 return override
         candidates = self.candidates(name)
@@ -104,3 +122,7 @@ class ServerSettings:
     @property
     def workers(self) -> Optional[Setting]:
         return self.effective(WORKERS)
+
+    @property
+    def idle_session_timeout(self) -> Optional[Setting]:
+        return self.effective(IDLE_SESSION_TIMEOUT)
