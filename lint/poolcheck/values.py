@@ -263,6 +263,7 @@ class Evaluator:
         return where.file, scope, name
 
     def _binding_definition(self, name: str, bindings: Sequence[Binding], where: Where, depth: int) -> Optional[Tuple[cst.BaseExpression, Where]]:
+        bindings, where = self._restore_pruned(name, bindings, where)
         if len(bindings) != 1 or depth > MAX_DEPTH:
             return None
         binding = bindings[0]
@@ -393,7 +394,18 @@ class Evaluator:
         bindings, scope_where = found
         return self._binding_value(name, bindings, scope_where, depth)
 
+    def _restore_pruned(self, name: str, bindings: Sequence[Binding], where: Where) -> Tuple[Sequence[Binding], Where]:
+        """A top-level definition the pruned parse left out (it mentions no rule's token) is
+        still what another module reads: look the name up in the whole file instead."""
+        if self.project is None or not any(b.kind in ("class", "def") and isinstance(b.node, cst.Module) for b in bindings):
+            return bindings, where
+        full = self.project.unpruned(where.file.relative)
+        if full is None or full is where.file:
+            return bindings, where
+        return full.module_scope.bindings.get(name, bindings), Where.module_level(full)
+
     def _binding_value(self, name: str, bindings: Sequence[Binding], where: Where, depth: int) -> Value:
+        bindings, where = self._restore_pruned(name, bindings, where)
         if len(bindings) != 1:
             return Unknown(f"{name} is bound more than once")
         binding = bindings[0]
