@@ -353,6 +353,12 @@ CASES = [
         BG + f"\nscheduler = BackgroundScheduler({{\n    'apscheduler.jobstores.default': {{'type': 'sqlalchemy'}},\n    'apscheduler.jobstores.default.url': '{MYSQL}',\n}})\n",
         line=5,
     ),
+    flagged(
+        "gconfig", "consumed inside a function of a module that mentions nothing else",
+        "GCONFIG = {'myapp.jobstores.default.type': 'sqlalchemy', 'myapp.jobstores.default.url': 'mysql://app@db/app'}\n",
+        files={"run.py": "from conf import GCONFIG\n\n\ndef start(scheduler):\n    scheduler.configure(GCONFIG, prefix='myapp.')\n    scheduler.start()\n"},
+        path="conf.py", line=1,
+    ),
     clean(
         "gconfig", "keys under a prefix the scheduler does not read",
         BG + f"\nscheduler = BackgroundScheduler()\nscheduler.configure({{'myapp.jobstores.default.type': 'sqlalchemy', 'myapp.jobstores.default.url': '{MYSQL}'}})\n",
@@ -408,6 +414,13 @@ CASES = [
         "    SQLALCHEMY_DATABASE_URI = os.environ.get('DEV_DATABASE_URL') or 'mysql+pymysql://root@127.0.0.1:3306/app'\n"
         "    SCHEDULER_JOBSTORES = {'default': SQLAlchemyJobStore(url=SQLALCHEMY_DATABASE_URI)}\n",
         line=8, message="(2006, 'MySQL server has gone away')",
+    ),
+    flagged(
+        "flask", "app factory assigning a mapping from a settings module",
+        f"JOBSTORES = {{'default': {{'type': 'sqlalchemy', 'url': '{MYSQL}'}}}}\n",
+        files={"factory.py": "from flask import Flask\n\nfrom settings import JOBSTORES\n\n\ndef create_app():\n    app = Flask(__name__)\n"
+               "    app.config['SCHEDULER_JOBSTORES'] = JOBSTORES\n    return app\n"},
+        path="settings.py", line=1,
     ),
     clean("flask", "memory store", "class Config:\n    SCHEDULER_JOBSTORES = {'default': {'type': 'memory'}}\n"),
     clean("flask", "pre-ping", f"class Config:\n    SCHEDULER_JOBSTORES = {{'default': {{'type': 'sqlalchemy', 'url': '{MYSQL}', 'engine_options': {{'pool_pre_ping': True}}}}}}\n"),

@@ -13,7 +13,12 @@ from typing import List, Optional, Tuple
 
 from poolcheck.api import Invalid, Related, Rule, RuleContext, Severity, Valid
 from poolcheck.engines import register_site_source
-from poolcheck.jobstores.find import STORE_TOKENS
+from poolcheck.jobstores.find import CONSUMER_TOKENS, STORE_TOKENS
+
+# The rule reports in files that can define a store; it also names what must survive pruned
+# parsing elsewhere: functions that hand a mapping to a scheduler, and Flask-SQLAlchemy's URI
+# set in an app factory (the project-wide facts read them).
+RULE_TOKENS = tuple(dict.fromkeys(STORE_TOKENS + tuple(CONSUMER_TOKENS) + (b"SQLALCHEMY_DATABASE_URI",)))
 
 GONE_AWAY = "(2006, 'MySQL server has gone away')"
 SHUTDOWN_NOTE = "`scheduler.shutdown()` then disposes its pool"
@@ -28,7 +33,7 @@ class JobstoreUrlNotEngine(Rule):
         "A SQLAlchemy job store built from a URL (MySQL/MariaDB, or the application's own database) "
         "without `pool_pre_ping`/`pool_recycle`: a second engine with SQLAlchemy's defaults."
     )
-    tokens = STORE_TOKENS
+    tokens = RULE_TOKENS
     what = """
         Flags an APScheduler SQLAlchemy job store that is given a database URL instead of an
         engine, has no `engine_options` with `pool_pre_ping` or `pool_recycle`, and whose URL

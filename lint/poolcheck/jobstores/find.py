@@ -59,7 +59,15 @@ STORE_TOKENS = (
 )
 # A file can hold a consumer of job store mappings only if it contains one of these (sources
 # registered with register_consumer_source add theirs).
-CONSUMER_TOKENS: List[bytes] = [b"apscheduler", b"jobstores", FLASK_KEY.encode()]
+CONSUMER_TOKENS: List[bytes] = [
+    b"apscheduler",
+    b"jobstores",
+    FLASK_KEY.encode(),
+    b"Scheduler",  # a scheduler class, however imported
+    b".configure(",
+    b"gconfig",
+    b"add_jobstore",
+]
 
 
 # --- what a file contains ----------------------------------------------------------------------
