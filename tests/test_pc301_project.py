@@ -249,3 +249,18 @@ def test_a_registered_consumer_source_feeds_pc301(tmp_path, monkeypatch):
     find.register_consumer_source(jobs_config, tokens=(b"JOBS_CONFIG",))
     # Reported where the mapping is written, found through the other file's consumer.
     assert [f.line for f in run(tmp_path, ["stores.py"], codes=("PC301",))] == [1]
+
+
+def test_the_servers_wait_timeout_from_the_project_is_quoted_and_pointed_at(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_project(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "deploy/my.cnf": "[mysqld]\nwait_timeout = 600\n",
+            "jobs.py": f"from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore\n\nstore = SQLAlchemyJobStore(url='{MYSQL}')\n",
+        },
+    )
+    [finding] = run(tmp_path, ["jobs.py"], codes=("PC301",))
+    assert "after wait_timeout = 600 (deploy/my.cnf:2)" in finding.message
+    assert [str(r.location) for r in finding.related] == ["deploy/my.cnf:2"]

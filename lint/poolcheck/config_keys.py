@@ -46,7 +46,9 @@ class _Finder(cst.CSTVisitor):
             self.found.append(ConfigAssignment(self.key, key_node, value, Where(self.file, tuple(self.scopes))))
 
     def _is_key(self, node: cst.CSTNode) -> bool:
-        return isinstance(node, cst.SimpleString) and "b" not in node.prefix.lower() and node.evaluated_value == self.key
+        if not isinstance(node, cst.SimpleString) or "b" in node.prefix.lower():
+            return False
+        return node.evaluated_value == self.key
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.scopes.append(node)
@@ -73,10 +75,10 @@ class _Finder(cst.CSTVisitor):
             # config through one of the other forms, which are found on their own).
             if not isinstance(self.scopes[-1], cst.FunctionDef):
                 self._add(target, value)
-        elif isinstance(target, cst.Subscript) and len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
-            index = target.slice[0].slice.value
-            if self._is_key(index):
-                self._add(index, value)
+        elif isinstance(target, cst.Subscript) and len(target.slice) == 1:
+            index = target.slice[0].slice
+            if isinstance(index, cst.Index) and self._is_key(index.value):
+                self._add(index.value, value)
 
     def visit_Call(self, node: cst.Call) -> None:
         for arg in node.args:

@@ -200,16 +200,22 @@ def flask_sqlalchemy(project: "Project") -> List[ProjectDatabase]:
             origins = origins_of(trace(evaluator, assignment.value, assignment.where)) | {FLASK_URI_ORIGIN}
             url = evaluator.evaluate(assignment.value, assignment.where)
             line = parsed.span(assignment.key_node).start.line
-            found.append(ProjectDatabase(f"Flask-SQLAlchemy's `{FLASK_URI_KEY}`", FLASK_URI, path, line, url, origins, "db.engine"))
+            label = f"Flask-SQLAlchemy's `{FLASK_URI_KEY}`"
+            found.append(ProjectDatabase(label, FLASK_URI, path, line, url, origins, "db.engine"))
     for path in extension_files:
         parsed = project.parsed(path)
         if parsed is None:
             continue
         for call, name in _extension_objects(parsed, evaluator):
             start = parsed.span(call).start
-            origins = frozenset({FLASK_URI_ORIGIN, ("object", path.as_posix(), start.line, start.column, ".engine", ".url")})
+            engine_url = ("object", path.as_posix(), start.line, start.column, ".engine", ".url")  # db.engine.url
             engine_name = f"{name}.engine" if name else None
-            found.append(ProjectDatabase("Flask-SQLAlchemy's engine", FLASK_EXTENSION, path, start.line, Unknown("configured by Flask"), origins, engine_name))
+            found.append(
+                ProjectDatabase(
+                    "Flask-SQLAlchemy's engine", FLASK_EXTENSION, path, start.line, Unknown("configured by Flask"),
+                    frozenset({FLASK_URI_ORIGIN, engine_url}), engine_name,
+                )
+            )
     return found
 
 

@@ -317,7 +317,6 @@ class Verdict:
     store: object  # JobStoreSite
     url_text: str  # the URL as messages show it (password masked)
     mysql: bool
-    assumed: bool
     matches: list  # poolcheck.databases.Match, shared origins first
     url_code: Optional[str]
     options_given: bool  # engine_options given, without pool_pre_ping / pool_recycle
@@ -327,7 +326,8 @@ class Verdict:
         if self.matches:
             match = self.matches[0]
             database = match.database
-            text += f", the database of {database.label} ({_location(ctx, database)}{self._why_same(match)}) whose pool settings it ignores,"
+            where = f"{_location(ctx, database)}{self._why_same(match)}"
+            text += f", the database of {database.label} ({where}) whose pool settings it ignores,"
         text += " with no `pool_pre_ping` and no `pool_recycle`"
         if self.options_given:
             text += " in its `engine_options`"
@@ -354,7 +354,10 @@ class Verdict:
         engine = next((m.database.engine_name for m in self.matches if m.database.engine_name), None)
         if self.store.api == 4:
             name = engine or "engine"
-            return f"pass the engine instead, `SQLAlchemyDataStore({name})` (a data store does not dispose an engine it is given)"
+            return (
+                f"pass the engine instead, `SQLAlchemyDataStore({name})` "
+                "(a data store does not dispose an engine it is given)"
+            )
         target = f"`engine={engine}`" if engine else "`engine=` an engine created with `pool_pre_ping=True`"
         return f'pass {target} ({SHUTDOWN_NOTE}) or `engine_options={{"pool_pre_ping": True}}`'
 
@@ -374,7 +377,8 @@ class Verdict:
         if self.mysql:
             wait = _wait_timeout(ctx)
             if wait.location is not None:
-                location = display_location(ctx.project.root, wait.location.path, wait.location.line, wait.location.column)
+                place = wait.location
+                location = display_location(ctx.project.root, place.path, place.line, place.column)
                 found.append(Related(location, f"{wait.name} = {wait.value} is set here ({wait.source})"))
         return tuple(found)
 
@@ -403,7 +407,9 @@ def judge(ctx: RuleContext, store) -> Optional[Verdict]:
             return None
         options_given = options.options is not None
     where = url.where
-    origins = origins_of(trace(ctx.evaluator, url.value_node, where)) if where is not None and url.value_node is not None else frozenset()
+    origins = frozenset()
+    if where is not None and url.value_node is not None:
+        origins = origins_of(trace(ctx.evaluator, url.value_node, where))
     matches = matching_databases(ctx.project, url.value, origins)
     if store.api == 4 and not is_url_value(url.value) and not matches:
         return None  # it may be an engine
@@ -418,7 +424,7 @@ def judge(ctx: RuleContext, store) -> Optional[Verdict]:
         url_text = f"`{code or 'its URL'}` (assuming {resolved.drivername} from [tool.poolcheck.database] dialect)"
     else:
         url_text = f"`{code}`" if code else "its URL"
-    return Verdict(store, url_text, mysql, bool(resolved and resolved.assumed), matches, code if _is_reference(url) else None, options_given)
+    return Verdict(store, url_text, mysql, matches, code if _is_reference(url) else None, options_given)
 
 
 def _null_pool(options) -> bool:
@@ -456,7 +462,9 @@ def _wait_timeout(ctx: RuleContext):
     from poolcheck.engine_checks import server_settings
     from poolcheck.facts.server import DEFAULT_WAIT_TIMEOUT, WAIT_TIMEOUT, Setting
 
-    return server_settings(ctx.project).wait_timeout or Setting(WAIT_TIMEOUT, DEFAULT_WAIT_TIMEOUT, None, "the MySQL/MariaDB default")
+    # Only MySQL/MariaDB stores mention it; a probed live server counts only if it is one too.
+    default = Setting(WAIT_TIMEOUT, DEFAULT_WAIT_TIMEOUT, None, "the MySQL/MariaDB default")
+    return server_settings(ctx.project).for_family("mysql").wait_timeout or default
 
 
 # --- job stores as engine sites (PC1xx) ---------------------------------------------------------

@@ -387,7 +387,9 @@ def _stores_in_mapping(mapping: Value, prefix: str) -> List[JobStoreSite]:
 
 
 def _store_from_mapping(value: Value, alias: str) -> Optional[JobStoreSite]:
-    if not (isinstance(value, Known) and isinstance(value.value, DictValue)) or value.node is None or value.file is None:
+    if not (isinstance(value, Known) and isinstance(value.value, DictValue)):
+        return None
+    if value.node is None or value.file is None:
         return None
     spec = value.value
     if not _is_sqlalchemy_spec(spec):
@@ -397,7 +399,10 @@ def _store_from_mapping(value: Value, alias: str) -> Optional[JobStoreSite]:
 
 
 def _store_from_branch(branch: _Branch, alias: str, prefix: str) -> Optional[JobStoreSite]:
-    entries = [_renamed(child, name) if isinstance(child, DictEntry) else _branch_entry(name, child) for name, child in branch.children.items()]
+    entries = [
+        _renamed(child, name) if isinstance(child, DictEntry) else _branch_entry(name, child)
+        for name, child in branch.children.items()
+    ]
     spec = DictValue(tuple(entries), branch.complete)
     if not _is_sqlalchemy_spec(spec):
         return None
