@@ -128,3 +128,24 @@ def test_a_definition_using_a_kept_definition_is_kept():
     _, result, _ = parse(text)
     assert "def items" in result.module.code
     assert result.pruned_names == {"logs": "def"}, "users of a kept assignment are not pulled in"
+
+
+def test_a_definition_pruned_in_one_module_is_read_whole_by_another(make_project):
+    """A config class mentioning no rule's token is left out of its module's parse; a module
+    that reads one of its attributes gets it from the whole file, parsed on demand."""
+    from pathlib import PurePosixPath
+
+    from poolcheck.values import Evaluator, Known, Where
+
+    project = make_project(
+        {
+            "config.py": "class Base:\n    URL = 'mysql://app@db/app'\n\n\nclass Config(Base):\n    DEBUG = False\n",
+            "app.py": "from config import Config\n\nURL = Config.URL\n",
+        }
+    )
+    project.keep_tokens = ("create_engine",)
+    assert project.parsed(PurePosixPath("config.py")).pruned_names == {"Base": "class", "Config": "class"}
+    app = project.parsed(PurePosixPath("app.py"))
+    value = Evaluator(project).evaluate(app.module.body[-1].body[0].value, Where.module_level(app))
+    assert isinstance(value, Known) and value.value == "mysql://app@db/app"
+    assert value.file.span(value.node).start.line == 2

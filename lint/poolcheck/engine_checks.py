@@ -64,6 +64,11 @@ class SiteFacts:
         return tuple(r for r in (self.located(s) for s in chosen) if r is not None)
 
 
+def display_location(root: Path, relative, line: int, column: int = 0) -> Location:
+    """A project-relative place as the user's paths show it (relative to the working directory)."""
+    return Location(_display(root, relative), line, column)
+
+
 def _display(root: Path, relative) -> Path:
     absolute = root / Path(str(relative))
     try:

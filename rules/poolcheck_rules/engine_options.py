@@ -24,7 +24,10 @@ from poolcheck.engine_checks import (
     truthiness,
 )
 
-ENGINE_TOKENS = (b"create_engine", b"create_async_engine", b"engine_from_config")
+from poolcheck.site_sources import ENGINE_SITE_TOKENS
+
+# Every engine site's prefilter: the factories and each registered site source's tokens.
+ENGINE_TOKENS = ENGINE_SITE_TOKENS
 DIRECT_KINDS = ("create_engine", "create_async_engine", "engine_from_config", "async_engine_from_config")
 
 GONE_AWAY = "(2006, 'MySQL server has gone away')"
@@ -46,6 +49,9 @@ class MysqlIdleDisconnect(Rule):
         options cannot be known (a `**kwargs` of unknown content could hold them). Where the
         URL cannot be resolved statically (an environment variable without a default),
         nothing is flagged unless `[tool.poolcheck.database] dialect` says what to assume.
+        An APScheduler job store built from a URL with neither option is
+        [PC301](PC301.md)'s, which names the better remedy (pass it the application's engine);
+        one whose `engine_options` switch them off is flagged here.
     """
     why = f"""
         MySQL and MariaDB close a connection that has been idle longer than `wait_timeout`
@@ -263,6 +269,8 @@ class MysqlIdleDisconnect(Rule):
     def applies(facts: SiteFacts) -> bool:
         if facts.url is None or not facts.url.is_mysql_family:
             return False
+        if facts.site.liveness_reported_by:
+            return False  # a more specific rule (PC301 for job stores) reports it with its remedy
         if facts.pool_class == "NullPool" or (facts.pool_class is None and facts.pool_class_explicit):
             return False
         pre_ping = truthiness(facts.site, "pool_pre_ping")
