@@ -30,7 +30,7 @@ class SiteFacts:
     pool_class: Optional[str]
     pool_class_explicit: bool
     server: "ServerSettings"
-    display_root: Path  # to turn project-relative locations into paths the user recognises
+    project: "Project"  # to turn project-relative locations into paths the user recognises
 
     @property
     def wait_timeout(self) -> "Setting":
@@ -56,7 +56,7 @@ class SiteFacts:
     def located(self, setting: "Setting") -> Optional[Related]:
         if setting.location is None:
             return None
-        location = Location(_display(self.display_root, setting.location.path), setting.location.line, setting.location.column)
+        location = Location(self.project.display(setting.location.path), setting.location.line, setting.location.column)
         return Related(location, f"{setting.name} = {setting.value} is set here ({setting.source})")
 
     def related(self, *settings: "Setting") -> Tuple[Related, ...]:
@@ -64,17 +64,9 @@ class SiteFacts:
         return tuple(r for r in (self.located(s) for s in chosen) if r is not None)
 
 
-def display_location(root: Path, relative, line: int, column: int = 0) -> Location:
+def display_location(project: "Project", relative, line: int, column: int = 0) -> Location:
     """A project-relative place as the user's paths show it (relative to the working directory)."""
-    return Location(_display(root, relative), line, column)
-
-
-def _display(root: Path, relative) -> Path:
-    absolute = root / Path(str(relative))
-    try:
-        return absolute.relative_to(Path.cwd())
-    except ValueError:
-        return absolute
+    return Location(project.display(relative), line, column)
 
 
 def server_settings(project: "Project") -> "ServerSettings":
@@ -119,7 +111,7 @@ def engine_sites_with_facts(ctx: "RuleContext") -> List[SiteFacts]:
             url = resolve_url(site.url, assumed)
             pool_class, explicit = pool_class_of(site, url)
             family = None if url is None else "mysql" if url.is_mysql_family else url.backend
-            result.append(SiteFacts(site, url, pool_class, explicit, server.for_family(family), file_ctx.project.root))
+            result.append(SiteFacts(site, url, pool_class, explicit, server.for_family(family), file_ctx.project))
         return result
 
     return ctx.file.memo("engine-site-facts", compute)
@@ -223,7 +215,7 @@ def option_anchor(
     location = option_location(facts, option)
     if location is None:
         return site.node, ()
-    shown = Location(_display(facts.display_root, location.path), location.line, location.column)
+    shown = Location(facts.project.display(location.path), location.line, location.column)
     return site.node, (Related(shown, f"`{option.name}` is set here"),)
 
 

@@ -27,11 +27,22 @@ class Project:
     # syntax.parse_pruned): the tokens of every loaded rule, so the answer is the same
     # whichever rules a run selects.
     keep_tokens: Tuple[str, ...] = ()
+    # The folder paths are shown relative to (the runner's working directory).
+    cwd: Optional[Path] = None
     _bytes: Dict[PurePosixPath, Optional[bytes]] = field(default_factory=dict, repr=False)
     _parsed: Dict[PurePosixPath, Any] = field(default_factory=dict, repr=False)
     _unpruned: Dict[PurePosixPath, Any] = field(default_factory=dict, repr=False)
     _module_index: Optional[Dict[str, PurePosixPath]] = field(default=None, repr=False)
     _facts: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def display(self, relative) -> Path:
+        """A project-relative path as the user's paths show it: relative to the working
+        directory when it is inside it, else absolute."""
+        absolute = self.root / Path(str(relative))
+        try:
+            return absolute.relative_to(self.cwd or Path.cwd())
+        except ValueError:
+            return absolute
 
     # --- the ProjectFiles protocol ----------------------------------------------------------
     def paths(self) -> Sequence[PurePosixPath]:

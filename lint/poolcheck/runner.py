@@ -127,7 +127,8 @@ class Runner:
     def project(self, root: Path, overlays: Optional[Dict[PurePosixPath, bytes]] = None) -> Project:
         if root not in self.projects:
             self.projects[root] = Project(
-                root, self.walker.tree(root), self.settings, overlays=dict(overlays or {}), keep_tokens=self.keep_tokens
+                root, self.walker.tree(root), self.settings, overlays=dict(overlays or {}), keep_tokens=self.keep_tokens,
+                cwd=self.cwd,
             )
         return self.projects[root]
 

@@ -372,13 +372,13 @@ class Verdict:
         found: List[Related] = []
         for match in self.matches[:MAX_RELATED]:
             database = match.database
-            location = display_location(ctx.project.root, database.path, database.line)
+            location = display_location(ctx.project, database.path, database.line)
             found.append(Related(location, f"{database.label}: the same database, with its own pool settings"))
         if self.mysql:
             wait = _wait_timeout(ctx)
             if wait.location is not None:
                 place = wait.location
-                location = display_location(ctx.project.root, place.path, place.line, place.column)
+                location = display_location(ctx.project, place.path, place.line, place.column)
                 found.append(Related(location, f"{wait.name} = {wait.value} is set here ({wait.source})"))
         return tuple(found)
 
@@ -455,7 +455,7 @@ def _is_reference(entry) -> bool:
 def _location(ctx: RuleContext, database) -> str:
     from poolcheck.engine_checks import display_location
 
-    return str(display_location(ctx.project.root, database.path, database.line))
+    return str(display_location(ctx.project, database.path, database.line))
 
 
 def _wait_timeout(ctx: RuleContext):
