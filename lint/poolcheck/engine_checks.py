@@ -79,13 +79,18 @@ def server_settings(project: "Project") -> "ServerSettings":
     def compute(project: "Project") -> "ServerSettings":
         database = project.settings.database
         locations = {}
-        for key in ("wait-timeout", "max-connections", "workers"):
+        for key in ("wait-timeout", "max-connections", "workers", "idle-session-timeout"):
             if key in database.locations:
                 loc = database.locations[key]
                 locations[key] = Location(Path(_relative_to_root(project.root, loc.path)), loc.line)
         first = next(iter(locations.values()), None)
         overrides = ServerOverrides(
-            database.wait_timeout, database.max_connections, database.workers, first, key_locations=locations
+            database.wait_timeout,
+            database.max_connections,
+            database.workers,
+            database.idle_session_timeout,
+            first,
+            key_locations=locations,
         )
         found = collect_server_settings(project, overrides)
         return replace(found, live=database.live, live_family=database.live_family) if database.live else found

@@ -31,6 +31,8 @@ ENGINE_TOKENS = ENGINE_SITE_TOKENS
 DIRECT_KINDS = ("create_engine", "create_async_engine", "engine_from_config", "async_engine_from_config")
 
 GONE_AWAY = "(2006, 'MySQL server has gone away')"
+# What psycopg raises on the next use of a session PostgreSQL ended (measured on 15.20).
+IDLE_SESSION_ERROR = "(psycopg.errors.IdleSessionTimeout) terminating connection due to idle-session timeout"
 LOST = "(2013, 'Lost connection to MySQL server during query')"
 
 
@@ -317,7 +319,10 @@ class RecycleNotBelowWaitTimeout(Rule):
     code = "PC102"
     name = "recycle-not-below-wait-timeout"
     severity = Severity.ERROR
-    summary = "MySQL/MariaDB `pool_recycle` not below the server's `wait_timeout`, without `pool_pre_ping`."
+    summary = (
+        "`pool_recycle` not below the server's idle limit (MySQL/MariaDB `wait_timeout`, "
+        "PostgreSQL `idle_session_timeout`), without `pool_pre_ping`."
+    )
     tokens = ENGINE_TOKENS
     what = """
         Flags a MySQL or MariaDB engine whose `pool_recycle` is at least the server's
@@ -336,6 +341,13 @@ class RecycleNotBelowWaitTimeout(Rule):
         read as SQLAlchemy coerces it. Unknown values, unknown URLs, `NullPool` and engines
         with `pool_pre_ping=True` are not flagged; a missing `pool_recycle` is
         [PC101](PC101.md)'s.
+
+        **PostgreSQL.** PostgreSQL 14 and later close a session idle for longer than
+        `idle_session_timeout`. It is off (0) by default, so this variant applies only where
+        the value is known: from `[tool.poolcheck.database] idle-session-timeout`, or from the
+        live server (`poolcheck check --database-url`, see `docs/probe.md`). A PostgreSQL
+        engine is then flagged when `pool_pre_ping` is off and `pool_recycle` is absent, `-1`,
+        or not below that limit (PC101 is MySQL-only, so the absent case is reported here).
     """
     why = f"""
         `pool_recycle=N` makes the pool replace a connection when it is checked out more
@@ -351,6 +363,12 @@ class RecycleNotBelowWaitTimeout(Rule):
         or `{LOST}`. This is the classic "I set pool_recycle=3600 and still get 'gone
         away'" report: the DBA lowered `wait_timeout` to 600 in `my.cnf`, or the default
         eight hours were never the value production runs with.
+
+        On PostgreSQL with `idle_session_timeout` set, the same sequence fails with
+
+        ```
+        sqlalchemy.exc.OperationalError: {IDLE_SESSION_ERROR}
+        ```
     """
     example = Example(
         """
@@ -379,8 +397,13 @@ class RecycleNotBelowWaitTimeout(Rule):
           project's files do not state it (overrides them when set).
         - `[tool.poolcheck.database] dialect`: the dialect to assume where the URL is not
           statically known.
+        - `[tool.poolcheck.database] idle-session-timeout`: PostgreSQL's
+          `idle_session_timeout`, for the PostgreSQL variant.
+        - `poolcheck check --database-url URL` (or `url-env`): read `wait_timeout` /
+          `idle_session_timeout` from the live server instead.
     """
     references = (
+        "[PostgreSQL: idle_session_timeout](https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-IDLE-SESSION-TIMEOUT)",
         "[SQLAlchemy: Setting Pool Recycle](https://docs.sqlalchemy.org/en/20/core/pooling.html#setting-pool-recycle)",
         "[SQLAlchemy: Disconnect Handling - Pessimistic](https://docs.sqlalchemy.org/en/20/core/pooling.html#disconnect-handling-pessimistic)",
         "[MariaDB: wait_timeout](https://mariadb.com/kb/en/server-system-variables/#wait_timeout)",
@@ -480,6 +503,28 @@ class RecycleNotBelowWaitTimeout(Rule):
             files={"my.cnf": "[mysqld-10.11]\nwait_timeout=3600\n"},
             note="lru_cached getter, version-specific option group",
         ),
+        Invalid(
+            """
+            from sqlalchemy.ext.asyncio import create_async_engine
+
+            engine = create_async_engine("postgresql+asyncpg://app@db/app", pool_size=10)
+            """,
+            settings={"database": {"idle-session-timeout": 300}},
+            line=3,
+            message="idle_session_timeout = 300",
+            note="PostgreSQL without pool_recycle, idle_session_timeout from the configuration",
+        ),
+        Invalid(
+            """
+            from sqlalchemy import create_engine
+
+            engine = create_engine("postgresql+psycopg2://app@db/app", pool_recycle=3600)
+            """,
+            settings={"database": {"idle-session-timeout": 600}},
+            line=3,
+            message="IdleSessionTimeout",
+            note="PostgreSQL, recycle longer than idle_session_timeout",
+        ),
     )
     valid = (
         Valid(
@@ -549,21 +594,79 @@ class RecycleNotBelowWaitTimeout(Rule):
             files={"my.cnf": "[mysqld]\nwait_timeout = 600\n"},
             note="a factory whose options may add pool_pre_ping: unknown",
         ),
+        Valid(
+            """
+            from sqlalchemy import create_engine
+
+            engine = create_engine("postgresql+psycopg://app@db/app", pool_recycle=60)
+            """,
+            settings={"database": {"idle-session-timeout": 300}},
+            note="PostgreSQL, recycled before idle_session_timeout",
+        ),
+        Valid(
+            """
+            from sqlalchemy import create_engine
+
+            engine = create_engine("postgresql+psycopg://app@db/app")
+            """,
+            note="PostgreSQL without idle_session_timeout (the default, 0): nothing closes idle sessions",
+        ),
     )
 
     def check(self, ctx: RuleContext) -> None:
         for facts in engine_sites_with_facts(ctx):
-            if facts.url is None or not facts.url.is_mysql_family or not keeps_idle_connections(facts):
+            if facts.url is None or not keeps_idle_connections(facts):
                 continue
             if truthiness(facts.site, "pool_pre_ping") is not False:
                 continue  # on, unknown, or a truthy string (PC105's)
-            recycle = option_value(facts, "pool_recycle")
-            if recycle is None or not is_number(recycle.value) or recycle.value < 0:
-                continue  # absent or off (PC101's), unknown, or not a number (PC105's)
-            wait = facts.wait_timeout
-            if recycle.value < wait.value:
-                continue
+            if facts.url.is_mysql_family:
+                self.check_mysql(ctx, facts)
+            elif facts.url.backend == "postgresql":
+                self.check_postgresql(ctx, facts)
+
+    def check_mysql(self, ctx: RuleContext, facts: SiteFacts) -> None:
+        recycle = option_value(facts, "pool_recycle")
+        if recycle is None or not is_number(recycle.value) or recycle.value < 0:
+            return  # absent or off (PC101's), unknown, or not a number (PC105's)
+        wait = facts.wait_timeout
+        if recycle.value >= wait.value:
             self.report(ctx, facts, recycle.option, recycle.value, wait)
+
+    def check_postgresql(self, ctx: RuleContext, facts: SiteFacts) -> None:
+        """PostgreSQL (14+) closes sessions idle longer than ``idle_session_timeout``; unset
+        (0) by default, so only a value the project states or the live server reports counts.
+        No PC101 covers PostgreSQL, so a missing ``pool_recycle`` is reported here too."""
+        limit = facts.server.idle_session_timeout
+        if limit is None or limit.value <= 0:
+            return
+        entry = facts.site.options.get("pool_recycle")
+        if entry is None:
+            if facts.site.complete:
+                self.report_postgresql(ctx, facts, None, None, limit)
+            return
+        recycle = option_value(facts, "pool_recycle")
+        if recycle is None or not is_number(recycle.value):
+            return
+        if recycle.value < 0 or recycle.value >= limit.value:
+            self.report_postgresql(ctx, facts, recycle.option, recycle.value, limit)
+
+    @staticmethod
+    def report_postgresql(ctx: RuleContext, facts: SiteFacts, option, seconds, limit) -> None:
+        if option is None or seconds is None or seconds < 0:
+            at, related = (facts.site.node, ())
+            what = "PostgreSQL engine without `pool_recycle`" if option is None else "`pool_recycle=-1` (never)"
+            if option is not None:
+                at, related = option_anchor(ctx, facts, option)
+        else:
+            at, related = option_anchor(ctx, facts, option)
+            what = f"`pool_recycle={seconds}`"
+        message = (
+            f"{what} is not below the server's {limit.describe()} and `pool_pre_ping` is off: "
+            f"PostgreSQL closes sessions idle for more than {limit.value} s, and the next checkout of one fails "
+            f"with {IDLE_SESSION_ERROR}"
+        )
+        fix = add_pre_ping(ctx, facts.site.node) if facts.site.kind in DIRECT_KINDS else None
+        ctx.report(at, message, fix=fix, related=tuple(related) + facts.related(limit))
 
     @staticmethod
     def report(ctx: RuleContext, facts: SiteFacts, option, seconds, wait) -> None:
