@@ -285,14 +285,15 @@ class PoolExceedsMaxConnections(Rule):
     @staticmethod
     def server_limit(facts: SiteFacts):
         """The max_connections to compare with: the project's (or the default 151) for
-        MySQL/MariaDB, only the configured one for other databases."""
+        MySQL/MariaDB; for other databases only one stated for them: the configured one, or
+        the live server's (already limited to engines of the probed server's kind)."""
         from poolcheck.facts.server import MAX_CONNECTIONS
 
         if facts.url is None:
             return None
         if facts.url.is_mysql_family:
             return facts.max_connections
-        for setting in facts.server.overrides:
+        for setting in facts.server.overrides + facts.server.live:
             if setting.name == MAX_CONNECTIONS:
                 return setting
         return None
