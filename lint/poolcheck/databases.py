@@ -101,10 +101,14 @@ class Match:
     shared_origin: Optional[Tuple[object, ...]]  # None: matched by comparing literal URLs
 
 
-def matching_databases(project: "Project", url: Value, origins: FrozenSet[Tuple[object, ...]]) -> List[Match]:
+def matching_databases(
+    project: "Project", url: Value, origins: FrozenSet[Tuple[object, ...]], near: Optional[PurePosixPath] = None
+) -> List[Match]:
     """The project databases ``url`` (with ``origins``) certainly names: those sharing a
     specific origin first, then those sharing only "it is Flask-SQLAlchemy's URI", then equal
-    literal URLs; engines before Flask-SQLAlchemy's configuration within each."""
+    literal URLs; engines before Flask-SQLAlchemy's configuration within each, and the ones
+    in the file ``near`` (where the URL is used) before others: the engine the user most
+    likely meant to share."""
     found = []
     for database in project_databases(project):
         shared = sorted(origins & database.origins, key=lambda key: (key == FLASK_URI_ORIGIN, repr(key)))
@@ -112,7 +116,7 @@ def matching_databases(project: "Project", url: Value, origins: FrozenSet[Tuple[
             found.append((0 if shared[0] != FLASK_URI_ORIGIN else 1, Match(database, shared[0])))
         elif same_database(url, database.url):
             found.append((2, Match(database, None)))
-    found.sort(key=lambda item: (item[0], _PREFERENCE[item[1].database.kind]))
+    found.sort(key=lambda item: (item[0], _PREFERENCE[item[1].database.kind], item[1].database.path != near))
     return [match for _, match in found]
 
 

@@ -410,7 +410,7 @@ def judge(ctx: RuleContext, store) -> Optional[Verdict]:
     origins = frozenset()
     if where is not None and url.value_node is not None:
         origins = origins_of(trace(ctx.evaluator, url.value_node, where))
-    matches = matching_databases(ctx.project, url.value, origins)
+    matches = matching_databases(ctx.project, url.value, origins, near=ctx.parsed.relative)
     if store.api == 4 and not is_url_value(url.value) and not matches:
         return None  # it may be an engine
     resolved = resolve_url(url.value, ctx.settings.database.dialect)
