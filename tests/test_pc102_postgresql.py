@@ -52,3 +52,24 @@ def test_pre_ping_or_a_shorter_recycle_survives(postgresql_url, options):
             assert connection.execute(text("SELECT 1")).scalar() == 1
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "options, flagged",
+    [("pool_recycle=3600", True), ("", True), ("pool_pre_ping=True", False), ("pool_recycle=1", False)],
+    ids=["recycle_longer", "no_recycle", "pre_ping", "recycle_below"],
+)
+def test_poolcheck_judges_the_same_configurations(options, flagged):
+    """The verdict on the configurations the evidence above runs, with the same 2 s limit."""
+    from poolcheck.rule import Example
+    from poolcheck.testing import check_example
+
+    arguments = ", ".join(a for a in ('"postgresql+psycopg://app@db/app"', "pool_size=1", options) if a)
+    example = Example(
+        f"from sqlalchemy import create_engine\nengine = create_engine({arguments})\n",
+        settings={"database": {"idle-session-timeout": 2}},
+    )
+    found = [f for f in check_example(example, ["PC102"]) if f.code == "PC102"]
+    assert bool(found) is flagged, found
+    if flagged:
+        assert IDLE_SESSION_TIMEOUT_ERROR in found[0].message

@@ -189,3 +189,21 @@ def test_a_postgresql_probe_says_nothing_about_a_mysql_engine(project, capsys, p
     assert (code, err) == (1, "")
     [finding] = findings
     assert "live server" not in finding["message"] and "the MySQL/MariaDB default" in finding["message"]
+
+
+@pytest.mark.database
+def test_pc106_uses_the_live_postgresql_max_connections(postgresql_url, tmp_path, monkeypatch, capsys):
+    """No project file states PostgreSQL's max_connections; the live server does."""
+    from poolcheck.cli import main
+
+    (tmp_path / "pyproject.toml").write_text("[tool.poolcheck]\n", encoding="utf-8")
+    (tmp_path / "db.py").write_text(
+        'from sqlalchemy import create_engine\nengine = create_engine("postgresql+psycopg://app@db/app", pool_size=5000)\n',
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "--select", "PC106", "--no-color"]) == 0  # unknown limit: silent
+    capsys.readouterr()
+    assert main(["check", "--select", "PC106", "--no-color", "--database-url", postgresql_url]) == 1
+    out = capsys.readouterr().out
+    assert "db.py:2:" in out and "PC106" in out and "live server" in out

@@ -113,6 +113,8 @@ DATABASE_SCHEMA: Dict[str, Checker] = {
     "wait-timeout": _positive_int,
     "max-connections": _positive_int,
     "workers": _positive_int,
+    # PostgreSQL's idle_session_timeout (seconds): PC102's limit for PostgreSQL engines.
+    "idle-session-timeout": _positive_int,
     # `poolcheck check` probes the server whose URL this variable holds (see docs/probe.md).
     "url-env": _env_name,
 }
@@ -126,6 +128,7 @@ class DatabaseSettings:
     wait_timeout: Optional[int] = None
     max_connections: Optional[int] = None
     workers: Optional[int] = None
+    idle_session_timeout: Optional[int] = None
     # The environment variable holding the URL of a live server to probe during `check`.
     url_env: Optional[str] = None
     # What that probe found (poolcheck.facts.server Setting values): attached by the command
@@ -193,6 +196,7 @@ def settings_from_table(table: Mapping[str, Any], path: Path, where: str) -> Set
         wait_timeout=database_table.get("wait-timeout"),
         max_connections=database_table.get("max-connections"),
         workers=database_table.get("workers"),
+        idle_session_timeout=database_table.get("idle-session-timeout"),
         url_env=database_table.get("url-env"),
         locations={key: _key_location(path, text, key) for key in database_table},
     )

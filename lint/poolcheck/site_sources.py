@@ -23,9 +23,7 @@ _SOURCE_TOKENS: Dict[SiteSource, Tuple[bytes, ...]] = {}
 _SOURCE_FILES: Dict[SiteSource, Callable] = {}
 
 
-def register_site_source(
-    source: SiteSource, tokens: Iterable[bytes] = (), files: Optional[Callable] = None
-) -> SiteSource:
+def register_site_source(source: SiteSource, tokens: Iterable[bytes] = (), files: Optional[Callable] = None) -> SiteSource:
     """Add a source of engine sites. ``tokens``: bytes every file holding one of its sites
     contains (``b"SQLALCHEMY_DATABASE_URI"``); files with none of them are not parsed for it.
     ``files(project)``: the project files its sites are in, when the source knows them from

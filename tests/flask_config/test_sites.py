@@ -282,13 +282,3 @@ def test_tests_configuring_their_own_apps_are_not_engines_or_layers(make_project
     }
     (site,) = sites(make_project, files)
     assert where(site) == ("config.py", 2) and site.complete
-
-
-def test_where_to_report_about_an_option_of_a_config_site(make_project):
-    files = {
-        "config.py": "class Config:\n    SQLALCHEMY_DATABASE_URI = 'postgresql://a@db/app'\n    SQLALCHEMY_ENGINE_OPTIONS = {'pool_size': 5}\n",
-        "ext.py": "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy(engine_options={'pool_pre_ping': True})\n",
-    }
-    (site,) = sites(make_project, files)
-    assert site.node_for(site.options["pool_size"]) is site.options["pool_size"].key_node
-    assert site.node_for(site.options["pool_pre_ping"]) is site.node, "written in another file: reported at the site"
