@@ -178,6 +178,9 @@ def pool_origin(facts: "SiteFacts") -> str:
     """How the site got its pool class, for messages: "`poolclass=NullPool`", or
     "SingletonThreadPool, SQLAlchemy's default pool for `sqlite://`"."""
     if facts.pool_class_explicit:
+        option = facts.site.options.get("poolclass")
+        if option is not None and option.implicit:
+            return f"{facts.pool_class} ({option.implicit})"
         return f"`poolclass={facts.pool_class}`"
     url = facts.url
     shown = url.display if url is not None else "this URL"

@@ -298,7 +298,7 @@ class Runner:
                 for rule in hooks:
                     self._call(rule, "check_suppressions", ctx, result, unused)
                 findings.extend(ctx.findings[before:])
-        return findings
+        return _distinct(findings)
 
     def _config_relative(self, target: Target) -> Optional[PurePosixPath]:
         base = self.settings.base
@@ -367,6 +367,19 @@ def _split_baselined(findings: List[Finding], options: RunOptions) -> Tuple[List
 
 def _not_baselined(findings: List[Finding], options: RunOptions) -> List[Finding]:
     return _split_baselined(findings, options)[0]
+
+
+def _distinct(findings: List[Finding]) -> List[Finding]:
+    """Without repeats: two engines built from one options dict (a config class and its
+    subclass) can give the very same finding at the very same place."""
+    seen = set()
+    kept = []
+    for finding in findings:
+        key = (finding.code, finding.span, finding.message)
+        if key not in seen:
+            seen.add(key)
+            kept.append(finding)
+    return kept
 
 
 def _letters(code: str) -> str:

@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Dict, List, Optional, Tuple
 
 from poolcheck.api import Applicability, Edit, Example, Fix, Invalid, Related, Rule, RuleContext, Severity, Valid
+from poolcheck.flask_config.tokens import SCAN_TOKENS
 from poolcheck.prefilter import RefinedTokens
 from poolcheck.site_sources import register_site_source
 
@@ -249,7 +250,7 @@ class RemovedConfigKey(_FlaskConfigRule):
     summary = (
         "A Flask-SQLAlchemy config key the project's Flask-SQLAlchemy no longer reads (`SQLALCHEMY_POOL_RECYCLE`...)."
     )
-    tokens = RefinedTokens((b"SQLALCHEMY_",), holds_config)
+    tokens = RefinedTokens((b"SQLALCHEMY_",) + SCAN_TOKENS, holds_config)
     what = """
         Flags `SQLALCHEMY_POOL_SIZE`, `SQLALCHEMY_POOL_TIMEOUT`, `SQLALCHEMY_POOL_RECYCLE`,
         `SQLALCHEMY_MAX_OVERFLOW`, `SQLALCHEMY_NATIVE_UNICODE` and
@@ -626,10 +627,9 @@ class UnknownConfigKey(_FlaskConfigRule):
     name = "unknown-config-key"
     severity = Severity.WARNING
     summary = "A config key that is a near miss of one Flask-SQLAlchemy reads (`SQLALCHEMY_DATABASE_URL`)."
-    # Misspelt SQLALCHEMY keys, and keys in another case (only app.config writes keep those).
-    tokens = RefinedTokens(
-        (b"SQLALCHEM", b"SQL_ALCHEMY", b".config[", b".config.update", b".config.setdefault"), holds_config
-    )
+    # Misspelt SQLALCHEMY keys, keys in another case (only app.config writes keep those), and
+    # whatever the config facts scan (so pruned parsing keeps the code that loads config).
+    tokens = RefinedTokens(SCAN_TOKENS, holds_config)
     what = """
         Flags a config key Flask-SQLAlchemy never reads that is one or two letters away from
         one it does (`SQLALCHEMY_DATABASE_URL` for `SQLALCHEMY_DATABASE_URI`,
@@ -939,18 +939,7 @@ class EngineOptionsAsConfigKeys(_FlaskConfigRule):
     severity = Severity.ERROR
     summary = 'A `create_engine` option written as a Flask config key (`app.config["pool_recycle"]`, `SQLALCHEMY_POOL_PRE_PING`).'
     # SQLALCHEMY_* and UPPERCASE pool keys; lower-case keys only in app.config writes.
-    tokens = RefinedTokens(
-        (
-            b"SQLALCHEMY_",
-            b"POOL_",
-            b"MAX_OVERFLOW",
-            b"POOLCLASS",
-            b".config[",
-            b".config.update",
-            b".config.setdefault",
-        ),
-        holds_config,
-    )
+    tokens = RefinedTokens((b"SQLALCHEMY_", b"POOL_", b"MAX_OVERFLOW", b"POOLCLASS") + SCAN_TOKENS, holds_config)
     what = """
         Flags engine and pool options written as Flask config keys, wherever Flask reads
         config: lower-case `create_engine` keywords set on `app.config`

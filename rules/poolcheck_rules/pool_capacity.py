@@ -21,8 +21,11 @@ from poolcheck.engine_checks import (
     option_reference,
     option_value,
 )
+from poolcheck.site_sources import ENGINE_SITE_TOKENS
 
-ENGINE_TOKENS = (b"create_engine", b"create_async_engine", b"engine_from_config")
+# Every engine site's prefilter, live: the factories and each registered site source's tokens
+# (Flask-SQLAlchemy config, job stores), so engines configured without create_engine are checked.
+ENGINE_TOKENS = ENGINE_SITE_TOKENS
 TOO_MANY = "(1040, 'Too many connections')"
 # What the server answers when it is full, by backend (the servers' own texts, for messages).
 REFUSALS = {"mysql": TOO_MANY, "mariadb": TOO_MANY, "postgresql": "FATAL: sorry, too many clients already"}

@@ -16,21 +16,31 @@ Nothing here knows which Flask-SQLAlchemy release reads which key: that is data 
 module that uses it.
 """
 
-from .collect import env_file_unit, flask_config, imports_flask_sqlalchemy
-from .model import ConfigEntry, ConfigUnit, FlaskConfig, LoadCall
-from .sites import Behaviour, flask_engine_sites, project_engine_sites
-from .text_files import ENV_FILE_PATTERNS
+import importlib
 
-__all__ = [
-    "ENV_FILE_PATTERNS",
-    "Behaviour",
-    "ConfigEntry",
-    "ConfigUnit",
-    "FlaskConfig",
-    "LoadCall",
-    "env_file_unit",
-    "flask_config",
-    "flask_engine_sites",
-    "imports_flask_sqlalchemy",
-    "project_engine_sites",
-]
+# Names load on first use (PEP 562): a rule module importing only the tokens (.tokens) or the
+# text patterns must not pull in libcst with the rest.
+_LAZY = {
+    "ENV_FILE_PATTERNS": (".text_files", "ENV_FILE_PATTERNS"),
+    "SCAN_TOKENS": (".tokens", "SCAN_TOKENS"),
+    "Behaviour": (".sites", "Behaviour"),
+    "ConfigEntry": (".model", "ConfigEntry"),
+    "ConfigUnit": (".model", "ConfigUnit"),
+    "FlaskConfig": (".model", "FlaskConfig"),
+    "LoadCall": (".model", "LoadCall"),
+    "env_file_unit": (".collect", "env_file_unit"),
+    "flask_config": (".collect", "flask_config"),
+    "flask_engine_sites": (".sites", "flask_engine_sites"),
+    "imports_flask_sqlalchemy": (".collect", "imports_flask_sqlalchemy"),
+    "project_engine_sites": (".sites", "project_engine_sites"),
+}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(name)
+    module, attribute = _LAZY[name]
+    return getattr(importlib.import_module(module, __name__), attribute)
+
+
+__all__ = sorted(_LAZY)

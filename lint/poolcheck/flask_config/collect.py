@@ -46,23 +46,13 @@ from .model import (
     LoadCall,
 )
 from .python_scan import FileScan, class_entries, class_names_on_sqlalchemy, module_entries, scan_file
+from .tokens import SCAN_TOKENS
 from .text_files import ENV_FILE_PATTERNS, flask_env_value, read_dotenv, read_json_keys, read_toml_keys, split_prefixed
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..project import Project
 
 FACT_KEY = "flask-config"
-# A file can hold Flask config only if its bytes contain one of these.
-SCAN_TOKENS = (
-    b"SQLALCHEM",  # SQLALCHEMY_*, and its misspellings SQLALCHEMEY_, SQLALCHEMI_
-    b"SQL_ALCHEMY",
-    b"flask_sqlalchemy",
-    b".config[",
-    b".config.update",
-    b".config.from_",
-    b".config.setdefault",
-    b"engine_options",
-)
 # `.config[...]` is read far more often than written: a file whose only hit is that token
 # is scanned only if it also assigns to one.
 _CONFIG_SUBSCRIPT_WRITE = re.compile(rb"\.config\[[^\]\n]*\]\s*=(?!=)")

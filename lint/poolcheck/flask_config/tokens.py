@@ -1,0 +1,20 @@
+"""The bytes that reveal a file may hold Flask configuration, kept free of libcst so rule
+modules can import them cheaply.
+
+They are the facts' scan prefilter, and the PC2xx rules declare them as tokens too: the
+runner's pruned parse keeps only top-level definitions mentioning a rule's token, and an app
+factory whose only Flask-config line is ``app.config.from_object(...)`` must survive it.
+"""
+
+from __future__ import annotations
+
+SCAN_TOKENS = (
+    b"SQLALCHEM",  # SQLALCHEMY_*, and its misspellings SQLALCHEMEY_, SQLALCHEMI_
+    b"SQL_ALCHEMY",
+    b"flask_sqlalchemy",
+    b".config[",
+    b".config.update",
+    b".config.from_",
+    b".config.setdefault",
+    b"engine_options",
+)
