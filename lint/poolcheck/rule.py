@@ -78,6 +78,10 @@ class Rule:
 
     # --- prefilter: a Python file is parsed only if its bytes contain one of these ----------
     tokens: ClassVar[Tuple[bytes, ...]] = ()
+    # Parsing keeps only the top-level definitions that mention a token (syntax.parse_pruned).
+    # A rule that reads other project files for facts names here what must survive there too
+    # (a scheduler's ``.configure(``); unlike ``tokens`` these never make a file checked.
+    keep_tokens: ClassVar[Tuple[bytes, ...]] = ()
 
     # --- documentation (Markdown) ---------------------------------------------------------
     what: ClassVar[str] = ""
@@ -139,7 +143,7 @@ class Rule:
             problems.append(f"name {name!r} is not kebab-case")
         if getattr(cls, "severity", None) is not None and not isinstance(cls.severity, Severity):
             problems.append("severity is not a poolcheck.Severity")
-        for token in getattr(cls, "tokens", ()):
+        for token in tuple(getattr(cls, "tokens", ())) + tuple(getattr(cls, "keep_tokens", ())):
             if not isinstance(token, bytes) or not token:
                 problems.append(f"token {token!r} is not non-empty bytes")
         return problems

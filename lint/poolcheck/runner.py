@@ -120,7 +120,7 @@ class Runner:
         self.per_file_ignores = PerFileIgnores(settings.per_file_ignores)
         self.known_codes = frozenset(rules.codes)
         self.code_prefixes = frozenset(_letters(code) for code in rules.codes)
-        self.keep_tokens = tuple(sorted({t.decode("latin-1") for rule in rules for t in rule.tokens}))
+        self.keep_tokens = tuple(sorted({t.decode("latin-1") for rule in rules for t in (*rule.tokens, *rule.keep_tokens)}))
         self._repository_roots: Dict[Path, Path] = {}
 
     # --- projects -----------------------------------------------------------------------------

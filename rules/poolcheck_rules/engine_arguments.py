@@ -12,8 +12,10 @@ from typing import List, Optional
 from poolcheck.api import Applicability, Fix, Invalid, Rule, RuleContext, Severity, Valid
 from poolcheck.engine_arguments import argument_verdicts, pool_origin, suggestion_is_unique
 from poolcheck.engine_checks import SiteFacts, option_anchor, option_reference
+from poolcheck.site_sources import ENGINE_SITE_TOKENS
 
-ENGINE_TOKENS = (b"create_engine", b"create_async_engine", b"engine_from_config")
+# Every engine site: the factories and each registered site source (job stores, Flask).
+ENGINE_TOKENS = ENGINE_SITE_TOKENS
 
 INVALID_ARGUMENTS = "TypeError: Invalid argument(s) 'pool_size' sent to create_engine(), using configuration MySQLDialect_pymysql/NullPool/Engine."
 

@@ -13,8 +13,10 @@ from typing import Any, List, Optional
 from poolcheck.api import Applicability, Edit, Fix, Invalid, Rule, RuleContext, Severity, Valid
 from poolcheck.engine_arguments import argument_verdicts
 from poolcheck.engine_checks import SiteFacts, is_number, option_anchor, option_reference, option_value
+from poolcheck.site_sources import ENGINE_SITE_TOKENS
 
-ENGINE_TOKENS = (b"create_engine", b"create_async_engine", b"engine_from_config")
+# Every engine site: the factories and each registered site source (job stores, Flask).
+ENGINE_TOKENS = ENGINE_SITE_TOKENS
 
 
 def _knowledge():

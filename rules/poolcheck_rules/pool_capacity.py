@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import List, Optional, Tuple
 
 from poolcheck.api import Example, Invalid, Rule, RuleContext, Severity, Valid
+from poolcheck.site_sources import ENGINE_SITE_TOKENS
 from poolcheck.engine_checks import (
     SiteFacts,
     describe_site,
@@ -22,7 +23,8 @@ from poolcheck.engine_checks import (
     option_value,
 )
 
-ENGINE_TOKENS = (b"create_engine", b"create_async_engine", b"engine_from_config")
+# Every engine site: the factories and each registered site source (job stores, Flask).
+ENGINE_TOKENS = ENGINE_SITE_TOKENS
 TOO_MANY = "(1040, 'Too many connections')"
 # What the server answers when it is full, by backend (the servers' own texts, for messages).
 REFUSALS = {"mysql": TOO_MANY, "mariadb": TOO_MANY, "postgresql": "FATAL: sorry, too many clients already"}
