@@ -100,19 +100,15 @@ def _settings_for(args, rules):
 
 
 def _selection(args, settings, rules):
-    from .selection import Selection, validate_selectors
+    from .selection import configured_selection
 
-    where = str(settings.path) if settings.path else "configuration"
-    config_select = validate_selectors(settings.select, rules, f"{where}: select") if settings.select is not None else None
-    config_extend = validate_selectors(settings.extend_select, rules, f"{where}: extend-select")
-    config_ignore = validate_selectors(settings.ignore, rules, f"{where}: ignore")
-    for glob, codes in settings.per_file_ignores.items():
-        validate_selectors(codes, rules, f"{where}: per-file-ignores {glob!r}")
-    cli_select = _selectors(args.select)
-    select = validate_selectors(cli_select, rules, "--select") if cli_select is not None else config_select
-    extend = config_extend + validate_selectors(_selectors(args.extend_select) or [], rules, "--extend-select")
-    ignore = config_ignore + validate_selectors(_selectors(args.ignore) or [], rules, "--ignore")
-    return Selection(tuple(select) if select is not None else None, tuple(extend), tuple(ignore))
+    return configured_selection(
+        settings,
+        rules,
+        select=_selectors(args.select),
+        extend_select=_selectors(args.extend_select) or (),
+        ignore=_selectors(args.ignore) or (),
+    )
 
 
 def _use_color(args, stream: TextIO) -> bool:
