@@ -62,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     rules = commands.add_parser("rules", help="list every rule")
     rules.add_argument("--format", default="text", choices=("text", "json"))
 
+    commands.add_parser(
+        "server",
+        help="run the language server for editors (LSP over standard input and output; needs poolcheck[lsp])",
+        description="Run poolcheck's Language Server Protocol server over standard input and output. "
+        "Editors start it; see docs/editors.md. Needs the lsp extra: pip install 'poolcheck[lsp]'.",
+    )
+
     docs = commands.add_parser("docs", help="write or check the rule pages (docs/rules)")
     docs.add_argument("directory", nargs="?", type=Path, default=Path("docs/rules"), metavar="DIR")
     action = docs.add_mutually_exclusive_group()
@@ -274,7 +281,16 @@ def _error(message: str) -> None:
     sys.stderr.write(f"poolcheck: error: {mask_secrets(message)}\n")
 
 
-COMMANDS = {"check": command_check, "rule": command_rule, "rules": command_rules, "docs": command_docs}
+def command_server(args) -> int:
+    try:
+        from .lsp.server import serve
+    except ImportError as exc:
+        raise UsageError(f"poolcheck server needs the lsp extra ({exc.name or exc} is missing): pip install 'poolcheck[lsp]'") from None
+    serve(_load_rules())
+    return EXIT_CLEAN
+
+
+COMMANDS = {"check": command_check, "rule": command_rule, "rules": command_rules, "docs": command_docs, "server": command_server}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
