@@ -417,7 +417,7 @@ async def test_a_crash_in_one_document_is_logged_and_the_others_are_still_checke
     mark = editor.mark()
     engine = editor.open("engine.py", "crash_the_engine()\n")
     rule = editor.open("rule.py", "crash_the_rule()\nlegacy_connect()\n")
-    exits = editor.open("exits.py", "exit_the_server()\n")
+    editor.open("exits.py", "exit_the_server()\n")
     healthy = editor.open("healthy.py", "legacy_connect()\n")
 
     crash = await editor.wait_for_log(r"checking .*engine\.py failed \(please report this\)")
