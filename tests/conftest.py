@@ -71,7 +71,8 @@ def make_project(tmp_path):
     from poolcheck.discovery import Walker
     from poolcheck.project import Project
 
-    def make(files, settings: Settings = None):
+    def make(files, settings: Settings = None, keep_tokens=("",)):
+        """``keep_tokens``: the default ("") keeps every definition (no pruning)."""
         (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
         for name, text in files.items():
             path = tmp_path / name
@@ -79,6 +80,6 @@ def make_project(tmp_path):
             path.write_text(text, encoding="utf-8")
         settings = settings or Settings()
         root = Path(tmp_path).resolve()
-        return Project(root, Walker(settings).tree(root), settings)
+        return Project(root, Walker(settings).tree(root), settings, keep_tokens=tuple(keep_tokens))
 
     return make

@@ -1,4 +1,4 @@
-"""The command line: ``poolcheck check``, ``rule``, ``rules`` and ``docs``.
+"""The command line: ``poolcheck check``, ``rule``, ``rules``, ``probe`` and ``docs``.
 
 Conventions follow ruff's. Exit codes: 0 no findings, 1 findings, 2 a usage or configuration
 error, or a file that could not be read or checked. Errors are one line on standard error,
@@ -31,8 +31,28 @@ def _selectors(values: Optional[List[str]]) -> Optional[List[str]]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its error messages masked: a misplaced database URL
+    (``poolcheck probe --timeout mysql://app:pw@db/app``) is echoed in them."""
+
+    def error(self, message: str):  # type: ignore[override]
+        from .masking import mask_secrets
+
+        super().error(mask_secrets(message))
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):  # also refuses nan, which is not > 0
+        raise argparse.ArgumentTypeError("expected a positive number of seconds")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="poolcheck",
         description="A static linter for SQLAlchemy engine, pool and session configuration.",
     )
@@ -54,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--diff", action="store_true", help="print the fixes as a unified diff and write nothing (exit 1 if anything would change)")
     check.add_argument("--show-fixes", action="store_true", help="list the fixes that were applied")
     check.add_argument("--no-color", action="store_true", help="never colour the output (NO_COLOR=1 does the same)")
+    live = check.add_mutually_exclusive_group()
+    live.add_argument("--database-url", metavar="URL", help="probe this live server (read-only) and check against its wait_timeout and connection limits; see docs/probe.md")
+    live.add_argument("--database-url-env", metavar="NAME", help="the same, with the URL read from the environment variable NAME")
 
     rule = commands.add_parser("rule", help="show a rule's documentation page")
     rule.add_argument("code", metavar="CODE", help="a rule code (PC101) or name (mysql-idle-disconnect)")
@@ -61,6 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     rules = commands.add_parser("rules", help="list every rule")
     rules.add_argument("--format", default="text", choices=("text", "json"))
+
+    probe = commands.add_parser("probe", help="read the timeouts and connection limits of a live database server")
+    where = probe.add_mutually_exclusive_group()
+    where.add_argument("url", nargs="?", metavar="URL", help="the server's SQLAlchemy URL (mysql://, mariadb://, postgresql://)")
+    where.add_argument("--url-env", metavar="NAME", help="read the URL from the environment variable NAME (keeps the password out of the process list)")
+    probe.add_argument("--format", default="text", choices=("text", "json"))
+    probe.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS", help="give up connecting or waiting for an answer after SECONDS (default 5)")
 
     commands.add_parser(
         "server",
@@ -141,6 +171,7 @@ def command_check(args) -> int:
     settings = _settings_for(args, rules)
     selection = _selection(args, settings, rules)
     enabled = selection.enabled_codes(rules)
+    settings, probe_error = _with_live_server(args, settings)
     options = RunOptions(
         paths=[p for p in args.paths if str(p) != "-"] or [Path(".")],
         fix=args.fix,
@@ -154,6 +185,8 @@ def command_check(args) -> int:
 
     for warning in result.warnings:
         _warn(warning)
+    if probe_error is not None:
+        result.errors.insert(0, probe_error)
     for error in result.errors:
         _error(error)
 
@@ -188,6 +221,40 @@ def command_check(args) -> int:
     if result.findings and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _with_live_server(args, settings):
+    """Probe the live server named by ``--database-url``, ``--database-url-env`` or
+    ``[tool.poolcheck.database] url-env``, and return the settings with its values attached.
+
+    A probe that fails returns the settings unchanged and an error line: the check still runs
+    on the project's own facts, and the command exits 2, because a run that was asked to check
+    against the server and could not must not pass as if it had (docs/probe.md). The
+    configuration's ``url-env`` naming a variable that is unset or empty is not a failure: that
+    is a developer's machine, or a CI job without the secret (forks), and the check is static.
+    """
+    if args.database_url is not None:
+        url, source = args.database_url, "--database-url"
+    elif args.database_url_env is not None:
+        url, source = database_url_from_env(args.database_url_env), f"${args.database_url_env}"
+        if url is None:
+            return settings, f"--database-url-env {args.database_url_env}: the environment variable is not set or is empty"
+    elif settings.database.url_env is not None:
+        url, source = database_url_from_env(settings.database.url_env), f"${settings.database.url_env}"
+        if url is None:
+            return settings, None
+    else:
+        return settings, None
+    from .probe import ProbeError, probe
+    from .probe.live import override_conflicts, with_live_server
+
+    try:
+        server = probe(url, source=source)
+    except ProbeError as exc:
+        return settings, f"{exc}; checked against the project's own settings only"
+    for conflict in override_conflicts(settings, server):
+        _warn(conflict)
+    return with_live_server(settings, server), None
 
 
 def command_rule(args) -> int:
@@ -236,6 +303,36 @@ def command_rules(args) -> int:
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
         sys.stdout.write("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4] + "\n")
+    return EXIT_CLEAN
+
+
+def database_url_from_env(name: str) -> Optional[str]:
+    """The URL in environment variable ``name``, or None when it is unset or empty (CI systems
+    give an empty string for a secret they withhold, as GitHub Actions does on forks)."""
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def command_probe(args) -> int:
+    from .probe import DEFAULT_TIMEOUT, ProbeError, probe
+    from .probe.report import render_json, render_text
+
+    if args.url_env is not None:
+        url = database_url_from_env(args.url_env)
+        if url is None:
+            raise UsageError(f"--url-env {args.url_env}: the environment variable is not set or is empty")
+        source = f"${args.url_env}"
+    elif args.url is not None:
+        url, source = args.url, "URL"
+    else:
+        raise UsageError("poolcheck probe: give the server's URL, or --url-env NAME to read it from the environment")
+    try:
+        result = probe(url, args.timeout or DEFAULT_TIMEOUT, source=source)
+    except ProbeError as exc:
+        _error(str(exc))
+        return EXIT_ERROR
+    sys.stdout.write(render_json(result) if args.format == "json" else render_text(result))
+    sys.stdout.flush()
     return EXIT_CLEAN
 
 
@@ -290,7 +387,7 @@ def command_server(args) -> int:
     return EXIT_CLEAN
 
 
-COMMANDS = {"check": command_check, "rule": command_rule, "rules": command_rules, "docs": command_docs, "server": command_server}
+COMMANDS = {"check": command_check, "rule": command_rule, "rules": command_rules, "probe": command_probe, "docs": command_docs, "server": command_server}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -71,6 +71,15 @@ def _dialect(value: Any) -> Optional[str]:
     return 'a dialect name such as "mysql", "mariadb", "postgresql" or "mysql+pymysql"'
 
 
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _env_name(value: Any) -> Optional[str]:
+    if isinstance(value, str) and _ENV_NAME.match(value):
+        return None
+    return 'the name of an environment variable such as "DATABASE_URL" (the URL itself never belongs in a file)'
+
+
 def _string(value: Any) -> Optional[str]:
     return None if isinstance(value, str) and value else "a non-empty string"
 
@@ -92,6 +101,8 @@ DATABASE_SCHEMA: Dict[str, Checker] = {
     "wait-timeout": _positive_int,
     "max-connections": _positive_int,
     "workers": _positive_int,
+    # `poolcheck check` probes the server whose URL this variable holds (see docs/probe.md).
+    "url-env": _env_name,
 }
 
 
@@ -103,6 +114,12 @@ class DatabaseSettings:
     wait_timeout: Optional[int] = None
     max_connections: Optional[int] = None
     workers: Optional[int] = None
+    # The environment variable holding the URL of a live server to probe during `check`.
+    url_env: Optional[str] = None
+    # What that probe found (poolcheck.facts.server Setting values): attached by the command
+    # line after probing, never read from a file. Explicit keys above win over them.
+    live: Tuple[Any, ...] = ()
+    live_family: Optional[str] = None  # "mysql" or "postgresql": the engines `live` applies to
     # Where each key was set (for "wait-timeout = 600 (pyproject.toml:14)" in findings).
     locations: Mapping[str, Location] = field(default_factory=dict)
 
@@ -164,6 +181,7 @@ def settings_from_table(table: Mapping[str, Any], path: Path, where: str) -> Set
         wait_timeout=database_table.get("wait-timeout"),
         max_connections=database_table.get("max-connections"),
         workers=database_table.get("workers"),
+        url_env=database_table.get("url-env"),
         locations={key: _key_location(path, text, key) for key in database_table},
     )
     select = table.get("select")

@@ -83,17 +83,14 @@ class FileContext:
         if self._statement_lines is None:
             import libcst as cst
 
+            # The position map is already there for the finding being reported: reading the
+            # statements' ranges from it costs no second traversal of the module.
+            positions = self.parsed.positions()
             ranges: List[Tuple[int, int]] = []
-            parsed = self.parsed
-
-            class _Statements(cst.CSTVisitor):
-                def on_visit(self, node: "cst.CSTNode") -> bool:
-                    if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
-                        span = parsed.span(node)
-                        ranges.append((span.start.line, span.end.line))
-                    return True
-
-            parsed.module.visit(_Statements())
+            for node in positions:
+                if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+                    span = self.parsed.span(node)
+                    ranges.append((span.start.line, span.end.line))
             self._statement_lines = ranges
         best: Optional[Tuple[int, int]] = None
         for start, end in self._statement_lines:

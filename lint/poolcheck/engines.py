@@ -110,6 +110,22 @@ class _CallFinder(cst.CSTVisitor):
         self.evaluator = evaluator
         self.scopes: List[ScopeNode] = [file.module]
         self.sites: List[EngineSite] = []
+        # `name = <call>`: parents are visited before children, so the target is known
+        # by the time the call is.
+        self.targets: Dict[int, str] = {}
+        self.aliases: Optional[set] = None
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) == 1:
+            target = node.targets[0].target
+            if isinstance(target, cst.Name):
+                self.targets[id(node.value)] = target.value
+            elif isinstance(target, cst.Attribute):
+                self.targets[id(node.value)] = self.file.code(target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None and isinstance(node.target, cst.Name):
+            self.targets[id(node.value)] = node.target.value
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.scopes.append(node)
@@ -124,6 +140,8 @@ class _CallFinder(cst.CSTVisitor):
         self.scopes.pop()
 
     def visit_Call(self, node: cst.Call) -> None:
+        if not self._may_be_factory(node.func):
+            return
         where = Where(self.file, tuple(self.scopes))
         factory = factory_of(self.evaluator.qualified_name(node.func, where))
         if factory is None:
@@ -133,7 +151,26 @@ class _CallFinder(cst.CSTVisitor):
             site = _from_config_site(node, kind, is_async, where, self.evaluator)
         else:
             site = _create_engine_site(node, kind, is_async, where, self.evaluator)
+        site.assigned_to = self.targets.get(id(node))
         self.sites.append(site)
+
+
+    def _may_be_factory(self, func: cst.BaseExpression) -> bool:
+        """A cheap syntactic test before the evaluator follows any import: the callee is
+        named like a factory, or is a name imported as one (``create_engine as ce``)."""
+        if isinstance(func, cst.Attribute):
+            return func.attr.value in FACTORIES
+        if isinstance(func, cst.Name):
+            if func.value in FACTORIES:
+                return True
+            if self.aliases is None:
+                self.aliases = {
+                    name
+                    for name, bindings in self.file.module_scope.bindings.items()
+                    if any(b.kind == "from" and b.imported in FACTORIES for b in bindings)
+                }
+            return func.value in self.aliases
+        return False
 
 
 def _create_engine_site(call: cst.Call, kind: str, is_async: bool, where: Where, evaluator: Evaluator) -> EngineSite:
@@ -207,31 +244,7 @@ def _options(keywords: DictValue, exclude: Tuple[str, ...] = ()) -> Dict[str, En
 def find_engine_calls(file: ParsedFile, evaluator: Evaluator) -> List[EngineSite]:
     finder = _CallFinder(file, evaluator)
     file.module.visit(finder)
-    _attach_targets(file, finder.sites)
     return finder.sites
-
-
-def _attach_targets(file: ParsedFile, sites: List[EngineSite]) -> None:
-    by_call = {id(site.node): site for site in sites}
-    if not by_call:
-        return
-
-    class _Targets(cst.CSTVisitor):
-        def visit_Assign(self, node: cst.Assign) -> None:
-            site = by_call.get(id(node.value))
-            if site is not None and len(node.targets) == 1:
-                target = node.targets[0].target
-                if isinstance(target, cst.Name):
-                    site.assigned_to = target.value
-                elif isinstance(target, cst.Attribute):
-                    site.assigned_to = file.code(target)
-
-        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-            site = by_call.get(id(node.value)) if node.value is not None else None
-            if site is not None and isinstance(node.target, cst.Name):
-                site.assigned_to = node.target.value
-
-    file.module.visit(_Targets())
 
 
 # --- what a site's URL says --------------------------------------------------------------------
@@ -240,7 +253,7 @@ def _attach_targets(file: ParsedFile, sites: List[EngineSite]) -> None:
 @dataclass(frozen=True)
 class ResolvedUrl:
     """What is known of a site's database: its driver name (``mysql+pymysql``), backend
-    (``mysql``), database part where known, and a password-free rendering for messages."""
+    (``mysql``), database part and query where known, and a password-free rendering."""
 
     drivername: str
     backend: str
@@ -248,20 +261,25 @@ class ResolvedUrl:
     database: Value
     display: str  # safe to print: the password is masked
     assumed: bool = False  # from [tool.poolcheck.database] dialect, not from the code
+    query: Optional[Tuple[Tuple[str, str], ...]] = None  # None: unknown
+
+
+def knowledge():
+    from .sqla import installed_knowledge
+
+    return installed_knowledge()
 
 
 def resolve_url(url: Value, assumed_dialect: Optional[str] = None) -> Optional[ResolvedUrl]:
     """Resolve a URL value with SQLAlchemy's own parser; fall back to the configured dialect
     assumption when the code does not say."""
-    from . import sqla
-
     if isinstance(url, Known):
         value = url.value
         if isinstance(value, str):
-            info = sqla.parse_url(value)
-            if info is not None:
-                return ResolvedUrl(info.drivername, info.backend, info.is_mysql_family, Known(info.database), info.masked)
-            return None
+            info = knowledge().parse_url(value)
+            if info is None:
+                return None
+            return ResolvedUrl(info.drivername, info.backend, info.is_mysql_family, Known(info.database), info.masked, query=info.query)
         if isinstance(value, Template) and "://" in value.prefix:
             scheme = value.prefix.split("://", 1)[0]
             return _from_scheme(scheme, Unknown("built at run time"), f"{scheme}://...")
@@ -276,9 +294,7 @@ def resolve_url(url: Value, assumed_dialect: Optional[str] = None) -> Optional[R
 
 
 def _from_scheme(scheme: str, database: Value, display: str) -> Optional[ResolvedUrl]:
-    from . import sqla
-
-    info = sqla.scheme_info(scheme)
+    info = knowledge().scheme_info(scheme)
     if info is None:
         return None
     return ResolvedUrl(info.drivername, info.backend, info.is_mysql_family, database, display)
@@ -288,7 +304,7 @@ def pool_class_of(site: EngineSite, url: Optional[ResolvedUrl]) -> Tuple[Optiona
     """The pool class a site's engine gets, and whether the code names it explicitly.
     (None, _) when it cannot be known: an unresolved ``poolclass=``, a ``pool=`` instance, or
     a URL whose default pool depends on parts that are unknown."""
-    from . import sqla
+    from .sqla import UNKNOWN
 
     if "pool" in site.options:
         return None, True
@@ -296,9 +312,10 @@ def pool_class_of(site: EngineSite, url: Optional[ResolvedUrl]) -> Tuple[Optiona
     if option is not None:
         value = option.value
         if isinstance(value, Known) and isinstance(value.value, ImportedName):
-            return sqla.resolve_pool_class(value.value.qualified), True
+            return knowledge().resolve_pool_class(value.value.qualified), True
         return None, True
     if not site.complete or url is None:
         return None, False
-    database = url.database.value if isinstance(url.database, Known) else sqla.UNKNOWN
-    return sqla.default_pool_class(url.drivername, database, site.is_async), False
+    database = url.database.value if isinstance(url.database, Known) else UNKNOWN
+    query = url.query if url.query is not None else UNKNOWN
+    return knowledge().default_pool_class(url.drivername, database, site.is_async, query), False

@@ -23,6 +23,10 @@ class Project:
     settings: Settings
     # Content given for a file instead of the disk's (standard input, editor buffers).
     overlays: Dict[PurePosixPath, bytes] = field(default_factory=dict)
+    # Top-level definitions mentioning none of these are left out of parses (see
+    # syntax.parse_pruned): the tokens of every loaded rule, so the answer is the same
+    # whichever rules a run selects.
+    keep_tokens: Tuple[str, ...] = ()
     _bytes: Dict[PurePosixPath, Optional[bytes]] = field(default_factory=dict, repr=False)
     _parsed: Dict[PurePosixPath, Any] = field(default_factory=dict, repr=False)
     _module_index: Optional[Dict[str, PurePosixPath]] = field(default=None, repr=False)
@@ -52,8 +56,6 @@ class Project:
     # --- parsed modules ---------------------------------------------------------------------
     def parsed(self, path: PurePosixPath):
         """The ParsedFile for a project Python file, or None if it cannot be read or parsed."""
-        from .syntax import ParsedFile, ParseFailure, module_name_for, parse_module
-
         path = PurePosixPath(path)
         if path not in self._parsed:
             result = None
@@ -61,15 +63,20 @@ class Project:
             if data is not None:
                 source = decode_source(self.root / path, data)
                 if isinstance(source, SourceFile):
-                    try:
-                        module = parse_module(source)
-                    except ParseFailure:
-                        module = None
-                    if module is not None:
-                        name, is_package = module_name_for(path)
-                        result = ParsedFile(source, module, path, name, is_package)
+                    result = self.parse(path, source)
             self._parsed[path] = result
         return self._parsed[path]
+
+    def parse(self, path: PurePosixPath, source: SourceFile):
+        """Parse ``source`` as the project file ``path``; None when it does not parse."""
+        from .syntax import ParsedFile, ParseFailure, module_name_for, parse_pruned
+
+        try:
+            parse = parse_pruned(source, self.keep_tokens)
+        except ParseFailure:
+            return None
+        name, is_package = module_name_for(path)
+        return ParsedFile(source, parse.module, path, name, is_package, parse.line_map, parse.pruned_names)
 
     def adopt(self, parsed) -> None:
         """Register a file parsed by the runner so cross-module lookups reuse it."""

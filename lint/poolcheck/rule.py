@@ -42,6 +42,17 @@ class Example:
     settings: Mapping[str, Any] = field(default_factory=dict)
     note: str = ""
 
+    def __post_init__(self) -> None:
+        # Examples are written indented inside class bodies; store them as files would be.
+        object.__setattr__(self, "code", _dedent(self.code))
+        object.__setattr__(self, "files", {name: _dedent(text) for name, text in self.files.items()})
+
+
+def _dedent(text: str) -> str:
+    import textwrap
+
+    return textwrap.dedent(text).lstrip("\n") if text.startswith("\n") else textwrap.dedent(text)
+
 
 @dataclass(frozen=True)
 class Valid(Example):
@@ -138,10 +149,8 @@ class Rule:
 
 
 def _as(kind, example) -> List[Example]:
-    import textwrap
-
     if not example:
         return []
     if isinstance(example, str):
-        return [kind(textwrap.dedent(example))]
-    return [kind(textwrap.dedent(example.code), example.path, example.files, example.settings, example.note)]
+        return [kind(example)]
+    return [kind(example.code, example.path, example.files, example.settings, example.note)]

@@ -76,12 +76,13 @@ class Runner:
         self.per_file_ignores = PerFileIgnores(settings.per_file_ignores)
         self.known_codes = frozenset(rules.codes)
         self.code_prefixes = frozenset(_letters(code) for code in rules.codes)
+        self.keep_tokens = tuple(sorted({t.decode("latin-1") for rule in rules for t in rule.tokens}))
 
     # --- projects -----------------------------------------------------------------------------
     def project(self, root: Path) -> Project:
         """The project of files as they are on disk, shared by every file checked under it."""
         if root not in self.projects:
-            self.projects[root] = Project(root, self.walker.tree(root), self.settings)
+            self.projects[root] = Project(root, self.walker.tree(root), self.settings, keep_tokens=self.keep_tokens)
         return self.projects[root]
 
     # --- the run ------------------------------------------------------------------------------
@@ -91,7 +92,13 @@ class Runner:
             target = self._stdin_target(options.stdin_filename)
             # A fresh project every time: its facts and parsed modules include the buffer,
             # and the next buffer checked by this (long-lived, in an editor) runner differs.
-            project = Project(target.root, self.walker.tree(target.root), self.settings, overlays={target.relative: options.stdin_data or b""})
+            project = Project(
+                target.root,
+                self.walker.tree(target.root),
+                self.settings,
+                overlays={target.relative: options.stdin_data or b""},
+                keep_tokens=self.keep_tokens,
+            )
             self._check_target(target, project, options.stdin_data or b"", options, result)
             targets, used = [target], [project]
         else:
@@ -151,15 +158,15 @@ class Runner:
         wanted = [r for r in self.active if _overrides_check(r) and (not r.tokens or any(t in source.raw for t in r.tokens))]
         if not wanted:
             return self._suppress(ctx, result)
-        from .syntax import ParsedFile, ParseFailure, module_name_for, parse_module
+        from .syntax import ParsedFile, ParseFailure, module_name_for, parse_pruned
 
         try:
-            module = parse_module(source)
+            parse = parse_pruned(source, self.keep_tokens)
         except ParseFailure as failure:
             self._unparsable(ctx, SourceError("parse", failure.message, failure.line, failure.column), result)
             return self._suppress(ctx, result)
         name, is_package = module_name_for(target.relative)
-        ctx.parsed = ParsedFile(source, module, target.relative, name, is_package)
+        ctx.parsed = ParsedFile(source, parse.module, target.relative, name, is_package, parse.line_map, parse.pruned_names)
         project.adopt(ctx.parsed)
         for rule in wanted:
             self._call(rule, "check", ctx, result)

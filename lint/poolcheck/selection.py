@@ -38,10 +38,13 @@ def specificity(selector: str) -> int:
 
 
 def unknown_selector_message(selector: str, rules: RuleSet, where: str) -> str:
-    candidates = list(rules.codes)
-    # Prefixes are legal selectors too; offer them as near misses of short selectors.
-    candidates += sorted({c[:n] for c in rules.codes for n in range(2, len(c))})
-    near = difflib.get_close_matches(selector, candidates, n=1, cutoff=0.6)
+    normalised = normalise_selector(selector)
+    full_length = {len(code) for code in rules.codes}
+    if len(normalised) in full_length:
+        candidates = list(rules.codes)  # a whole code: suggest a whole code
+    else:  # a prefix: suggest a prefix of the same length
+        candidates = sorted({c[: len(normalised)] for c in rules.codes})
+    near = difflib.get_close_matches(normalised, candidates, n=1, cutoff=0.75)
     hint = f"; did you mean {near[0]}?" if near else ""
     return f"{where}: unknown rule selector {selector!r}{hint} (run `poolcheck rules` for the list)"
 

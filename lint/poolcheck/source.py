@@ -107,6 +107,10 @@ def read_source(path: Path, data: Optional[bytes] = None) -> Union[SourceFile, S
 
 
 def decode_source(path: Path, data: bytes) -> Union[SourceFile, SourceError]:
+    if b"\x00" in data:
+        # Checked before decoding: for a binary file "is it binary?" is the useful answer.
+        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        return SourceError("decode", "the file contains a NUL byte (is it binary?)", line)
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
@@ -122,9 +126,6 @@ def decode_source(path: Path, data: bytes) -> Union[SourceFile, SourceError]:
         return SourceError("decode", f"the file is not valid {codec} (byte {exc.start}: {exc.reason})", line)
     except LookupError:
         return SourceError("decode", f"unknown encoding {encoding!r}")
-    if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
-        return SourceError("decode", "the file contains a NUL byte (is it binary?)", line)
     return SourceFile(path=path, raw=data, text=text, encoding=codec, has_bom=has_bom)
 
 

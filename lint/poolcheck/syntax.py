@@ -30,7 +30,7 @@ class ParseFailure(Exception):
 
 
 def parse_module(source: SourceFile) -> cst.Module:
-    """Parse with libcst; every failure becomes a ParseFailure with a position.
+    """Parse the whole file with libcst; every failure becomes a ParseFailure with a position.
 
     When libcst refuses a file, CPython's own parser is asked why: its messages
     ("expected ':'", "unterminated string literal") and positions are the ones the user
@@ -53,8 +53,7 @@ def _diagnose(text: str, libcst_error: Exception) -> ParseFailure:
             warnings.simplefilter("ignore")  # SyntaxWarnings about escapes are not our business
             ast.parse(text)
     except SyntaxError as exc:
-        message = exc.msg[0].lower() + exc.msg[1:] if exc.msg else "invalid syntax"
-        return ParseFailure(f"syntax error: {message}", exc.lineno or 1, max((exc.offset or 1) - 1, 0))
+        return _from_syntax_error(exc)
     except (RecursionError, MemoryError):
         return ParseFailure("the file is nested too deeply to parse")
     except ValueError as exc:  # "source code string cannot contain null bytes"
@@ -68,6 +67,154 @@ def _diagnose(text: str, libcst_error: Exception) -> ParseFailure:
         line,
         column,
     )
+
+
+def _from_syntax_error(exc: SyntaxError) -> ParseFailure:
+    message = exc.msg[0].lower() + exc.msg[1:] if exc.msg else "invalid syntax"
+    return ParseFailure(f"syntax error: {message}", exc.lineno or 1, max((exc.offset or 1) - 1, 0))
+
+
+# --- pruned parsing ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineMap:
+    """Where the lines of a pruned module come from: runs of (pruned first line, original
+    first line, length). Columns are unchanged: only whole top-level statements are kept."""
+
+    runs: Tuple[Tuple[int, int, int], ...]
+
+    def original(self, line: int) -> int:
+        import bisect
+
+        index = bisect.bisect_right([run[0] for run in self.runs], line) - 1
+        if index < 0:
+            return line
+        pruned_start, original_start, _ = self.runs[index]
+        return original_start + (line - pruned_start)
+
+
+@dataclass
+class PrunedParse:
+    module: cst.Module
+    line_map: Optional[LineMap]  # None: nothing was pruned, lines are the file's own
+    pruned_names: Dict[str, str]  # top-level def/class names left out -> "def" | "class"
+
+
+def parse_pruned(source: SourceFile, keep_tokens: Sequence[str]) -> PrunedParse:
+    """Parse only the top-level statements that can matter.
+
+    libcst is slow on large files (its parse and every traversal are pure-Python work per
+    node), while most of a large module is functions and classes that mention nothing any
+    rule looks for. CPython's C parser finds the top-level statements' line ranges in a
+    fraction of the time; libcst then parses only: imports, every statement that is not a
+    function or class definition (they can bind module names), and definitions whose text
+    contains a rule's token or whose name the kept code mentions (a base class, a helper).
+    Kept statements are verbatim, so positions map back by a line offset.
+
+    Where CPython cannot parse the file (syntax newer than the running interpreter, or an
+    error), the whole file goes to libcst, which reports the error or parses it all."""
+    import ast
+    import warnings
+
+    text = source.text
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return PrunedParse(parse_module(source), None, {})
+    lines = text.splitlines(keepends=True)
+    segments = _top_level_segments(tree)
+    keep = [False] * len(segments)
+    definitions: Dict[int, Tuple[str, str]] = {}
+    for index, (start, end, node) in enumerate(segments):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            definitions[index] = (node.name, "class" if isinstance(node, ast.ClassDef) else "def")
+            segment = "".join(lines[start - 1 : end])
+            keep[index] = any(token in segment for token in keep_tokens)
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            keep[index] = False  # docstrings and bare constants bind nothing
+        else:
+            keep[index] = True
+    _keep_mentioned_definitions(segments, lines, keep, definitions)
+    if all(keep):
+        return PrunedParse(parse_module(source), None, {})
+    pieces: List[str] = []
+    runs: List[Tuple[int, int, int]] = []
+    pruned_line = 1
+    for index, (start, end, _) in enumerate(segments):
+        if not keep[index]:
+            continue
+        chunk = lines[start - 1 : end]
+        if chunk and not chunk[-1].endswith(("\n", "\r")):
+            chunk = chunk[:-1] + [chunk[-1] + "\n"]
+        if runs and runs[-1][1] + runs[-1][2] == start and runs[-1][0] + runs[-1][2] == pruned_line:
+            runs[-1] = (runs[-1][0], runs[-1][1], runs[-1][2] + len(chunk))
+        else:
+            runs.append((pruned_line, start, len(chunk)))
+        pieces.extend(chunk)
+        pruned_line += len(chunk)
+    try:
+        module = cst.parse_module("".join(pieces))
+    except Exception:  # cannot happen for verbatim statements; be safe rather than sorry
+        return PrunedParse(parse_module(source), None, {})
+    pruned_names = {name: kind for index, (name, kind) in definitions.items() if not keep[index]}
+    return PrunedParse(module, LineMap(tuple(runs)), pruned_names)
+
+
+def _top_level_segments(tree) -> List[Tuple[int, int, object]]:
+    """(first line, last line, node) per top-level statement, decorators included;
+    statements sharing a line (``a = 1; b = 2``) are merged into one segment."""
+    segments: List[Tuple[int, int, object]] = []
+    for node in tree.body:
+        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", ())])
+        end = node.end_lineno or node.lineno
+        if segments and start <= segments[-1][1]:
+            previous = segments[-1]
+            merged = _Merged(_names_used(previous[2]) | _names_used(node))
+            segments[-1] = (previous[0], max(previous[1], end), merged)
+        else:
+            segments.append((start, end, node))
+    return segments
+
+
+class _Merged:
+    """Several statements on one line: always kept (it is never a lone definition)."""
+
+    def __init__(self, names: set) -> None:
+        self.names = names
+
+
+def _keep_mentioned_definitions(segments, lines, keep, definitions) -> None:
+    """Keep a left-out definition whose name the kept code uses (a base class, a helper, a
+    decorator), until nothing changes. Names are read from the syntax tree, so a name inside
+    a string (``__all__ = ["Base"]``) or a comment does not count."""
+    pending = {index: name for index, (name, _) in definitions.items() if not keep[index]}
+    if not pending:
+        return
+    used = set()
+    for index, (_, _, node) in enumerate(segments):
+        if keep[index]:
+            used |= _names_used(node)
+    while True:
+        found = [index for index, name in pending.items() if name in used]
+        if not found:
+            return
+        for index in found:
+            keep[index] = True
+            used |= _names_used(segments[index][2])
+            del pending[index]
+
+
+def _names_used(node) -> set:
+    import ast
+
+    if isinstance(node, _Merged):
+        return node.names
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | {
+        n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)
+    }
 
 
 # --- bindings ------------------------------------------------------------------------------
@@ -247,6 +394,10 @@ class ParsedFile:
     relative: PurePosixPath  # relative to the project root
     module_name: str  # dotted, e.g. "app.db" ("" when unknown)
     is_package: bool = False
+    # Set when only part of the file was parsed (see parse_pruned): maps the module's lines
+    # back to the file's, and names the top-level definitions left out.
+    line_map: Optional[LineMap] = None
+    pruned_names: Dict[str, str] = field(default_factory=dict)
     _positions: Optional[Dict[cst.CSTNode, object]] = field(default=None, repr=False)
     _scopes: Dict[int, Scope] = field(default_factory=dict, repr=False)
 
@@ -257,14 +408,18 @@ class ParsedFile:
             self._positions = wrapper.resolve(PositionProvider)
         return self._positions
 
+    def positions(self):
+        """Every node's position (pruned-module lines; use ``span`` for the file's)."""
+        return self._position_map()
+
     def span(self, node: cst.CSTNode) -> Span:
         code_range = self._position_map().get(node)
         if code_range is None:
             return Span.at(1, 0)
-        return Span(
-            Position(code_range.start.line, code_range.start.column),
-            Position(code_range.end.line, code_range.end.column),
-        )
+        start, end = code_range.start.line, code_range.end.line
+        if self.line_map is not None:
+            start, end = self.line_map.original(start), self.line_map.original(end)
+        return Span(Position(start, code_range.start.column), Position(end, code_range.end.column))
 
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)
@@ -276,6 +431,9 @@ class ParsedFile:
             collector = _BindingCollector(self.module_name, self.is_package)
             if isinstance(node, cst.Module):
                 collector.statements(node.body)
+                for name, kind in self.pruned_names.items():
+                    # Left out of the parse, but still a binding: "bound once" must stay true.
+                    collector.add(name, Binding(kind, node))
             elif isinstance(node, cst.ClassDef):
                 collector.block(node.body)
             else:

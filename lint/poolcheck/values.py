@@ -106,9 +106,16 @@ class DictValue:
 
 @dataclass(frozen=True)
 class ModuleRef:
-    """A project module (``import app.settings as settings``)."""
+    """A project module (``import app.settings as settings``). Parsed only when one of its
+    names is looked up: most imports are followed only to learn a qualified name."""
 
-    file: ParsedFile
+    project: Any = field(compare=False)
+    path: Any
+    module_name: str
+
+    @property
+    def file(self) -> Optional[ParsedFile]:
+        return self.project.parsed(self.path)
 
 
 @dataclass(frozen=True)
@@ -179,7 +186,7 @@ class Evaluator:
             if isinstance(value.value, ImportedName):
                 return value.value.qualified
             if isinstance(value.value, ModuleRef):
-                return value.value.file.module_name or None
+                return value.value.module_name or None
             if isinstance(value.value, ClassRef):
                 return f"{value.value.file.module_name}.{value.value.node.name.value}"
         return None
@@ -291,7 +298,7 @@ class Evaluator:
                 return self._module_value(binding.module or "", where.file, depth)
             if binding.kind == "from":
                 return self._from_import(binding.module or "", binding.imported or name, where.file, depth)
-            if binding.kind == "class":
+            if binding.kind == "class" and isinstance(binding.node, cst.ClassDef):
                 return Known(ClassRef(where.file, binding.node), binding.node, where.file)
             return Unknown(f"{name} is bound by a {binding.kind}")
         finally:
@@ -300,9 +307,7 @@ class Evaluator:
     def _module_value(self, dotted: str, importer: ParsedFile, depth: int) -> Value:
         path = self.project.resolve_module(dotted, importer.relative) if self.project else None
         if path is not None:
-            parsed = self.project.parsed(path)
-            if parsed is not None:
-                return Known(ModuleRef(parsed))
+            return Known(ModuleRef(self.project, path, dotted))
         return Known(ImportedName(dotted))
 
     def _from_import(self, module: str, imported: str, importer: ParsedFile, depth: int) -> Value:
@@ -316,8 +321,8 @@ class Evaluator:
         if not bindings:
             # Maybe a submodule: `from app import settings`.
             sub = self.project.resolve_module(f"{module}.{imported}", importer.relative)
-            if sub is not None and self.project.parsed(sub) is not None:
-                return Known(ModuleRef(self.project.parsed(sub)))
+            if sub is not None:
+                return Known(ModuleRef(self.project, sub, f"{module}.{imported}"))
             return Unknown(f"{imported} is not defined in {module}")
         return self._binding_value(imported, bindings, Where.module_level(parsed), depth + 1)
 
@@ -330,12 +335,15 @@ class Evaluator:
         if isinstance(target, ImportedName):
             return Known(ImportedName(f"{target.qualified}.{attr}"), expr, where.file)
         if isinstance(target, ModuleRef):
-            bindings = target.file.module_scope.bindings.get(attr)
+            module = target.file
+            if module is None:
+                return Unknown(f"{target.module_name} cannot be parsed")
+            bindings = module.module_scope.bindings.get(attr)
             if bindings:
-                return self._binding_value(attr, bindings, Where.module_level(target.file), depth + 1)
-            sub = self.project.resolve_module(f"{target.file.module_name}.{attr}", target.file.relative) if target.file.module_name else None
-            if sub is not None and self.project.parsed(sub) is not None:
-                return Known(ModuleRef(self.project.parsed(sub)))
+                return self._binding_value(attr, bindings, Where.module_level(module), depth + 1)
+            sub = self.project.resolve_module(f"{target.module_name}.{attr}", module.relative)
+            if sub is not None:
+                return Known(ModuleRef(self.project, sub, f"{target.module_name}.{attr}"))
             return Unknown()
         if isinstance(target, ClassRef):
             return self.class_attribute(target, attr, depth + 1)

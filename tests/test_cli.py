@@ -1,0 +1,192 @@
+"""The command line as users run it: exit codes, formats, configuration errors, stdin."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from poolcheck.cli import main
+
+BROKEN = "from sqlalchemy import create_engine\nif True\n    create_engine('sqlite://')\n"
+CLEAN = "from sqlalchemy import create_engine\nengine = create_engine('sqlite://')\n"
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    return tmp_path
+
+
+def write(root: Path, name: str, text: str) -> Path:
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_clean_project_exits_zero(project, capsys):
+    write(project, "app.py", CLEAN)
+    assert main(["check"]) == 0
+    assert "All checks passed!" in capsys.readouterr().out
+
+
+def test_findings_exit_one_with_the_text_shape(project, capsys):
+    write(project, "app.py", BROKEN)
+    assert main(["check", "."]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("app.py:2:8: PC001 Syntax error: expected ':'\n")
+    assert "2 | if True\n" in out and "  |        ^ PC001" in out
+    assert "= help: " in out
+    assert out.rstrip().endswith("Found 1 problem (1 error) in 1 file.")
+    assert "\033[" not in out, "no colour when not on a terminal"
+
+
+def test_exit_zero(project):
+    write(project, "app.py", BROKEN)
+    assert main(["check", "--exit-zero"]) == 0
+
+
+def test_force_color_and_no_color(project, capsys, monkeypatch):
+    write(project, "app.py", BROKEN)
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    main(["check"])
+    assert "\033[" in capsys.readouterr().out
+    monkeypatch.setenv("NO_COLOR", "1")
+    main(["check"])
+    assert "\033[" not in capsys.readouterr().out
+
+
+def test_json_output_is_ruff_shaped_and_stable(project, capsys):
+    write(project, "b.py", BROKEN)
+    write(project, "a.py", BROKEN)
+    assert main(["check", "--format", "json"]) == 1
+    items = json.loads(capsys.readouterr().out)
+    assert [Path(i["filename"]).name for i in items] == ["a.py", "b.py"]
+    item = items[0]
+    assert set(item) >= {"code", "message", "filename", "location", "end_location", "fix", "url", "noqa_row", "name", "severity", "related"}
+    assert item["code"] == "PC001" and item["name"] == "syntax-error" and item["severity"] == "error"
+    assert item["location"] == {"row": 2, "column": 8}
+    assert Path(item["filename"]).is_absolute()
+
+
+def test_output_file(project, capsys):
+    write(project, "app.py", BROKEN)
+    assert main(["check", "--format", "json", "--output-file", "out/report.json"]) == 1
+    assert capsys.readouterr().out == ""
+    assert json.loads((project / "out" / "report.json").read_text())[0]["code"] == "PC001"
+
+
+def test_select_and_ignore(project):
+    write(project, "app.py", BROKEN)
+    assert main(["check", "--ignore", "PC0"]) == 0
+    assert main(["check", "--select", "PC1", "--extend-select", "PC001"]) == 1
+
+
+def test_unknown_code_is_a_usage_error(project, capsys):
+    assert main(["check", "--select", "PC1O1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("poolcheck: error: --select: unknown rule selector 'PC1O1'") and "Traceback" not in err
+
+
+def test_broken_pyproject_is_a_configuration_error(project, capsys):
+    write(project, "pyproject.toml", "[tool.poolcheck\n")
+    write(project, "app.py", CLEAN)
+    assert main(["check"]) == 2
+    err = capsys.readouterr().err
+    assert "pyproject.toml: is not valid TOML" in err and err.count("\n") == 1
+
+
+def test_unknown_configuration_key(project, capsys):
+    write(project, "pyproject.toml", "[tool.poolcheck]\nignroe = ['PC1']\n")
+    assert main(["check"]) == 2
+    assert "unknown key 'ignroe'; did you mean 'ignore'?" in capsys.readouterr().err
+
+
+def test_explicit_config_file(project, capsys):
+    write(project, "app.py", BROKEN)
+    write(project, "ci/poolcheck.toml", "ignore = ['PC001']\n")
+    assert main(["check", "--config", "ci/poolcheck.toml"]) == 0
+    assert main(["check", "--config", "missing.toml"]) == 2
+
+
+def test_missing_path(project, capsys):
+    assert main(["check", "nope.py"]) == 2
+    assert "nope.py: no such file or directory" in capsys.readouterr().err
+
+
+def test_unreadable_file_is_reported_and_others_still_checked(project, capsys):
+    if os.geteuid() == 0:
+        pytest.skip("root can read any file")
+    secret = write(project, "secret.py", CLEAN)
+    secret.chmod(0)
+    write(project, "bad.py", BROKEN)
+    try:
+        assert main(["check"]) == 2
+    finally:
+        secret.chmod(0o644)
+    captured = capsys.readouterr()
+    assert "secret.py: cannot read: permission denied" in captured.err
+    assert "bad.py:2:8: PC001" in captured.out
+
+
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        (b"create_engine\n\xff\xfe\x00garbage", "NUL byte"),
+        (b"create_engine = 1\nname = '\xe9'\n", "not valid utf-8"),
+        (b"# -*- coding: klingon -*-\ncreate_engine\n", "encoding"),
+    ],
+)
+def test_binary_and_undecodable_files(project, capsys, data, words):
+    (project / "bad.py").write_bytes(data)
+    assert main(["check"]) == 1
+    out = capsys.readouterr().out
+    assert "bad.py:" in out and "PC001" in out and words in out
+
+
+def test_noqa_suppresses(project):
+    write(project, "app.py", "from sqlalchemy import create_engine\nif True  # noqa: PC001\n    pass\n")
+    # A syntax error's tokens cannot be trusted; a file-level directive still works.
+    write(project, "app.py", "# poolcheck: noqa: PC001\nfrom sqlalchemy import create_engine\nif True\n    pass\n")
+    assert main(["check"]) == 0
+
+
+def test_stdin(project, capsys, monkeypatch):
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(BROKEN.encode())))
+    assert main(["check", "--stdin-filename", "pkg/editing.py", "-"]) == 1
+    assert capsys.readouterr().out.startswith("pkg/editing.py:2:8: PC001")
+
+
+def test_rule_and_rules_commands(capsys):
+    assert main(["rule", "PC001"]) == 0
+    page = capsys.readouterr().out
+    for section in ("# syntax-error (PC001)", "## What it does", "## Why is this bad?", "## Example", "## Use instead", "## Options"):
+        assert section in page
+    assert main(["rule", "syntax-error", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["code"] == "PC001"
+    assert main(["rules", "--format", "json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert {"code", "name", "severity", "default_enabled"} <= set(listed[0])
+    assert main(["rule", "PC9999"]) == 2
+
+
+def test_no_command_prints_help_and_exits_two(capsys):
+    assert main([]) == 2
+
+
+def test_console_script_and_module_entry_points(project):
+    write(project, "app.py", BROKEN)
+    for command in (["poolcheck"], [sys.executable, "-m", "poolcheck"]):
+        result = subprocess.run(command + ["check", "--format", "json"], capture_output=True, text=True, cwd=project)
+        assert result.returncode == 1, result.stderr
+        assert json.loads(result.stdout)[0]["code"] == "PC001"

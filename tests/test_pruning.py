@@ -1,0 +1,102 @@
+"""Pruned parsing: only the top-level statements that can matter are parsed, and nothing a
+rule or the evaluator needs is lost."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import libcst as cst
+
+from poolcheck.source import SourceFile
+from poolcheck.syntax import ParsedFile, parse_pruned
+
+CODE = textwrap.dedent(
+    '''\
+    """Module docstring."""
+    import os
+    from sqlalchemy import create_engine
+
+    URL = os.environ.get("DATABASE_URL", "mysql://h/db")
+
+
+    class Unrelated:
+        def method(self):
+            return 1
+
+
+    def helper():
+        return "mentioned by the kept code"
+
+
+    class Base:
+        RECYCLE = 10
+
+
+    class Config(Base):
+        pass
+
+
+    @decorator
+    def make_engine():
+        return create_engine(URL, pool_recycle=Config.RECYCLE, x=helper())
+
+
+    def unrelated():
+        pass
+    a = 1; b = 2
+    '''
+)
+
+
+def parse(text: str, tokens=("create_engine",)):
+    source = SourceFile(Path("m.py"), text.encode(), text)
+    result = parse_pruned(source, tokens)
+    return source, result, ParsedFile(source, result.module, Path("m.py"), "m", False, result.line_map, result.pruned_names)
+
+
+def test_only_what_can_matter_is_parsed():
+    _, result, _ = parse(CODE)
+    code = result.module.code
+    assert "import os" in code and "URL = " in code and "a = 1; b = 2" in code
+    assert "def make_engine" in code and "@decorator" in code
+    assert "class Config" in code and "class Base" in code and "def helper" in code  # mentioned
+    assert "class Unrelated" not in code and "def unrelated" not in code and "Module docstring" not in code
+    assert result.pruned_names == {"Unrelated": "class", "unrelated": "def"}
+
+
+def test_positions_map_back_to_the_file():
+    _, _, parsed = parse(CODE)
+    calls = []
+
+    class Calls(cst.CSTVisitor):
+        def visit_Call(self, node):
+            if isinstance(node.func, cst.Name) and node.func.value == "create_engine":
+                calls.append(node)
+
+    parsed.module.visit(Calls())
+    (call,) = calls
+    span = parsed.span(call)
+    line = CODE.splitlines()[span.start.line - 1]
+    assert line[span.start.column :].startswith("create_engine(URL")
+
+
+def test_pruned_definitions_still_count_as_bindings():
+    _, _, parsed = parse(CODE + "unrelated = 3\n")
+    assert [b.kind for b in parsed.module_scope.bindings["unrelated"]] == ["def", "assign"]
+
+
+def test_nothing_pruned_is_the_whole_file():
+    _, result, _ = parse("from sqlalchemy import create_engine\nengine = create_engine('sqlite://')\n")
+    assert result.line_map is None and result.module.code.startswith("from sqlalchemy")
+
+
+def test_syntax_newer_than_the_interpreter_falls_back_to_a_full_parse():
+    text = "def f(x):\n    match x:\n        case 1:\n            return create_engine\n"
+    _, result, _ = parse(text)
+    assert result.line_map is None
+
+
+def test_last_line_without_newline():
+    _, result, parsed = parse("def unrelated():\n    pass\nfrom sqlalchemy import create_engine\nengine = create_engine('sqlite://')")
+    assert result.module.code.endswith("create_engine('sqlite://')\n")
