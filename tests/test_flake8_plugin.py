@@ -142,3 +142,17 @@ def test_a_broken_rule_is_reported_and_the_others_still_run(project, run_flake8)
     code, out, err = run_flake8(project, "--select", "TST", "app/broken.py")
     assert out == "app/broken.py:2:1: TST901 `legacy_connect()` holds a connection forever; call `modern_connect()`\n"
     assert "poolcheck: app/broken.py: internal error in rule TST904 (raises): RuntimeError: this rule is broken on purpose" in err
+
+
+def test_pc101_is_reported_by_default_with_the_password_masked(project):
+    (project / "app" / "db.py").write_text(
+        'from sqlalchemy import create_engine\n\nengine = create_engine("mysql+pymysql://app:s3cret@db/app")\n'
+    )
+    code, out, _ = flake8(project, "app/db.py")
+    assert code == 1
+    assert out.startswith("app/db.py:3:10: PC101 MySQL engine `mysql+pymysql://app:***@db/app` has neither")
+    assert "s3cret" not in out
+    # A wait_timeout the project's own my.cnf sets is part of the message, as in `poolcheck check`.
+    (project / "my.cnf").write_text("[mysqld]\nwait_timeout = 600\n")
+    code, out, _ = flake8(project, "app/db.py")
+    assert "wait_timeout = 600 (my.cnf:2)" in out

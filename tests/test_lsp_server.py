@@ -26,8 +26,7 @@ from pygls.uris import from_fs_path  # noqa: E402
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities  # noqa: E402
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features  # noqa: E402
 
-from poolcheck.lsp.convert import rule_hover, unknown_code_hover  # noqa: E402
-from poolcheck.registry import load_rules  # noqa: E402
+from poolcheck.lsp.convert import unknown_code_hover  # noqa: E402
 
 TESTS = Path(__file__).resolve().parent
 WITH_TEST_RULES = [sys.executable, str(TESTS / "lsp_launcher.py")]
@@ -499,14 +498,37 @@ async def test_closing_a_document_clears_its_diagnostics(client, start):
 
 
 async def test_the_poolcheck_server_command_serves_and_shuts_down_cleanly(real_client, start):
+    """The installed command and rules: PC101's fix is unsafe, so it is offered, labelled,
+    and never part of "fix all"."""
     editor = await start(real_client)
     mark = editor.mark()
-    document = editor.open("app.py", "x = 1  # noqa: PC101\n")
-    [diagnostic] = await editor.diagnostics(document, mark)
-    assert diagnostic.code == "PC002"
-    hover = await editor.hover(document, 0, len("x = 1  # noqa: PC1"))
-    installed = load_rules().get("PC101")
-    assert hover.contents.value == (rule_hover(installed) if installed else unknown_code_hover("PC101"))
+    line = 'label = "😀"; engine = create_engine("mysql+pymysql://app:s3cret@db/app")  # noqa: PC999'
+    document = editor.open("db.py", f"from sqlalchemy import create_engine\n\n{line}\n")
+    found = by_code(await editor.diagnostics(document, mark))
+    assert set(found) == {"PC101", "PC002"}
+    pc101 = found["PC101"]
+    # One more UTF-16 unit than characters before it: the emoji.
+    assert pc101.range.start == types.Position(line=2, character=line.index("create_engine") + 1)
+    assert pc101.code_description.href == "https://github.com/poolcheck/poolcheck/blob/main/docs/rules/PC101.md"
+    assert "app:***@db" in pc101.message and "s3cret" not in pc101.message
+
+    actions = await editor.actions(document, pc101.range)
+    assert [a.title for a in actions] == [
+        "Fix PC101: Add `pool_pre_ping=True` (unsafe fix: review the change)",
+        "Ignore PC101 on this line (# noqa)",
+    ]
+    assert not actions[0].is_preferred
+    whole = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0))
+    assert await editor.actions(document, whole, only=[types.CodeActionKind.SourceFixAll]) == []
+
+    mark = editor.mark()
+    editor.apply(document, actions[0].edit)
+    assert 'label = "😀"; engine = create_engine("mysql+pymysql://app:s3cret@db/app", pool_pre_ping=True)  # noqa' in document.text
+    assert [d.code for d in await editor.diagnostics(document, mark)] == ["PC002"]
+
+    hover = await editor.hover(document, 2, document.text.split("\n")[2].index("PC999") + 1)
+    assert hover.contents.value == unknown_code_hover("PC999")
+
     await real_client.shutdown_session()
     real_client.shut_down = True
     assert real_client._server.returncode == 0

@@ -192,3 +192,25 @@ def test_per_file_ignores_cover_unused_noqa_findings_and_the_buffers_name(projec
     assert (code, err) == (0, "")  # no finding, and no "pattern matches no file" warning
     code, out, _ = run(["--stdin-filename", "current/module.py", "-"], b"x = 1  # noqa: PC999\n", project)
     assert code == 1 and "PC002" in out
+
+
+LEAKY = 'from sqlalchemy import create_engine\n\nengine = create_engine("mysql+pymysql://app:s3cret@db/app")\n'
+
+
+def test_unsafe_fixes_are_echoed_only_when_asked_for(project):
+    """PC101's fix (add pool_pre_ping=True) is unsafe: `--fix` leaves the buffer as it was and
+    still reports the finding; `--unsafe-fixes` applies it. The installed command and rules."""
+    def check(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "poolcheck", "check", "--no-color", "--stdin-filename", "app/db.py", *args, "-"],
+            input=LEAKY, cwd=project, capture_output=True, text=True,
+        )
+
+    safe_only = check("--fix")
+    assert safe_only.stdout == LEAKY
+    assert "app/db.py:3:10: PC101" in safe_only.stderr and "--unsafe-fixes" in safe_only.stderr
+    assert safe_only.returncode == 1
+    unsafe = check("--fix", "--unsafe-fixes")
+    assert unsafe.stdout == LEAKY.replace('app")', 'app", pool_pre_ping=True)')
+    assert unsafe.returncode == 0, unsafe.stderr
+    assert not (project / "app" / "db.py").exists()
