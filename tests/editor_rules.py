@@ -82,10 +82,12 @@ class Raises(Rule):
     code = "TST904"
     name = "raises"
     severity = Severity.INFO
-    summary = "Raises in its check (a test of crash isolation)."
+    summary = "Prints to standard output and raises in its check (a test of crash isolation)."
     tokens = (b"crash_the_rule",)
 
     def check(self, ctx: RuleContext) -> None:
+        # Printed text must not reach the language server's protocol stream.
+        print("Content-Length: 3\r\n\r\n{}")
         raise RuntimeError("this rule is broken on purpose")
 
 
