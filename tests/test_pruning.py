@@ -100,3 +100,52 @@ def test_syntax_newer_than_the_interpreter_falls_back_to_a_full_parse():
 def test_last_line_without_newline():
     _, result, parsed = parse("def unrelated():\n    pass\nfrom sqlalchemy import create_engine\nengine = create_engine('sqlite://')")
     assert result.module.code.endswith("create_engine('sqlite://')\n")
+
+
+def test_a_definition_using_an_alias_of_a_token_is_kept():
+    text = (
+        "from sqlalchemy.ext.asyncio import create_async_engine as make_engine\n"
+        "import sqlalchemy\n"
+        "ce = sqlalchemy.create_engine\n\n"
+        "def app():\n    return make_engine('mysql://h/db')\n\n"
+        "def other():\n    return ce('mysql://h/db')\n\n"
+        "def unrelated():\n    return 1\n"
+    )
+    _, result, _ = parse(text, tokens=("create_async_engine", "create_engine"))
+    assert "def app" in result.module.code and "def other" in result.module.code
+    assert result.pruned_names == {"unrelated": "def"}
+
+
+def test_a_definition_using_a_kept_definition_is_kept():
+    text = (
+        "from sqlalchemy import create_engine\n"
+        "import logging\n"
+        "logger = logging.getLogger()\n\n"
+        "def get_db():\n    return create_engine('sqlite://')\n\n"
+        "@app.get('/items')\ndef items(db=Depends(get_db)):\n    return []\n\n"
+        "def logs():\n    logger.info('x')\n"
+    )
+    _, result, _ = parse(text)
+    assert "def items" in result.module.code
+    assert result.pruned_names == {"logs": "def"}, "users of a kept assignment are not pulled in"
+
+
+def test_a_definition_pruned_in_one_module_is_read_whole_by_another(make_project):
+    """A config class mentioning no rule's token is left out of its module's parse; a module
+    that reads one of its attributes gets it from the whole file, parsed on demand."""
+    from pathlib import PurePosixPath
+
+    from poolcheck.values import Evaluator, Known, Where
+
+    project = make_project(
+        {
+            "config.py": "class Base:\n    URL = 'mysql://app@db/app'\n\n\nclass Config(Base):\n    DEBUG = False\n",
+            "app.py": "from config import Config\n\nURL = Config.URL\n",
+        }
+    )
+    project.keep_tokens = ("create_engine",)
+    assert project.parsed(PurePosixPath("config.py")).pruned_names == {"Base": "class", "Config": "class"}
+    app = project.parsed(PurePosixPath("app.py"))
+    value = Evaluator(project).evaluate(app.module.body[-1].body[0].value, Where.module_level(app))
+    assert isinstance(value, Known) and value.value == "mysql://app@db/app"
+    assert value.file.span(value.node).start.line == 2

@@ -624,3 +624,9 @@ def test_questions_with_arguments_that_are_not_plain_data_give_none():
 def test_from_dict_refuses_a_corrupt_table(table):
     with pytest.raises(ValueError):
         Knowledge.from_dict(table)
+
+
+def test_masked_url_shows_the_database_as_written():
+    sqla = Knowledge()
+    assert sqla.parse_url("sqlite:///:memory:").masked == "sqlite:///:memory:"  # 2.1 renders %3Amemory%3A
+    assert sqla.parse_url("mysql+pymysql://u:p%3Aw@h/db").masked == "mysql+pymysql://u:***@h/db"

@@ -155,3 +155,27 @@ def test_parameters_are_unknown(make_project):
     function = parsed.module.body[1]
     return_value = function.body.body[0].body[0].value
     assert isinstance(Evaluator(project).evaluate(return_value, Where(parsed, (parsed.module, function))), Unknown)
+
+
+@pytest.mark.parametrize(
+    "mutation, complete",
+    [
+        ("", True),
+        ("if DEBUG:\n    OPTIONS['pool_pre_ping'] = True\n", False),
+        ("def configure():\n    OPTIONS.update(pool_recycle=3600)\n", False),
+        ("OPTIONS.setdefault('pool_size', 5)\n", False),
+        ("OTHER = {}\nOTHER['x'] = 1\n", True),  # another dict
+    ],
+)
+def test_a_dict_changed_in_place_is_not_complete(make_project, mutation, complete):
+    code = "DEBUG = False\nOPTIONS = {'pool_size': 10}\n" + mutation + "RESULT = OPTIONS\n"
+    value = evaluate(make_project, code)
+    assert isinstance(value, Known) and isinstance(value.value, DictValue)
+    assert value.value.complete is complete
+    assert value.value.get("pool_size").value.value == 10
+
+
+@pytest.mark.parametrize("mutation", ["OPTIONS.pop('pool_size')\n", "del OPTIONS['pool_size']\n", "OPTIONS.clear()\n"])
+def test_a_dict_that_loses_keys_is_unknown(make_project, mutation):
+    value = evaluate(make_project, "OPTIONS = {'pool_size': 10}\n" + mutation + "RESULT = OPTIONS\n")
+    assert isinstance(value, Unknown)

@@ -64,8 +64,17 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--select", action="append", metavar="CODES", help="rules to enable (codes or prefixes: PC1, PC101, ALL); replaces the configured selection")
     check.add_argument("--extend-select", action="append", metavar="CODES", help="rules to enable in addition to the selection")
     check.add_argument("--ignore", action="append", metavar="CODES", help="rules to disable")
-    check.add_argument("--format", "--output-format", dest="format", default="text", metavar="FORMAT", help="output format: text (default) or json")
+    check.add_argument(
+        "--format", "--output-format", dest="format", default="full", metavar="FORMAT",
+        help="output format: full (the default; text is the same), concise, json, sarif, github, gitlab or junit",
+    )
     check.add_argument("--output-file", "-o", type=Path, metavar="FILE", help="write the report to FILE instead of standard output")
+    check.add_argument("--statistics", action="store_true", help="show how many findings each rule produced instead of the findings (formats full, concise, json)")
+    check.add_argument("--baseline", type=Path, metavar="FILE", help="report only findings not recorded in FILE (see --write-baseline)")
+    check.add_argument(
+        "--write-baseline", type=Path, metavar="FILE",
+        help="record the findings in FILE and report none of them; with --baseline, keep only the recorded findings that still occur (ratchet)",
+    )
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     check.add_argument("--config", type=Path, metavar="FILE", help="use this configuration file (pyproject.toml or poolcheck.toml)")
     check.add_argument("--stdin-filename", type=Path, metavar="NAME", help="read the source from standard input and report it as NAME")
@@ -157,11 +166,15 @@ def _use_color(args, stream: TextIO) -> bool:
 
 
 def command_check(args) -> int:
-    from .reporters import REPORTERS, ReportContext
+    from .reporters import FINGERPRINT_FORMATS, REPORTERS, STATISTICS_FORMATS, TEXT_FORMATS, ReportContext
     from .runner import RunOptions, Runner
 
     if args.format not in REPORTERS:
         raise UsageError(f"--format {args.format}: unknown format (choose from {', '.join(REPORTERS)})")
+    if args.statistics and args.format not in STATISTICS_FORMATS:
+        raise UsageError(f"--statistics works only with --format full, concise or json (not {args.format})")
+    if args.write_baseline is not None and args.diff:
+        raise UsageError("--write-baseline records findings; it cannot be combined with --diff")
     stdin_requested = any(str(p) == "-" for p in args.paths)
     if stdin_requested and args.stdin_filename is None:
         args.stdin_filename = Path("stdin.py")
@@ -177,11 +190,14 @@ def command_check(args) -> int:
         fix=args.fix,
         unsafe_fixes=args.unsafe_fixes,
         diff=args.diff,
+        baseline=_load_baseline(args.baseline) if args.baseline is not None else None,
+        fingerprints=args.format in FINGERPRINT_FORMATS or args.write_baseline is not None,
     )
     if args.stdin_filename is not None:
         options.stdin_filename = args.stdin_filename
         options.stdin_data = sys.stdin.buffer.read()
-    result = Runner(settings, rules, enabled).run(options)
+    runner = Runner(settings, rules, enabled)
+    result = runner.run(options)
 
     for warning in result.warnings:
         _warn(warning)
@@ -189,6 +205,14 @@ def command_check(args) -> int:
         result.errors.insert(0, probe_error)
     for error in result.errors:
         _error(error)
+    if args.write_baseline is not None:
+        _write_baseline(args, options, runner, result)
+    elif args.baseline is not None and result.baseline_resolved:
+        count = len(result.baseline_resolved)
+        _note(
+            f"{count} finding{'s' if count != 1 else ''} recorded in {args.baseline} no longer occur{'s' if count == 1 else ''}: "
+            f"ratchet the baseline down with `poolcheck check --baseline {args.baseline} --write-baseline {args.baseline}`"
+        )
 
     if args.diff:
         diff = "".join(f.diff for f in result.fixed)
@@ -210,9 +234,11 @@ def command_check(args) -> int:
     output_stream = stream_for_report if args.output_file is None else None
     context = ReportContext(
         rules=rules,
-        color=args.format == "text" and output_stream is not None and _use_color(args, output_stream),
+        color=args.format in TEXT_FORMATS and output_stream is not None and _use_color(args, output_stream),
         show_fixes=args.show_fixes,
         fix_mode=args.fix,
+        statistics=args.statistics,
+        enabled=enabled,
     )
     report = REPORTERS[args.format](result, context)
     _emit(report, args.output_file, stream_for_report)
@@ -221,6 +247,46 @@ def command_check(args) -> int:
     if result.findings and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _load_baseline(path: Path):
+    from .baseline import BaselineError, load
+
+    try:
+        return load(path)
+    except BaselineError as exc:
+        raise UsageError(f"--baseline {exc}") from None
+
+
+def _write_baseline(args, options, runner, result) -> None:
+    """Record the findings in --write-baseline. Alone: every finding, which this run then
+    reports as baselined. With --baseline: only the recorded ones that still occur (the new
+    ones stay reported, and out of the file)."""
+    from . import baseline as baselines
+
+    if result.errors:
+        # Findings of a file that could not be read are unknown, not fixed: writing now would
+        # drop their entries.
+        raise UsageError(f"--write-baseline {args.write_baseline}: not written, because some files could not be checked (see above)")
+
+    def entry(finding):
+        target = result.targets[finding.path]
+        return baselines.BaselineEntry.of(finding, runner.repository_key(target.absolute, target.root))
+
+    if options.baseline is not None:
+        entries = options.baseline.ratcheted([entry(f) for f in result.baselined], result.baseline_resolved)
+    else:
+        entries = [entry(f) for f in result.findings]
+        result.baselined = sorted(result.baselined + result.findings, key=lambda f: f.sort_key())
+        result.findings = []
+        result.fixable = result.unsafe_fixable = 0
+    try:
+        baselines.write(args.write_baseline, entries)
+    except baselines.BaselineError as exc:
+        raise UsageError(f"--write-baseline {exc}") from None
+    count = len(entries)
+    dropped = f" ({len(result.baseline_resolved)} no longer occurring dropped)" if result.baseline_resolved else ""
+    _note(f"recorded {count} finding{'s' if count != 1 else ''} in {args.write_baseline}{dropped}")
 
 
 def _with_live_server(args, settings):
@@ -370,6 +436,10 @@ def _warn(message: str) -> None:
     from .masking import mask_secrets
 
     sys.stderr.write(f"poolcheck: warning: {mask_secrets(message)}\n")
+
+
+def _note(message: str) -> None:
+    sys.stderr.write(f"poolcheck: {message}\n")
 
 
 def _error(message: str) -> None:

@@ -45,6 +45,27 @@ def find_project_root(path: Path) -> Path:
     return directory
 
 
+def repository_root(project_root: Path) -> Path:
+    """The root of the version-control checkout holding ``project_root`` (the nearest folder
+    upward with a ``.git`` folder, or file in a worktree), else ``project_root`` itself.
+
+    CI reports (SARIF, GitHub annotations, GitLab) and fingerprints name files relative to it:
+    in a monorepo whose ``pyproject.toml`` sits in ``services/api/``, GitHub needs
+    ``services/api/app/db.py``, and the name must not depend on the working folder."""
+    for folder in [project_root, *project_root.parents]:
+        if (folder / ".git").exists():
+            return folder
+    return project_root
+
+
+def repository_path(absolute: Path, root: Path) -> str:
+    """``absolute`` as a POSIX path relative to ``root``, or absolute when it lies outside."""
+    try:
+        return absolute.relative_to(root).as_posix()
+    except ValueError:
+        return absolute.as_posix()
+
+
 def is_python_file(path: PurePosixPath) -> bool:
     return path.suffix in PYTHON_SUFFIXES
 

@@ -17,19 +17,23 @@ def add_keyword_argument(call: cst.Call, name: str, value: cst.BaseExpression) -
     if not args:
         return call.with_changes(args=[new_arg])
     last = args[-1]
+    # The separator between arguments as the call already writes it: the one after the
+    # next-to-last argument, else the whitespace opening the argument list when the call is
+    # laid out one argument per line, else a space.
+    if len(args) > 1 and isinstance(args[-2].comma, cst.Comma):
+        separator = args[-2].comma
+    elif isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace):
+        separator = cst.Comma(whitespace_after=call.whitespace_before_args)
+    else:
+        separator = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
     if isinstance(last.comma, cst.Comma):
-        # A trailing comma: the call is laid out one argument per line (or wants to be).
-        # The new argument takes the last one's place in the layout and the last argument
-        # gets the separator that preceded it.
-        if len(args) > 1 and isinstance(args[-2].comma, cst.Comma):
-            separator = args[-2].comma
-        elif isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace):
-            separator = cst.Comma(whitespace_after=call.whitespace_before_args)
-        else:
-            separator = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        # A trailing comma: the new argument takes the last one's place in the layout
+        # (and its trailing comma), the last argument gets the separator.
         args[-1] = last.with_changes(comma=separator)
         args.append(new_arg.with_changes(comma=last.comma))
     else:
-        args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-        args.append(new_arg)
+        # No trailing comma: whatever followed the last argument (the newline before a
+        # closing parenthesis on its own line) now follows the new one.
+        args[-1] = last.with_changes(comma=separator, whitespace_after_arg=cst.SimpleWhitespace(""))
+        args.append(new_arg.with_changes(whitespace_after_arg=last.whitespace_after_arg))
     return call.with_changes(args=args)

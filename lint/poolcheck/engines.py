@@ -12,7 +12,7 @@ Sources of sites register in :data:`SITE_SOURCES`; this module provides the dire
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
@@ -68,6 +68,10 @@ class EngineSite:
     coerces_strings: bool = False  # engine_from_config turns "20" into 20 for some keys
     scopes: Tuple[ScopeNode, ...] = ()
     assigned_to: Optional[str] = None  # `engine = create_engine(...)` -> "engine"
+    # Set by a source whose own rule reports a missing pool_pre_ping/pool_recycle on this site
+    # with a better remedy (a job store built from a URL: pass it the application's engine).
+    # Its value is that rule's code; the generic idle-disconnect check leaves the site alone.
+    liveness_reported_by: Optional[str] = None
 
     def option(self, name: str) -> Optional[EngineOption]:
         return self.options.get(name)
@@ -79,14 +83,10 @@ class EngineSite:
         return False if self.complete else None
 
 
-SiteSource = Callable[["object"], List[EngineSite]]  # (FileContext) -> sites
-SITE_SOURCES: List[SiteSource] = []
+# The registry lives in a module without libcst so that rule modules stay cheap to import.
+from .site_sources import ENGINE_SITE_TOKENS, SITE_SOURCES, SiteSource, register_site_source  # noqa: E402,F401
 
-
-def register_site_source(source: SiteSource) -> SiteSource:
-    if source not in SITE_SOURCES:
-        SITE_SOURCES.append(source)
-    return source
+SITE_TOKENS = ENGINE_SITE_TOKENS
 
 
 # --- direct calls ------------------------------------------------------------------------------
@@ -207,7 +207,7 @@ def _from_config_site(call: cst.Call, kind: str, is_async: bool, where: Where, e
         prefix = prefix_value.value
         for entry in configuration.value.entries:
             if isinstance(entry.key, str) and entry.key.startswith(prefix):
-                entries.append(DictEntry(entry.key[len(prefix):], entry.value, entry.key_node, entry.value_node, entry.file))
+                entries.append(DictEntry(entry.key[len(prefix):], entry.value, entry.key_node, entry.value_node, entry.file, entry.scopes))
         complete = configuration.value.complete
     else:
         complete = False
@@ -229,6 +229,11 @@ def _from_config_site(call: cst.Call, kind: str, is_async: bool, where: Where, e
         coerces_strings=True,
         scopes=where.scopes,
     )
+
+
+def options_from(keywords: DictValue, exclude: Tuple[str, ...] = ()) -> Dict[str, EngineOption]:
+    """Engine options from a mapping of keyword arguments (the last occurrence wins)."""
+    return _options(keywords, exclude)
 
 
 def _options(keywords: DictValue, exclude: Tuple[str, ...] = ()) -> Dict[str, EngineOption]:

@@ -7,7 +7,8 @@ Conventions (the same everywhere in poolcheck):
 - lines are 1-based;
 - columns are 0-based character offsets inside the line (reporters add 1 where their format
   wants 1-based columns, as ruff's JSON and SARIF do);
-- paths are ``pathlib.Path`` objects as the user named them (relative stays relative).
+- paths are ``pathlib.Path`` objects as the user named them (relative stays relative); a
+  relative :class:`Location` path (a fact from ``my.cnf``) is relative to the project root.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ class Span:
 
 @dataclass(frozen=True)
 class Location:
-    """A place in a project file: used for facts gathered from other files (``my.cnf:3``)."""
+    """A place in a project file: used for facts gathered from other files (``my.cnf:3``).
+    A relative ``path`` is relative to the root of the project the finding belongs to."""
 
     path: Path
     line: int
@@ -111,6 +113,13 @@ class Finding:
     related: Tuple[Related, ...] = ()
     fix: Optional[Fix] = None
     url: Optional[str] = None
+    # Set by the runner's fingerprint stage, when a report or a baseline needs them (see
+    # ``fingerprints.py``): the lines of the flagged statement (a simple statement, a compound
+    # statement's header, a decorator; None outside one, or in a file that does not parse),
+    # and the identity of the finding across runs, which survives line shifts and edits
+    # elsewhere in the file.
+    statement: Optional[Span] = None
+    fingerprint: Optional[str] = None
 
     @property
     def line(self) -> int:

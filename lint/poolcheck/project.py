@@ -27,10 +27,22 @@ class Project:
     # syntax.parse_pruned): the tokens of every loaded rule, so the answer is the same
     # whichever rules a run selects.
     keep_tokens: Tuple[str, ...] = ()
+    # The folder paths are shown relative to (the runner's working directory).
+    cwd: Optional[Path] = None
     _bytes: Dict[PurePosixPath, Optional[bytes]] = field(default_factory=dict, repr=False)
     _parsed: Dict[PurePosixPath, Any] = field(default_factory=dict, repr=False)
+    _unpruned: Dict[PurePosixPath, Any] = field(default_factory=dict, repr=False)
     _module_index: Optional[Dict[str, PurePosixPath]] = field(default=None, repr=False)
     _facts: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def display(self, relative) -> Path:
+        """A project-relative path as the user's paths show it: relative to the working
+        directory when it is inside it, else absolute."""
+        absolute = self.root / Path(str(relative))
+        try:
+            return absolute.relative_to(self.cwd or Path.cwd())
+        except ValueError:
+            return absolute
 
     # --- the ProjectFiles protocol ----------------------------------------------------------
     def paths(self) -> Sequence[PurePosixPath]:
@@ -77,6 +89,25 @@ class Project:
             return None
         name, is_package = module_name_for(path)
         return ParsedFile(source, parse.module, path, name, is_package, parse.line_map, parse.pruned_names)
+
+    def unpruned(self, path: PurePosixPath):
+        """The whole file parsed, for a definition the pruned parse left out that another
+        module turns out to read (``Config.DATABASE_URI`` of a config class that mentions no
+        rule's token). None when it cannot be read or parsed."""
+        from .syntax import ParsedFile, ParseFailure, module_name_for, parse_module
+
+        path = PurePosixPath(path)
+        pruned = self.parsed(path)
+        if pruned is None or not pruned.pruned_names:
+            return pruned
+        if path not in self._unpruned:
+            try:
+                module = parse_module(pruned.source)
+            except ParseFailure:
+                module = None
+            name, is_package = module_name_for(path)
+            self._unpruned[path] = ParsedFile(pruned.source, module, path, name, is_package) if module is not None else None
+        return self._unpruned[path]
 
     def adopt(self, parsed) -> None:
         """Register a file parsed by the runner so cross-module lookups reuse it."""

@@ -1,4 +1,5 @@
-"""One run: discover -> prefilter -> parse -> rules -> suppress -> (fix) -> findings.
+"""One run: discover -> prefilter -> parse -> rules -> suppress -> (fingerprint -> baseline) ->
+(fix) -> findings.
 
 The runner is the only place that knows the order of the stages. It never formats output
 (reporters do) and never exits (the command line does): it returns a :class:`RunResult`.
@@ -8,18 +9,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple, Type
+from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Sequence, Tuple, Type
 
 from .config import Settings
 from .context import FileContext, RuleContext
-from .discovery import Target, Walker, collect_targets, display_path, find_project_root
-from .findings import Finding
+from .discovery import Target, Walker, collect_targets, display_path, find_project_root, repository_path, repository_root
+from .findings import Finding, Location
+from .fingerprints import with_fingerprints
 from .fixes import MAX_ROUNDS, FileChanged, apply_fixes, applicable, still_parses, unified_diff, write_atomically
 from .project import Project
 from .registry import RuleSet
 from .rule import Rule
 from .source import SourceError, SourceFile, read_source
 from .suppression import PerFileIgnores, apply_noqa, parse_directives, unused_noqa
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .baseline import Baseline, BaselineEntry
 
 
 @dataclass
@@ -30,6 +35,15 @@ class RunOptions:
     diff: bool = False  # compute fixes, print them as a diff, write nothing
     stdin_filename: Optional[Path] = None
     stdin_data: Optional[bytes] = None
+    # Give findings their statement and fingerprint (CI formats want them; a baseline needs
+    # them). Off by default: it costs a parse of every file with findings.
+    fingerprints: bool = False
+    # Findings recorded here are hidden like `# noqa`-suppressed ones (not reported, not fixed).
+    baseline: Optional["Baseline"] = None
+
+    @property
+    def needs_fingerprints(self) -> bool:
+        return self.fingerprints or self.baseline is not None
 
 
 @dataclass
@@ -53,6 +67,36 @@ class RunResult:
     # The text of each file with findings, as checked (after fixes): reporters show excerpts
     # from it instead of reading files again.
     sources: Dict[Path, str] = field(default_factory=dict)
+    # The repository root CI reports name files relative to (the first file's; see
+    # discovery.repository_root), and every checked file by the path findings carry.
+    root: Optional[Path] = None
+    targets: Dict[Path, Target] = field(default_factory=dict)
+    # Findings hidden because the baseline records them, and the baseline's entries in this
+    # run's scope that nothing matched any more (fixed since it was written).
+    baselined: List[Finding] = field(default_factory=list)
+    baseline_resolved: List["BaselineEntry"] = field(default_factory=list)
+
+    def repository_path(self, path: Path) -> str:
+        """A checked file's path relative to the repository root (POSIX), as CI systems
+        want it; absolute when it lies outside."""
+        target = self.targets.get(path)
+        if target is None or self.root is None:
+            return path.as_posix()
+        return repository_path(target.absolute, self.root)
+
+    def related_absolute(self, finding: Finding, location: Location) -> Path:
+        """Where a related location is on disk (a relative one is relative to the project
+        root of the finding's file)."""
+        if location.path.is_absolute():
+            return location.path
+        target = self.targets.get(finding.path)
+        return (target.root / location.path) if target is not None else location.path
+
+    def related_repository_path(self, finding: Finding, location: Location) -> str:
+        absolute = self.related_absolute(finding, location)
+        if not absolute.is_absolute() or self.root is None:
+            return absolute.as_posix()
+        return repository_path(absolute, self.root)
 
 
 def _overrides_check(rule: Type[Rule]) -> bool:
@@ -77,40 +121,69 @@ class Runner:
         self.known_codes = frozenset(rules.codes)
         self.code_prefixes = frozenset(_letters(code) for code in rules.codes)
         self.keep_tokens = tuple(sorted({t.decode("latin-1") for rule in rules for t in rule.tokens}))
+        self._repository_roots: Dict[Path, Path] = {}
 
     # --- projects -----------------------------------------------------------------------------
     def project(self, root: Path) -> Project:
         """The project of files as they are on disk, shared by every file checked under it."""
         if root not in self.projects:
-            self.projects[root] = Project(root, self.walker.tree(root), self.settings, keep_tokens=self.keep_tokens)
+            self.projects[root] = Project(root, self.walker.tree(root), self.settings, keep_tokens=self.keep_tokens, cwd=self.cwd)
         return self.projects[root]
 
     # --- the run ------------------------------------------------------------------------------
     def run(self, options: RunOptions) -> RunResult:
         result = RunResult()
         if options.stdin_filename is not None:
-            target = self._stdin_target(options.stdin_filename)
+            targets = [self._stdin_target(options.stdin_filename)]
+            scope = [self.repository_key(t.absolute, t.root) for t in targets]
+        else:
+            targets, errors = collect_targets(list(options.paths), self.walker, self.cwd)
+            result.errors.extend(errors)
+            scope = [self._scope_key(path) for path in options.paths]
+        result.root = self.repository_root(targets[0].root if targets else find_project_root(self.cwd))
+        result.targets = {t.path: t for t in targets}
+        if options.stdin_filename is not None:
+            [target] = targets
+            data = options.stdin_data or b""
             # A fresh project every time: its facts and parsed modules include the buffer,
             # and the next buffer checked by this (long-lived, in an editor) runner differs.
             project = Project(
                 target.root,
                 self.walker.tree(target.root),
                 self.settings,
-                overlays={target.relative: options.stdin_data or b""},
+                overlays={target.relative: data},
                 keep_tokens=self.keep_tokens,
+                cwd=self.cwd,
             )
-            self._check_target(target, project, options.stdin_data or b"", options, result)
-            targets, used = [target], [project]
+            self._check_target(target, project, data, options, result)
+            used = [project]
         else:
-            targets, errors = collect_targets(list(options.paths), self.walker, self.cwd)
-            result.errors.extend(errors)
             for target in targets:
                 self._check_target(target, self.project(target.root), None, options, result)
             used = list(self.projects.values())
         result.findings.sort(key=Finding.sort_key)
+        result.baselined.sort(key=Finding.sort_key)
         result.checked_files = [t.path for t in targets]
+        if options.baseline is not None:
+            matched = {f.fingerprint for f in result.baselined if f.fingerprint}
+            result.baseline_resolved = options.baseline.resolved(matched, scope, self.enabled)
         self._warn_unmatched_per_file_ignores(result, used, targets)
         return result
+
+    # --- repository paths (fingerprints, baselines, CI reports) --------------------------------
+    def repository_root(self, project_root: Path) -> Path:
+        if project_root not in self._repository_roots:
+            self._repository_roots[project_root] = repository_root(project_root)
+        return self._repository_roots[project_root]
+
+    def repository_key(self, absolute: Path, project_root: Path) -> str:
+        """How fingerprints and baselines name a file: relative to its repository root, so
+        the same from any working folder."""
+        return repository_path(absolute, self.repository_root(project_root))
+
+    def _scope_key(self, given: Path) -> str:
+        absolute = (self.cwd / given).resolve() if not given.is_absolute() else given.resolve()
+        return self.repository_key(absolute, find_project_root(absolute))
 
     def check_buffer(self, path: Path, data: bytes, *, fix: bool = False, unsafe_fixes: bool = False) -> RunResult:
         """Check ``data`` as the content of ``path`` (which need not exist), with the project
@@ -135,10 +208,14 @@ class Runner:
         if isinstance(source, SourceError) and source.kind == "read":
             result.errors.append(f"{target.path}: cannot read: {source.message}")
             return
-        findings = self.check_source(target, project, source, result)
+        findings = self.check_source(target, project, source, result, options.needs_fingerprints)
         text = source.text if isinstance(source, SourceFile) else ""
-        if isinstance(source, SourceFile) and (options.fix or options.diff) and any(applicable(f.fix, options.unsafe_fixes) for f in findings):
+        if isinstance(source, SourceFile) and (options.fix or options.diff) and any(
+            applicable(f.fix, options.unsafe_fixes) for f in _not_baselined(findings, options)
+        ):
             findings, text = self._fix(target, project, source, findings, options, result)
+        findings, baselined = _split_baselined(findings, options)
+        result.baselined.extend(baselined)
         for finding in findings:
             if finding.fix is not None and finding.fix.edits:
                 if applicable(finding.fix, options.unsafe_fixes):
@@ -149,8 +226,16 @@ class Runner:
             result.sources[target.path] = text
         result.findings.extend(findings)
 
-    def check_source(self, target: Target, project: Project, source, result: RunResult) -> List[Finding]:
-        """All findings for one file's content, after suppression."""
+    def check_source(self, target: Target, project: Project, source, result: RunResult, fingerprints: bool = False) -> List[Finding]:
+        """All findings for one file's content, after suppression (with their statements and
+        fingerprints when asked)."""
+        findings = self._findings(target, project, source, result)
+        if not fingerprints or not findings:
+            return findings
+        text = source.text if isinstance(source, SourceFile) else ""
+        return with_fingerprints(findings, text, self.repository_key(target.absolute, target.root))
+
+    def _findings(self, target: Target, project: Project, source, result: RunResult) -> List[Finding]:
         ctx = FileContext(target=target, project=project, source=source if isinstance(source, SourceFile) else None)
         if isinstance(source, SourceError):
             self._unparsable(ctx, source, result)
@@ -229,7 +314,7 @@ class Runner:
         current = source
         fixed: List[Finding] = []
         for _ in range(MAX_ROUNDS):
-            text, applied = apply_fixes(current, findings, options.unsafe_fixes)
+            text, applied = apply_fixes(current, _not_baselined(findings, options), options.unsafe_fixes)
             if not applied or text == current.text:
                 break
             if not still_parses(text):
@@ -239,14 +324,14 @@ class Runner:
             fixed.extend(applied)
             current = SourceFile(path=current.path, raw=current.encode(text), text=text, encoding=current.encoding, has_bom=current.has_bom)
             project.overlays[target.relative] = current.raw
-            findings = self.check_source(target, project, current, result)
+            findings = self.check_source(target, project, current, result, options.needs_fingerprints)
         if options.stdin_filename is None:
             project.overlays.pop(target.relative, None)
         if not fixed:
             return findings, source.text
         if options.diff:
             result.fixed.append(FixedFile(target.path, fixed, unified_diff(target.path, source.text, current.text), current.text))
-            return self.check_source(target, project, source, result), source.text
+            return self.check_source(target, project, source, result, options.needs_fingerprints), source.text
         if options.stdin_filename is not None:
             result.fixed.append(FixedFile(target.path, fixed, unified_diff(target.path, source.text, current.text), current.text))
             return findings, current.text
@@ -254,12 +339,23 @@ class Runner:
             write_atomically(target.absolute, source, current.text)
         except FileChanged as exc:
             result.warnings.append(f"{target.path}: not fixed: {exc}")
-            return self.check_source(target, project, source, result), source.text
+            return self.check_source(target, project, source, result, options.needs_fingerprints), source.text
         except OSError as exc:
             result.errors.append(f"{target.path}: cannot write the fixed file: {exc.strerror or exc}")
-            return self.check_source(target, project, source, result), source.text
+            return self.check_source(target, project, source, result, options.needs_fingerprints), source.text
         result.fixed.append(FixedFile(target.path, fixed, text=current.text))
         return findings, current.text
+
+
+def _split_baselined(findings: List[Finding], options: RunOptions) -> Tuple[List[Finding], List[Finding]]:
+    """(the findings to report, the findings the baseline records)."""
+    if options.baseline is None:
+        return findings, []
+    return [f for f in findings if f not in options.baseline], [f for f in findings if f in options.baseline]
+
+
+def _not_baselined(findings: List[Finding], options: RunOptions) -> List[Finding]:
+    return _split_baselined(findings, options)[0]
 
 
 def _letters(code: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +54,7 @@ class SourceFile:
     @property
     def lines(self) -> List[str]:
         """The lines without their line endings (\\n, \\r\\n and lone \\r all end a line)."""
-        return self.text.splitlines()
+        return split_lines(self.text)
 
     def line_text(self, line: int) -> str:
         lines = self.lines
@@ -87,6 +88,19 @@ class SourceFile:
         """``text`` as bytes in this file's encoding, with its BOM if it had one."""
         data = text.encode(self.encoding)
         return (UTF8_BOM + data) if self.has_bom else data
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def split_lines(text: str) -> List[str]:
+    """``text``'s lines as Python numbers them: only \\n, \\r\\n and \\r end a line
+    (``str.splitlines`` also breaks at form feeds and other separators, which Python treats as
+    whitespace, and which would shift every later line number)."""
+    lines = _LINE_BREAK.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 def read_source(path: Path, data: Optional[bytes] = None) -> Union[SourceFile, SourceError]:

@@ -128,11 +128,12 @@ def parse_pruned(source: SourceFile, keep_tokens: Sequence[str]) -> PrunedParse:
     segments = _top_level_segments(tree)
     keep = [False] * len(segments)
     definitions: Dict[int, Tuple[str, str]] = {}
+    tokens = set(keep_tokens) | _aliases_of_tokens(segments, lines, keep_tokens)
     for index, (start, end, node) in enumerate(segments):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             definitions[index] = (node.name, "class" if isinstance(node, ast.ClassDef) else "def")
             segment = "".join(lines[start - 1 : end])
-            keep[index] = any(token in segment for token in keep_tokens)
+            keep[index] = any(token in segment for token in tokens)
         elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
             keep[index] = False  # docstrings and bare constants bind nothing
         else:
@@ -163,6 +164,24 @@ def parse_pruned(source: SourceFile, keep_tokens: Sequence[str]) -> PrunedParse:
     return PrunedParse(module, LineMap(tuple(runs)), pruned_names)
 
 
+def _aliases_of_tokens(segments, lines, keep_tokens) -> set:
+    """Names that stand for a token: ``create_async_engine as make_engine``, or
+    ``ce = sqlalchemy.create_engine``. A function calling ``make_engine(...)`` matters as much
+    as one calling ``create_async_engine(...)``."""
+    import ast
+
+    aliases = set()
+    for start, end, node in segments:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                if alias.asname and any(token in alias.name for token in keep_tokens):
+                    aliases.add(alias.asname)
+        elif isinstance(node, ast.Assign) and any(token in "".join(lines[start - 1 : end]) for token in keep_tokens):
+            aliases.update(target.id for target in node.targets if isinstance(target, ast.Name))
+    aliases.discard("")
+    return aliases
+
+
 def _top_level_segments(tree) -> List[Tuple[int, int, object]]:
     """(first line, last line, node) per top-level statement, decorators included;
     statements sharing a line (``a = 1; b = 2``) are merged into one segment."""
@@ -187,24 +206,29 @@ class _Merged:
 
 
 def _keep_mentioned_definitions(segments, lines, keep, definitions) -> None:
-    """Keep a left-out definition whose name the kept code uses (a base class, a helper, a
-    decorator), until nothing changes. Names are read from the syntax tree, so a name inside
-    a string (``__all__ = ["Base"]``) or a comment does not count."""
+    """Keep the left-out definitions connected to kept code, until nothing changes: one whose
+    name the kept code uses (a base class, a helper, a decorator), and one that uses a kept
+    definition (a route whose ``Depends(get_db)`` names a kept dependency). Names are read
+    from the syntax tree, so a name inside a string (``__all__ = ["Base"]``) or a comment
+    does not count; kept assignments do not pull in their users (every function using a
+    module-level ``logger`` would come along)."""
     pending = {index: name for index, (name, _) in definitions.items() if not keep[index]}
     if not pending:
         return
+    uses = {index: _names_used(segments[index][2]) for index in pending}
     used = set()
     for index, (_, _, node) in enumerate(segments):
         if keep[index]:
             used |= _names_used(node)
+    kept_definitions = {name for index, (name, _) in definitions.items() if keep[index]}
     while True:
-        found = [index for index, name in pending.items() if name in used]
+        found = [index for index, name in pending.items() if name in used or uses[index] & kept_definitions]
         if not found:
             return
         for index in found:
             keep[index] = True
-            used |= _names_used(segments[index][2])
-            del pending[index]
+            used |= uses[index]
+            kept_definitions.add(pending.pop(index))
 
 
 def _names_used(node) -> set:

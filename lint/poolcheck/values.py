@@ -83,6 +83,12 @@ class DictEntry:
     key_node: Optional[cst.CSTNode]
     value_node: Optional[cst.CSTNode]
     file: Optional[ParsedFile] = field(default=None, compare=False)
+    # The scopes enclosing value_node, so callers can follow names in it (Evaluator.definition).
+    scopes: Tuple[Any, ...] = field(default=(), compare=False)
+
+    @property
+    def where(self) -> Optional["Where"]:
+        return Where(self.file, self.scopes) if self.file is not None else None
 
 
 @dataclass(frozen=True)
@@ -161,6 +167,7 @@ class Evaluator:
     def __init__(self, project) -> None:
         self.project = project
         self._active: set = set()
+        self._mutations: Dict[int, Dict[str, str]] = {}
 
     # --- public -----------------------------------------------------------------------------
     def evaluate(self, expr: Optional[cst.BaseExpression], where: Where, depth: int = 0) -> Value:
@@ -189,6 +196,107 @@ class Evaluator:
                 return value.value.module_name or None
             if isinstance(value.value, ClassRef):
                 return f"{value.value.file.module_name}.{value.value.node.name.value}"
+        return None
+
+    def definition(self, expr: cst.BaseExpression, where: Where, depth: int = 0) -> Optional[Tuple[cst.BaseExpression, Where]]:
+        """The expression a name, or an attribute of a project module or class, was assigned,
+        and where it is written: ``DATABASE_URL`` after ``DATABASE_URL = os.environ["X"]`` is
+        that subscript, in whichever project module assigned it. Lets callers follow a value
+        the evaluator cannot know to where it comes from. None when the name is bound more
+        than once, bound other than by an assignment, or defined outside the project."""
+        if depth > MAX_DEPTH:
+            return None
+        if isinstance(expr, cst.Name):
+            found = _lookup(expr.value, where)
+            return self._binding_definition(expr.value, found[0], found[1], depth) if found else None
+        if isinstance(expr, cst.Attribute):
+            base = self.evaluate(expr.value, where, depth + 1)
+            attr = expr.attr.value
+            if isinstance(base, Known) and isinstance(base.value, ModuleRef):
+                bindings = base.value.file.module_scope.bindings.get(attr, [])
+                return self._binding_definition(attr, bindings, Where.module_level(base.value.file), depth + 1)
+            if isinstance(base, Known) and isinstance(base.value, ClassRef):
+                return self._class_attribute_definition(base.value, attr, depth + 1, set())
+        return None
+
+    def binding_scope(self, expr: cst.BaseExpression, where: Where, depth: int = 0) -> Optional[Tuple[ParsedFile, ScopeNode, str]]:
+        """The module or class scope that binds a name (following imports), and the name:
+        ``DATABASE_URL`` imported from ``app.conf``, where an ``if``/``else`` assigns it twice,
+        is ``(app/conf.py, its module, "DATABASE_URL")``. Every read of one such name after
+        import sees one value, even when the code cannot say which. None for function locals
+        and names from outside the project."""
+        if depth > MAX_DEPTH:
+            return None
+        if isinstance(expr, cst.Name):
+            found = _lookup(expr.value, where)
+            if found is None:
+                return None
+            bindings, scope_where = found
+            return self._scope_of(expr.value, bindings, scope_where, depth)
+        if isinstance(expr, cst.Attribute):
+            base = self.evaluate(expr.value, where, depth + 1)
+            attr = expr.attr.value
+            if isinstance(base, Known) and isinstance(base.value, ModuleRef):
+                module = base.value.file
+                bindings = module.module_scope.bindings.get(attr)
+                return self._scope_of(attr, bindings, Where.module_level(module), depth) if bindings else None
+            if isinstance(base, Known) and isinstance(base.value, ClassRef):
+                cls = base.value
+                bindings = cls.file.scope(cls.node).bindings.get(attr)
+                return self._scope_of(attr, bindings, Where.module_level(cls.file).inner(cls.node), depth) if bindings else None
+        return None
+
+    def _scope_of(self, name: str, bindings: Sequence[Binding], where: Where, depth: int) -> Optional[Tuple[ParsedFile, ScopeNode, str]]:
+        scope = where.scopes[-1] if where.scopes else where.file.module
+        if isinstance(scope, cst.FunctionDef) or any(b.kind in ("param", "other", "def") for b in bindings):
+            return None
+        if len(bindings) == 1 and bindings[0].kind == "from" and self.project is not None:
+            binding = bindings[0]
+            path = self.project.resolve_module(binding.module or "", where.file.relative)
+            parsed = self.project.parsed(path) if path is not None else None
+            imported = binding.imported or name
+            inner = parsed.module_scope.bindings.get(imported) if parsed is not None else None
+            if not inner:
+                return None
+            return self._scope_of(imported, inner, Where.module_level(parsed), depth + 1)
+        if any(b.kind in ("import", "from") for b in bindings):
+            return None
+        return where.file, scope, name
+
+    def _binding_definition(self, name: str, bindings: Sequence[Binding], where: Where, depth: int) -> Optional[Tuple[cst.BaseExpression, Where]]:
+        bindings, where = self._restore_pruned(name, bindings, where)
+        if len(bindings) != 1 or depth > MAX_DEPTH:
+            return None
+        binding = bindings[0]
+        if binding.kind == "assign" and binding.value is not None:
+            return binding.value, where
+        if binding.kind == "from" and self.project is not None:
+            path = self.project.resolve_module(binding.module or "", where.file.relative)
+            parsed = self.project.parsed(path) if path is not None else None
+            if parsed is None:
+                return None
+            imported = binding.imported or name
+            inner = parsed.module_scope.bindings.get(imported, [])
+            return self._binding_definition(imported, inner, Where.module_level(parsed), depth + 1)
+        return None
+
+    def _class_attribute_definition(self, cls: ClassRef, attr: str, depth: int, seen: set) -> Optional[Tuple[cst.BaseExpression, Where]]:
+        if id(cls.node) in seen or depth > MAX_DEPTH:
+            return None
+        seen.add(id(cls.node))
+        bindings = cls.file.scope(cls.node).bindings.get(attr)
+        module_where = Where.module_level(cls.file)
+        if bindings:
+            return self._binding_definition(attr, bindings, module_where.inner(cls.node), depth + 1)
+        for base in cls.node.bases:
+            if base.keyword is not None:
+                continue
+            base_value = self.evaluate(base.value, module_where, depth + 1)
+            if not (isinstance(base_value, Known) and isinstance(base_value.value, ClassRef)):
+                return None  # an unknown base could define it
+            found = self._class_attribute_definition(base_value.value, attr, depth + 1, seen)
+            if found is not None:
+                return found
         return None
 
     # --- dispatch ---------------------------------------------------------------------------
@@ -237,7 +345,24 @@ class Evaluator:
             return self._subscript(expr, where, depth)
         if isinstance(expr, cst.IfExp):
             return Unknown("conditional")
+        if isinstance(expr, cst.BooleanOperation) and isinstance(expr.operator, cst.Or):
+            return self._env_or_default(expr, where, depth)
         return Unknown()
+
+    def _env_or_default(self, expr: cst.BooleanOperation, where: Where, depth: int) -> Value:
+        """``os.environ.get("X") or "default"``: the same idiom as ``os.environ.get("X",
+        "default")``, so the same answer (the default, marked as one). Any other ``or`` is
+        unknown."""
+        left = expr.left
+        if not (isinstance(left, cst.Call) and not any(arg.keyword is not None or arg.star for arg in left.args) and len(left.args) == 1):
+            return Unknown("or")
+        func = self.qualified_name(left.func, where)
+        if func is None or not (func in ENV_GETTERS or func.endswith(".environ.get")):
+            return Unknown("or")
+        default = self.evaluate(expr.right, where, depth + 1)
+        if isinstance(default, Known):
+            return Known(default.value, default.node, default.file, from_env_default=True)
+        return default
 
     # --- strings ----------------------------------------------------------------------------
     def _string(self, expr, where: Where, depth: int) -> Value:
@@ -264,23 +389,24 @@ class Evaluator:
 
     # --- names ------------------------------------------------------------------------------
     def _name(self, name: str, node: cst.CSTNode, where: Where, depth: int) -> Value:
-        scopes = where.scopes if where.scopes and isinstance(where.scopes[0], cst.Module) else (where.file.module,) + tuple(where.scopes)
-        innermost = len(scopes) - 1
-        for index in range(innermost, -1, -1):
-            scope_node = scopes[index]
-            # Python's rule: a class body does not enclose the functions defined in it.
-            if isinstance(scope_node, cst.ClassDef) and index != innermost:
-                continue
-            scope = where.file.scope(scope_node)
-            if name in scope.global_names and not isinstance(scope_node, cst.Module):
-                module_bindings = where.file.module_scope.bindings.get(name, [])
-                return self._binding_value(name, module_bindings, Where.module_level(where.file), depth)
-            bindings = scope.bindings.get(name)
-            if bindings:
-                return self._binding_value(name, bindings, Where(where.file, scopes[: index + 1]), depth)
-        return Unknown(f"{name} is not bound in this module")
+        found = _lookup(name, where)
+        if found is None:
+            return Unknown(f"{name} is not bound in this module")
+        bindings, scope_where = found
+        return self._binding_value(name, bindings, scope_where, depth)
+
+    def _restore_pruned(self, name: str, bindings: Sequence[Binding], where: Where) -> Tuple[Sequence[Binding], Where]:
+        """A top-level definition the pruned parse left out (it mentions no rule's token) is
+        still what another module reads: look the name up in the whole file instead."""
+        if self.project is None or not any(b.kind in ("class", "def") and isinstance(b.node, cst.Module) for b in bindings):
+            return bindings, where
+        full = self.project.unpruned(where.file.relative)
+        if full is None or full is where.file:
+            return bindings, where
+        return full.module_scope.bindings.get(name, bindings), Where.module_level(full)
 
     def _binding_value(self, name: str, bindings: Sequence[Binding], where: Where, depth: int) -> Value:
+        bindings, where = self._restore_pruned(name, bindings, where)
         if len(bindings) != 1:
             return Unknown(f"{name} is bound more than once")
         binding = bindings[0]
@@ -291,6 +417,8 @@ class Evaluator:
         try:
             if binding.kind == "assign":
                 value = self.evaluate(binding.value, where, depth + 1)
+                if isinstance(value, Known) and isinstance(value.value, DictValue):
+                    value = self._after_mutations(name, value, where.file)
                 if isinstance(value, Known) and value.node is None:
                     return Known(value.value, binding.value, where.file, value.from_env_default)
                 return value
@@ -303,6 +431,53 @@ class Evaluator:
             return Unknown(f"{name} is bound by a {binding.kind}")
         finally:
             self._active.discard(key)
+
+    def _after_mutations(self, name: str, value: Known, file: ParsedFile) -> Value:
+        """A dict bound once but changed in place somewhere in its file
+        (``options["pool_pre_ping"] = True`` under an ``if``, ``options.update(...)``) is no
+        longer known to be complete; one that loses keys (``pop``, ``del``) is unknown."""
+        mutation = self._mutated_names(file).get(name)
+        if mutation is None:
+            return value
+        if mutation == "removes":
+            return Unknown(f"{name} loses keys after it is bound")
+        dict_value = value.value
+        return Known(DictValue(dict_value.entries, False), value.node, value.file, value.from_env_default)
+
+    def _mutated_names(self, file: ParsedFile) -> Dict[str, str]:
+        """Names the file changes in place: name -> "adds" or "removes" (the stronger)."""
+        key = id(file)
+        if key not in self._mutations:
+            found: Dict[str, str] = {}
+
+            def mark(node: Optional[cst.CSTNode], how: str) -> None:
+                if isinstance(node, cst.Name) and found.get(node.value) != "removes":
+                    found[node.value] = how
+
+            class Finder(cst.CSTVisitor):
+                def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+                    if isinstance(node.target, cst.Subscript):
+                        mark(node.target.value, "adds")
+
+                def visit_AugAssign(self, node: cst.AugAssign) -> None:
+                    if isinstance(node.target, cst.Subscript):
+                        mark(node.target.value, "adds")
+
+                def visit_Del(self, node: cst.Del) -> None:
+                    if isinstance(node.target, cst.Subscript):
+                        mark(node.target.value, "removes")
+
+                def visit_Call(self, node: cst.Call) -> None:
+                    func = node.func
+                    if isinstance(func, cst.Attribute):
+                        if func.attr.value in ("update", "setdefault", "__setitem__"):
+                            mark(func.value, "adds")
+                        elif func.attr.value in ("pop", "popitem", "clear", "__delitem__"):
+                            mark(func.value, "removes")
+
+            file.module.visit(Finder())
+            self._mutations[key] = found
+        return self._mutations[key]
 
     def _module_value(self, dotted: str, importer: ParsedFile, depth: int) -> Value:
         path = self.project.resolve_module(dotted, importer.relative) if self.project else None
@@ -434,7 +609,7 @@ class Evaluator:
                 complete = False
                 continue
             value = self.evaluate(element.value, where, depth + 1)
-            entries.append(DictEntry(key.value, value, element.key, element.value, where.file))
+            entries.append(DictEntry(key.value, value, element.key, element.value, where.file, where.scopes))
         return Known(DictValue(tuple(entries), complete), expr, where.file)
 
     def call_keywords(self, call: cst.Call, where: Where, depth: int = 0, skip_positional: bool = True) -> DictValue:
@@ -453,7 +628,7 @@ class Evaluator:
                 complete = False
             elif arg.keyword is not None:
                 value = self.evaluate(arg.value, where, depth + 1)
-                entries.append(DictEntry(arg.keyword.value, value, arg.keyword, arg.value, where.file))
+                entries.append(DictEntry(arg.keyword.value, value, arg.keyword, arg.value, where.file, where.scopes))
         return DictValue(tuple(entries), complete)
 
     # --- calls ------------------------------------------------------------------------------
@@ -520,6 +695,24 @@ class Evaluator:
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+
+def _lookup(name: str, where: Where) -> Optional[Tuple[Sequence[Binding], Where]]:
+    """The bindings of ``name`` in the innermost enclosing scope that binds it (Python's rules:
+    ``global`` declarations, and class bodies not enclosing their methods), and that scope."""
+    scopes = where.scopes if where.scopes and isinstance(where.scopes[0], cst.Module) else (where.file.module,) + tuple(where.scopes)
+    innermost = len(scopes) - 1
+    for index in range(innermost, -1, -1):
+        scope_node = scopes[index]
+        if isinstance(scope_node, cst.ClassDef) and index != innermost:
+            continue
+        scope = where.file.scope(scope_node)
+        if name in scope.global_names and not isinstance(scope_node, cst.Module):
+            return where.file.module_scope.bindings.get(name, []), Where.module_level(where.file)
+        bindings = scope.bindings.get(name)
+        if bindings:
+            return bindings, Where(where.file, scopes[: index + 1])
+    return None
 
 
 def _keyword(call: cst.Call, name: str) -> Optional[cst.BaseExpression]:

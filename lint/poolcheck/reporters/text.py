@@ -1,6 +1,7 @@
-"""The default text format: one header line per finding in the ``path:row:col: CODE message``
-shape editors and CI log scrapers parse, the source line with carets under the span, what to
-do (``help:``), the other places it depends on, and a summary.
+"""``--format full`` (the default; ``text`` is its old name): one header line per finding in
+the ``path:row:col: CODE message`` shape editors and CI log scrapers parse, the source line with
+carets under the span, what to do (``help:``), the other places it depends on, and a summary.
+With ``--statistics``, counts per rule replace the findings.
 
 Colour only when asked for (the command line decides: a terminal, and no ``NO_COLOR``).
 """
@@ -13,6 +14,7 @@ from typing import Dict, List
 from ..findings import Finding, Severity
 from ..fixes import applicable
 from ..masking import mask_secrets
+from ..source import split_lines
 from ..runner import RunResult
 from . import ReportContext
 
@@ -28,7 +30,7 @@ _COLORS = {
 _SEVERITY_COLOR = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
-class _Paint:
+class Paint:
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
 
@@ -38,14 +40,14 @@ class _Paint:
         return "".join(_COLORS[s] for s in styles) + text + _COLORS["reset"]
 
 
-def header(finding: Finding, paint: _Paint) -> str:
+def header(finding: Finding, paint: Paint) -> str:
     location = f"{finding.path.as_posix()}:{finding.line}:{finding.column + 1}:"
     fixable = " [*]" if finding.fix is not None and applicable(finding.fix, unsafe=False) else ""
     code = paint(finding.code, "bold", _SEVERITY_COLOR[finding.severity])
     return f"{paint(location, 'bold')} {code}{fixable} {mask_secrets(finding.message)}"
 
 
-def excerpt(finding: Finding, lines: List[str], paint: _Paint) -> List[str]:
+def excerpt(finding: Finding, lines: List[str], paint: Paint) -> List[str]:
     """The reported line with carets under the span (to the end of the line when the span
     continues on later lines)."""
     number = finding.line
@@ -66,7 +68,7 @@ def excerpt(finding: Finding, lines: List[str], paint: _Paint) -> List[str]:
     ]
 
 
-def render_finding(finding: Finding, lines: List[str], paint: _Paint) -> List[str]:
+def render_finding(finding: Finding, lines: List[str], paint: Paint) -> List[str]:
     out = [header(finding, paint)]
     out.extend(excerpt(finding, lines, paint))
     gutter = " " * len(str(finding.line))
@@ -83,11 +85,11 @@ def _plural(count: int, word: str, plural: str = "") -> str:
     return f"{count} {word if count == 1 else (plural or word + 's')}"
 
 
-def summary(result: RunResult, paint: _Paint) -> List[str]:
+def summary(result: RunResult, paint: Paint) -> List[str]:
     findings = result.findings
     if not findings:
         checked = _plural(len(result.checked_files), "file")
-        return [paint("All checks passed!", "bold") + f" ({checked} checked)"]
+        return [paint("All checks passed!", "bold") + f" ({checked} checked)"] + baselined_note(result)
     counts = Counter(f.severity for f in findings)
     parts = []
     if counts[Severity.ERROR]:
@@ -103,10 +105,16 @@ def summary(result: RunResult, paint: _Paint) -> List[str]:
     if result.unsafe_fixable:
         hidden = _plural(result.unsafe_fixable, "hidden fix", "hidden fixes")
         lines.append(f"({hidden} can be enabled with the `--unsafe-fixes` option.)")
-    return lines
+    return lines + baselined_note(result)
 
 
-def render_fixed(result: RunResult, paint: _Paint) -> List[str]:
+def baselined_note(result: RunResult) -> List[str]:
+    if not result.baselined:
+        return []
+    return [f"({_plural(len(result.baselined), 'problem')} recorded in the baseline not shown.)"]
+
+
+def render_fixed(result: RunResult, paint: Paint) -> List[str]:
     out = []
     for fixed in result.fixed:
         out.append(f"Fixed {_plural(len(fixed.fixed), 'problem')} in {fixed.path.as_posix()}:")
@@ -117,14 +125,28 @@ def render_fixed(result: RunResult, paint: _Paint) -> List[str]:
 
 
 def render_full(result: RunResult, context: ReportContext) -> str:
-    paint = _Paint(context.color)
+    paint = Paint(context.color)
+    if context.statistics:
+        return render_with_statistics(result, context, paint)
     line_cache: Dict[object, List[str]] = {}
     out: List[str] = []
     for finding in result.findings:
         if finding.path not in line_cache:
-            line_cache[finding.path] = result.sources.get(finding.path, "").splitlines()
+            line_cache[finding.path] = split_lines(result.sources.get(finding.path, ""))
         out.extend(render_finding(finding, line_cache[finding.path], paint))
         out.append("")
+    if context.show_fixes and result.fixed:
+        out.extend(render_fixed(result, paint))
+        out.append("")
+    out.extend(summary(result, paint))
+    return "\n".join(out) + "\n"
+
+
+def render_with_statistics(result: RunResult, context: ReportContext, paint: Paint) -> str:
+    from .statistics import render_statistics_text
+
+    table = render_statistics_text(result)
+    out = table + ([""] if table else [])
     if context.show_fixes and result.fixed:
         out.extend(render_fixed(result, paint))
         out.append("")

@@ -11,7 +11,7 @@ import importlib
 import inspect
 from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
-from ._helpers import QueryPairs, import_submodules, public_names
+from ._helpers import QueryPairs, constructor_defaults, import_submodules, public_names
 from .model import MYSQL_FAMILY, DialectInfo, UrlInfo
 
 # Query keys whose values ``masked`` hides too: some drivers take the password (or a token)
@@ -126,7 +126,12 @@ def _masked(url: Any) -> str:
         url = url.update_query_dict({k: placeholder for k in secret_keys})
     rendered = url.render_as_string(hide_password=True)
     # Query values are URL-quoted when rendered; show our placeholder as the password's.
-    return rendered.replace("%2A%2A%2A", placeholder)
+    rendered = rendered.replace("%2A%2A%2A", placeholder)
+    # 2.1 also quotes ":" in the database ("sqlite:///%3Amemory%3A"): this text is for
+    # reading, not parsing, so show the database as it is written.
+    scheme, separator, rest = rendered.partition("://")
+    authority, slash, path = rest.partition("/")
+    return scheme + separator + authority + slash + path.replace("%3A", ":")
 
 
 def default_pool_class(drivername: str, database: Optional[str], query: QueryPairs, is_async: bool) -> str:
@@ -149,6 +154,13 @@ def dialect_kwarg_names(drivername: str, is_async: bool) -> FrozenSet[str]:
     if dbapi_method is not None:
         names |= _keyword_parameters(dbapi_method)
     return public_names(names)
+
+
+def dialect_kwarg_defaults(drivername: str, is_async: bool) -> Dict[str, Any]:
+    """Defaults of the dialect's constructor keywords (``server_side_cursors=False``...)."""
+    dialect_cls = load_dialect(url_for(drivername), is_async)
+    names = dialect_kwarg_names(drivername, is_async)
+    return {k: v for k, v in constructor_defaults(dialect_cls).items() if k in names}
 
 
 def _dbapi_method(dialect_cls: type) -> Any:

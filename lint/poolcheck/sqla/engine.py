@@ -17,10 +17,10 @@ from __future__ import annotations
 import importlib.util
 import inspect
 from pathlib import Path
-from typing import Any, FrozenSet, Optional
+from typing import Any, Dict, FrozenSet, Optional
 
 from . import source_scan
-from ._helpers import public_names
+from ._helpers import constructor_defaults, public_names
 from .pools import concrete_pool_class_names, pool_async_mode, pool_class
 
 
@@ -29,6 +29,13 @@ def engine_kwarg_names() -> FrozenSet[str]:
     from sqlalchemy.engine import Engine
 
     return public_names(util.get_cls_kwargs(Engine))
+
+
+def engine_kwarg_defaults() -> Dict[str, Any]:
+    """Defaults of the ``Engine`` constructor keywords (``query_cache_size=500``...)."""
+    from sqlalchemy.engine import Engine
+
+    return {k: v for k, v in constructor_defaults(Engine).items() if k in engine_kwarg_names()}
 
 
 def _create_async_engine_node() -> Any:

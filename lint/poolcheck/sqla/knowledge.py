@@ -15,7 +15,7 @@ from __future__ import annotations
 import warnings
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Set, Tuple, Union
 
-from . import dialects, engine, pools
+from . import dialects, engine, pools, probes
 from .model import UNKNOWN, DialectInfo, Unknown, UrlInfo
 from .table import FORMAT_VERSION, answer_key, decode_answers, encode_answers
 
@@ -136,9 +136,11 @@ class Knowledge:
             self.pool_defaults(poolclass)
             self.pool_class_async_mode(poolclass)
         self.kwargs_accepted_by_any_dialect()  # fills dialect, pool, engine kwargs on the way
+        self.engine_kwarg_defaults()
         for drivername in self.known_drivernames() or ():
             self.scheme_info(drivername)
             self.engine_config_types(drivername)
+            self.dialect_kwarg_defaults(drivername)
             for is_async in (False, True):
                 self.default_pool_class(drivername, UNKNOWN, is_async)
         return self
@@ -354,3 +356,86 @@ class Knowledge:
             (scheme, bool(is_async)),
             lambda: dialects.engine_config_types(scheme, bool(is_async)),
         )
+
+    # --- defaults and values -------------------------------------------------------------
+
+    def engine_kwarg_defaults(self) -> Optional[Dict[str, Any]]:
+        """Defaults of the ``Engine`` constructor keywords (plain values only)."""
+        return self._answer("engine_kwarg_defaults", (), engine.engine_kwarg_defaults)
+
+    def dialect_kwarg_defaults(self, drivername: str, is_async: bool = False) -> Optional[Dict[str, Any]]:
+        """Defaults of the dialect's own keywords (plain values only)."""
+        scheme = _scheme_of(drivername)
+        return self._answer(
+            "dialect_kwarg_defaults",
+            (scheme, bool(is_async)),
+            lambda: dialects.dialect_kwarg_defaults(scheme, bool(is_async)),
+        )
+
+    def keyword_defaults(self, drivername: Optional[str], is_async: bool, poolclass: Optional[str]) -> Dict[str, Any]:
+        """The default of every create_engine keyword whose default is a plain value, from
+        the constructors' signatures: the pool's (``pool_size=5``, ``pool_pre_ping=False``),
+        the Engine's, and the dialect's when ``drivername`` is known. What is unknown is
+        left out, so a missing name means "no expectation", never "no default"."""
+        parts = [self.engine_kwarg_defaults()]
+        if drivername is not None:
+            parts.append(self.dialect_kwarg_defaults(drivername, is_async))
+        if poolclass is not None:
+            parts.append(self.pool_defaults(poolclass))
+        merged: Dict[str, Any] = {}
+        for part in parts:
+            merged.update(part or {})
+        return merged
+
+    def pool_value_failure(
+        self, poolclass: str, option: str, value: Any, context: Tuple[Tuple[str, Any], ...] = ()
+    ) -> Optional[Tuple[str, str]]:
+        """How the real ``poolclass`` fails with the create_engine keyword ``option`` set to
+        ``value`` (plain data), the other keywords being ``context`` (sorted ``(name,
+        value)`` pairs): ``(stage, "ErrorType: message")`` with stage "create", "checkout"
+        or "exhausted"; None when it works or cannot be tried. Found by building the pool
+        with a fake DBAPI connection and checking connections out."""
+        context = tuple(sorted((str(k), v) for k, v in context if k != option))
+        return self._answer(
+            "pool_value_failure",
+            (poolclass, option, value, [list(pair) for pair in context]),
+            lambda: probes.pool_value_failure(poolclass, option, value, context),
+        )
+
+    def pool_checkout_limit(self, poolclass: str, pool_size: int, max_overflow: int) -> Optional[int]:
+        """How many connections ``poolclass(pool_size=..., max_overflow=...)`` lets out at
+        once, counted on the real pool with fake connections; -1 for no limit
+        (``max_overflow=-1``; ``pool_size=0`` from 2.0 on). None for pools without these
+        keywords and for pools too large to count."""
+        return self._answer(
+            "pool_checkout_limit",
+            (poolclass, pool_size, max_overflow),
+            lambda: probes.pool_checkout_limit(poolclass, pool_size, max_overflow),
+        )
+
+    def coerce_config_value(
+        self, drivername: Optional[str], key: str, text: str, is_async: bool = False
+    ) -> Optional[Dict[str, Any]]:
+        """What engine_from_config makes of the string ``text`` under ``key``, by running the
+        dialect's own coercion: ``{"value": v}`` (``text`` itself when the key is not
+        coerced: it reaches create_engine as a string) or ``{"error": "ValueError: ..."}``.
+        ``drivername`` None: the answer every shipped dialect agrees on, else None.
+        None also when the dialect does not load."""
+        if drivername is None:
+            return self._answer(
+                "coerce_config_value", (None, bool(is_async), key, text),
+                lambda: self._agreed_coercion(key, text, bool(is_async)), composed=True,
+            )  # fmt: skip
+        scheme = _scheme_of(drivername)
+        return self._answer(
+            "coerce_config_value",
+            (scheme, bool(is_async), key, text),
+            lambda: probes.coerce_config_value(scheme, bool(is_async), key, text),
+        )
+
+    def _agreed_coercion(self, key: str, text: str, is_async: bool) -> Optional[Dict[str, Any]]:
+        answers = [self.coerce_config_value(name, key, text, is_async) for name in self.known_drivernames() or ()]
+        if not answers or any(answer is None for answer in answers):
+            return None
+        first = answers[0]
+        return first if all(answer == first for answer in answers) else None

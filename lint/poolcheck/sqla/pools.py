@@ -9,7 +9,7 @@ import inspect
 from typing import Any, Dict, FrozenSet, Optional, Tuple
 
 from . import source_scan
-from ._helpers import import_submodules, public_names
+from ._helpers import constructor_defaults, import_submodules, public_names
 
 
 @functools.lru_cache(maxsize=1)
@@ -59,20 +59,7 @@ def pool_kwarg_names(name: str) -> FrozenSet[str]:
 def pool_defaults(name: str) -> Dict[str, Any]:
     """Constructor defaults along the ``__init__`` chain create_engine's kwargs walk follows,
     under create_engine names; only JSON-plain values."""
-    translation = pool_kwarg_translation()
-    defaults: Dict[str, Any] = {}
-    for klass in pool_class(name).__mro__:
-        init = klass.__dict__.get("__init__")
-        if init is None:
-            continue
-        parameters = inspect.signature(init).parameters.values()
-        for parameter in parameters:
-            plain = isinstance(parameter.default, (bool, int, float, str, type(None)))
-            if parameter.default is not parameter.empty and plain and not parameter.name.startswith("_"):
-                defaults.setdefault(translation.get(parameter.name, parameter.name), parameter.default)
-        if not any(p.kind is p.VAR_KEYWORD for p in parameters):
-            break  # this __init__ does not pass keywords on to its bases
-    return defaults
+    return constructor_defaults(pool_class(name), pool_kwarg_translation())
 
 
 def pool_async_mode(name: str) -> str:

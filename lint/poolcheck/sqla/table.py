@@ -54,6 +54,11 @@ CODECS: Dict[str, Codec] = {
     "accepted_kwargs": NAMES,
     "kwargs_accepted_by_any_dialect": NAMES,
     "engine_config_types": PLAIN,
+    "engine_kwarg_defaults": PLAIN,
+    "dialect_kwarg_defaults": PLAIN,
+    "pool_value_failure": SEQUENCE,
+    "pool_checkout_limit": PLAIN,
+    "coerce_config_value": PLAIN,
 }
 
 

@@ -54,17 +54,18 @@ class ServerOverrides:
     wait_timeout: Optional[int] = None
     max_connections: Optional[int] = None
     workers: Optional[int] = None
-    # Where the values are written (the poolcheck configuration file), and per setting name
-    # the line of its own key when known.
+    # Where the values are written (the poolcheck configuration file).
     location: Optional[Location] = None
-    locations: Mapping[str, Location] = field(default_factory=dict)
+    # Where each key is written ("wait-timeout" -> pyproject.toml:12), when known; keys not
+    # listed fall back to ``location``.
+    key_locations: Mapping[str, Location] = field(default_factory=dict)
 
     def as_settings(self) -> Tuple[Setting, ...]:
         keys = ((WAIT_TIMEOUT, "wait-timeout", self.wait_timeout),
                 (MAX_CONNECTIONS, "max-connections", self.max_connections),
                 (WORKERS, "workers", self.workers))
         return tuple(
-            Setting(name, value, self.locations.get(name, self.location), f"[tool.poolcheck.database] {key}")
+            Setting(name, value, self.key_locations.get(key, self.location), f"[tool.poolcheck.database] {key}")
             for name, key, value in keys
             if value is not None
         )

@@ -1,0 +1,73 @@
+"""The registry of engine-site sources, and the bytes that reveal a file may hold a site.
+
+Kept apart from :mod:`poolcheck.engines` (which imports libcst) so that a rule module can
+register a source, or declare ``tokens = ENGINE_SITE_TOKENS``, while staying cheap to import.
+
+A file is parsed for the PC1xx rules only if its bytes contain one of their tokens. Those
+rules declare :data:`ENGINE_SITE_TOKENS`, which is live: the factory names plus the tokens
+of every source registered so far (a source registered by a rule module loaded after them
+still counts), so a Flask config file holding nothing but ``SQLALCHEMY_DATABASE_URI`` is
+checked by every engine rule.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+FACTORY_TOKENS: Tuple[bytes, ...] = (b"create_engine", b"create_async_engine", b"engine_from_config")
+
+SiteSource = Callable[["object"], list]  # (FileContext) -> List[EngineSite]
+SITE_SOURCES: List[SiteSource] = []
+_SOURCE_TOKENS: Dict[SiteSource, Tuple[bytes, ...]] = {}
+_SOURCE_FILES: Dict[SiteSource, Callable] = {}
+
+
+def register_site_source(source: SiteSource, tokens: Iterable[bytes] = (), files: Optional[Callable] = None) -> SiteSource:
+    """Add a source of engine sites. ``tokens``: bytes every file holding one of its sites
+    contains (``b"SQLALCHEMY_DATABASE_URI"``); files with none of them are not parsed for it.
+    ``files(project)``: the project files its sites are in, when the source knows them from
+    project facts (then a file that only mentions a token is not parsed for it either).
+    Registering the same source again adds tokens."""
+    if source not in SITE_SOURCES:
+        SITE_SOURCES.append(source)
+    known = _SOURCE_TOKENS.get(source, ())
+    _SOURCE_TOKENS[source] = known + tuple(t for t in tokens if t not in known)
+    if files is not None:
+        _SOURCE_FILES[source] = files
+    return source
+
+
+class _SiteTokens(Sequence):
+    """The factory tokens followed by each registered source's, as they are when read; as a
+    refined prefilter (poolcheck.prefilter), a source's tokens count only in the files it
+    says its sites are in."""
+
+    def matches(self, raw: bytes, project, relative: PurePosixPath) -> bool:
+        if any(token in raw for token in FACTORY_TOKENS):
+            return True
+        for source in SITE_SOURCES:
+            if any(token in raw for token in _SOURCE_TOKENS.get(source, ())):
+                files = _SOURCE_FILES.get(source)
+                if files is None or PurePosixPath(relative) in files(project):
+                    return True
+        return False
+
+    def _current(self) -> Tuple[bytes, ...]:
+        extra = tuple(t for source in SITE_SOURCES for t in _SOURCE_TOKENS.get(source, ()))
+        return FACTORY_TOKENS + tuple(dict.fromkeys(t for t in extra if t not in FACTORY_TOKENS))
+
+    def __getitem__(self, index):
+        return self._current()[index]
+
+    def __len__(self) -> int:
+        return len(self._current())
+
+    def __iter__(self):
+        return iter(self._current())
+
+    def __repr__(self) -> str:
+        return f"ENGINE_SITE_TOKENS{self._current()!r}"
+
+
+ENGINE_SITE_TOKENS: Sequence[bytes] = _SiteTokens()

@@ -1,0 +1,26 @@
+"""The runner on its own: paths are shown relative to the runner's working directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from poolcheck.config import load_settings
+from poolcheck.registry import load_rules
+from poolcheck.runner import RunOptions, Runner
+from poolcheck.selection import Selection
+
+
+def test_related_locations_are_relative_to_the_runners_folder(tmp_path, monkeypatch):
+    project = tmp_path / "svc"
+    (project / "deploy").mkdir(parents=True)
+    (project / "pyproject.toml").write_text("[tool.poolcheck]\n", encoding="utf-8")
+    (project / "deploy" / "my.cnf").write_text("[mysqld]\nwait_timeout = 600\n", encoding="utf-8")
+    (project / "db.py").write_text(
+        'from sqlalchemy import create_engine\nengine = create_engine("mysql://h/db", pool_recycle=3600)\n', encoding="utf-8"
+    )
+    monkeypatch.chdir(project / "deploy")  # the process is elsewhere: only the runner's folder counts
+    rules = load_rules()
+    runner = Runner(load_settings(project / "pyproject.toml"), rules, Selection(("PC102",)).enabled_codes(rules), cwd=tmp_path)
+    (finding,) = runner.run(RunOptions(paths=[project])).findings
+    assert finding.path == Path("svc/db.py")
+    assert [str(r.location) for r in finding.related] == ["svc/deploy/my.cnf:2"]
