@@ -532,3 +532,38 @@ async def test_the_poolcheck_server_command_serves_and_shuts_down_cleanly(real_c
     await real_client.shutdown_session()
     real_client.shut_down = True
     assert real_client._server.returncode == 0
+
+
+async def test_pc102_points_at_the_projects_my_cnf_and_follows_its_changes(tmp_path):
+    """The real PC102, with the server started in the project's folder as editors do: the
+    finding's related information is the my.cnf line, and editing my.cnf (a file the editor
+    does not have open) clears it."""
+    root = tmp_path / "project"
+    project_files(root)
+    (root / "deploy").mkdir()
+    my_cnf = root / "deploy" / "my.cnf"
+    my_cnf.write_text("[mysqld]\nwait_timeout = 600\n")
+    client = make_client()
+    await client.start_io(*REAL_COMMAND, cwd=str(root))
+    try:
+        uri = from_fs_path(str(root))
+        await client.initialize_session(types.InitializeParams(capabilities=VSCODE, root_uri=uri))
+        editor = Editor(client, root)
+        mark = editor.mark()
+        document = editor.open("db.py", 'from sqlalchemy import create_engine\n\nengine = create_engine("mysql+pymysql://app@db/app", pool_recycle=3600)\n')
+        [diagnostic] = await editor.diagnostics(document, mark)
+        assert (diagnostic.code, diagnostic.severity) == ("PC102", types.DiagnosticSeverity.Error)
+        [related] = diagnostic.related_information
+        assert related.location.uri == from_fs_path(str(my_cnf))
+        assert related.location.range.start == types.Position(line=1, character=0)
+        assert related.message.startswith("wait_timeout = 600 is set here")
+
+        my_cnf.write_text("[mysqld]\nwait_timeout = 7200\n")
+        mark = editor.mark()
+        client.workspace_did_change_watched_files(
+            types.DidChangeWatchedFilesParams(changes=[types.FileEvent(uri=from_fs_path(str(my_cnf)), type=types.FileChangeType.Changed)])
+        )
+        assert await editor.diagnostics(document, mark) == []
+    finally:
+        await _shut_down(client)
+        await client.stop()

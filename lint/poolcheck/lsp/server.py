@@ -202,9 +202,10 @@ class PoolcheckServer(LanguageServer):
         def resolve(location: Location) -> Optional[types.Location]:
             path = Path(location.path)
             if not path.is_absolute():
-                # Facts name files relative to the project root (the configuration by its
-                # own path); a path relative to where the server runs is the fallback.
-                path = root / path if (root / path).exists() or not path.exists() else path.resolve()
+                # Rules name other files relative to the runner's working directory
+                # (Project.display), some relative to the project root: whichever exists.
+                candidates = [self.session.cwd / path, root / path]
+                path = next((c for c in candidates if c.exists()), candidates[-1])
             uri = from_fs_path(str(path))
             if uri is None:
                 return None
