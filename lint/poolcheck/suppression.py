@@ -42,16 +42,26 @@ class FileDirectives:
     file_codes: FrozenSet[str] = frozenset()
 
 
+def _comments(text: str):
+    """The file's comment tokens, up to the first point the tokenizer gives up (an unclosed
+    bracket or string): a syntax error late in a file must not disable every ``# noqa``
+    before it."""
+    tokens = tokenize.generate_tokens(io.StringIO(text).readline)
+    while True:
+        try:
+            token = next(tokens)
+        except (StopIteration, tokenize.TokenError, SyntaxError, IndentationError):
+            return
+        if token.type == tokenize.COMMENT:
+            yield token
+
+
 def parse_directives(text: str) -> FileDirectives:
     directives = FileDirectives()
     if "noqa" not in text.lower():
         return directives
     file_codes: Set[str] = set()
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
-    except (tokenize.TokenError, SyntaxError, IndentationError):
-        tokens = []
-    for token in tokens:
+    for token in _comments(text):
         if token.type != tokenize.COMMENT:
             continue
         comment = token.string
