@@ -71,6 +71,8 @@ class RunResult:
     # discovery.repository_root), and every checked file by the path findings carry.
     root: Optional[Path] = None
     targets: Dict[Path, Target] = field(default_factory=dict)
+    # The folder the paths in findings are relative to (the runner's working directory).
+    cwd: Optional[Path] = None
     # Findings hidden because the baseline records them, and the baseline's entries in this
     # run's scope that nothing matched any more (fixed since it was written).
     baselined: List[Finding] = field(default_factory=list)
@@ -85,12 +87,11 @@ class RunResult:
         return repository_path(target.absolute, self.root)
 
     def related_absolute(self, finding: Finding, location: Location) -> Path:
-        """Where a related location is on disk (a relative one is relative to the project
-        root of the finding's file)."""
-        if location.path.is_absolute():
+        """Where a related location is on disk: paths in findings, related ones included, are
+        relative to the runner's working directory (Project.display)."""
+        if location.path.is_absolute() or self.cwd is None:
             return location.path
-        target = self.targets.get(finding.path)
-        return (target.root / location.path) if target is not None else location.path
+        return self.cwd / location.path
 
     def related_repository_path(self, finding: Finding, location: Location) -> str:
         absolute = self.related_absolute(finding, location)
@@ -132,7 +133,7 @@ class Runner:
 
     # --- the run ------------------------------------------------------------------------------
     def run(self, options: RunOptions) -> RunResult:
-        result = RunResult()
+        result = RunResult(cwd=self.cwd)
         if options.stdin_filename is not None:
             targets = [self._stdin_target(options.stdin_filename)]
             scope = [self.repository_key(t.absolute, t.root) for t in targets]
