@@ -24,3 +24,21 @@ def test_related_locations_are_relative_to_the_runners_folder(tmp_path, monkeypa
     (finding,) = runner.run(RunOptions(paths=[project])).findings
     assert finding.path == Path("svc/db.py")
     assert [str(r.location) for r in finding.related] == ["svc/deploy/my.cnf:2"]
+
+
+def test_json_related_filenames_are_the_real_files(tmp_path, monkeypatch, capsys):
+    import json
+
+    from poolcheck.cli import main
+
+    project = tmp_path / "svc"
+    (project / "deploy").mkdir(parents=True)
+    (project / "pyproject.toml").write_text("[tool.poolcheck]\n", encoding="utf-8")
+    (project / "deploy" / "my.cnf").write_text("[mysqld]\nwait_timeout = 600\n", encoding="utf-8")
+    (project / "db.py").write_text(
+        'from sqlalchemy import create_engine\nengine = create_engine("mysql://h/db", pool_recycle=3600)\n', encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "svc", "--select", "PC102", "--format", "json"]) == 1
+    (item,) = json.loads(capsys.readouterr().out)
+    assert item["related"][0]["filename"] == str((project / "deploy" / "my.cnf").resolve())

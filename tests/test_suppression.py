@@ -57,3 +57,9 @@ def test_per_file_ignores_globs():
     assert not ignores.ignored(PurePosixPath("tests/test_a.py"), "PC101")
     assert ignores.ignored(PurePosixPath("deep/conftest.py"), "PC101")
     assert not ignores.ignored(PurePosixPath("app/db.py"), "PC401")
+
+
+def test_directives_before_a_tokenizer_error_still_count():
+    directives = parse_directives("# poolcheck: noqa: PC401\nx = 1  # noqa: PC101\ny = (\n")
+    assert directives.file_codes == frozenset({"PC401"})
+    assert directives.line_comments[2].codes == ("PC101",)

@@ -101,6 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
     probe.add_argument("--format", default="text", choices=("text", "json"))
     probe.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS", help="give up connecting or waiting for an answer after SECONDS (default 5)")
 
+    commands.add_parser(
+        "server",
+        help="run the language server for editors (LSP over standard input and output; needs poolcheck[lsp])",
+        description="Run poolcheck's Language Server Protocol server over standard input and output. "
+        "Editors start it; see docs/editors.md. Needs the lsp extra: pip install 'poolcheck[lsp]'.",
+    )
+
     docs = commands.add_parser("docs", help="write or check the rule pages (docs/rules)")
     docs.add_argument("directory", nargs="?", type=Path, default=Path("docs/rules"), metavar="DIR")
     action = docs.add_mutually_exclusive_group()
@@ -139,19 +146,15 @@ def _settings_for(args, rules):
 
 
 def _selection(args, settings, rules):
-    from .selection import Selection, validate_selectors
+    from .selection import configured_selection
 
-    where = str(settings.path) if settings.path else "configuration"
-    config_select = validate_selectors(settings.select, rules, f"{where}: select") if settings.select is not None else None
-    config_extend = validate_selectors(settings.extend_select, rules, f"{where}: extend-select")
-    config_ignore = validate_selectors(settings.ignore, rules, f"{where}: ignore")
-    for glob, codes in settings.per_file_ignores.items():
-        validate_selectors(codes, rules, f"{where}: per-file-ignores {glob!r}")
-    cli_select = _selectors(args.select)
-    select = validate_selectors(cli_select, rules, "--select") if cli_select is not None else config_select
-    extend = config_extend + validate_selectors(_selectors(args.extend_select) or [], rules, "--extend-select")
-    ignore = config_ignore + validate_selectors(_selectors(args.ignore) or [], rules, "--ignore")
-    return Selection(tuple(select) if select is not None else None, tuple(extend), tuple(ignore))
+    return configured_selection(
+        settings,
+        rules,
+        select=_selectors(args.select),
+        extend_select=_selectors(args.extend_select) or (),
+        ignore=_selectors(args.ignore) or (),
+    )
 
 
 def _use_color(args, stream: TextIO) -> bool:
@@ -445,7 +448,16 @@ def _error(message: str) -> None:
     sys.stderr.write(f"poolcheck: error: {mask_secrets(message)}\n")
 
 
-COMMANDS = {"check": command_check, "rule": command_rule, "rules": command_rules, "probe": command_probe, "docs": command_docs}
+def command_server(args) -> int:
+    try:
+        from .lsp.server import serve
+    except ImportError as exc:
+        raise UsageError(f"poolcheck server needs the lsp extra ({exc.name or exc} is missing): pip install 'poolcheck[lsp]'") from None
+    serve(_load_rules())
+    return EXIT_CLEAN
+
+
+COMMANDS = {"check": command_check, "rule": command_rule, "rules": command_rules, "probe": command_probe, "docs": command_docs, "server": command_server}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

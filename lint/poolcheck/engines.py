@@ -41,6 +41,7 @@ FACTORIES = {
     "async_engine_from_config": ("async_engine_from_config", True, True),
 }
 FACTORY_PACKAGES = ("sqlalchemy", "sqlmodel")
+FACTORY_NAMES = frozenset(FACTORIES)
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,6 @@ class _CallFinder(cst.CSTVisitor):
         # `name = <call>`: parents are visited before children, so the target is known
         # by the time the call is.
         self.targets: Dict[int, str] = {}
-        self.aliases: Optional[set] = None
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if len(node.targets) == 1:
@@ -140,7 +140,7 @@ class _CallFinder(cst.CSTVisitor):
         self.scopes.pop()
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not self._may_be_factory(node.func):
+        if not self.file.callee_may_be(node.func, FACTORY_NAMES):
             return
         where = Where(self.file, tuple(self.scopes))
         factory = factory_of(self.evaluator.qualified_name(node.func, where))
@@ -153,24 +153,6 @@ class _CallFinder(cst.CSTVisitor):
             site = _create_engine_site(node, kind, is_async, where, self.evaluator)
         site.assigned_to = self.targets.get(id(node))
         self.sites.append(site)
-
-
-    def _may_be_factory(self, func: cst.BaseExpression) -> bool:
-        """A cheap syntactic test before the evaluator follows any import: the callee is
-        named like a factory, or is a name imported as one (``create_engine as ce``)."""
-        if isinstance(func, cst.Attribute):
-            return func.attr.value in FACTORIES
-        if isinstance(func, cst.Name):
-            if func.value in FACTORIES:
-                return True
-            if self.aliases is None:
-                self.aliases = {
-                    name
-                    for name, bindings in self.file.module_scope.bindings.items()
-                    if any(b.kind == "from" and b.imported in FACTORIES for b in bindings)
-                }
-            return func.value in self.aliases
-        return False
 
 
 def _create_engine_site(call: cst.Call, kind: str, is_async: bool, where: Where, evaluator: Evaluator) -> EngineSite:

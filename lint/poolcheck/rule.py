@@ -79,6 +79,10 @@ class Rule:
     # --- prefilter: a Python file is parsed only if its bytes contain one of these ----------
     # (a non-Python file is handed to ``check_text`` only if it contains one)
     tokens: ClassVar[Tuple[bytes, ...]] = ()
+    # Parsing keeps only the top-level definitions that mention a token (syntax.parse_pruned).
+    # A rule that reads other project files for facts names here what must survive there too
+    # (a scheduler's ``.configure(``); unlike ``tokens`` these never make a file checked.
+    keep_tokens: ClassVar[Tuple[bytes, ...]] = ()
 
     # --- non-Python files the rule checks (``check_text``) ----------------------------------
     # fnmatch patterns on the file name (".env", "*.env", "*.toml"). While the rule is
@@ -150,7 +154,7 @@ class Rule:
             problems.append(f"name {name!r} is not kebab-case")
         if getattr(cls, "severity", None) is not None and not isinstance(cls.severity, Severity):
             problems.append("severity is not a poolcheck.Severity")
-        for token in getattr(cls, "tokens", ()):
+        for token in tuple(getattr(cls, "tokens", ())) + tuple(getattr(cls, "keep_tokens", ())):
             if not isinstance(token, bytes) or not token:
                 problems.append(f"token {token!r} is not non-empty bytes")
         for pattern in getattr(cls, "file_patterns", ()):

@@ -82,6 +82,8 @@ class RunResult:
     # discovery.repository_root), and every checked file by the path findings carry.
     root: Optional[Path] = None
     targets: Dict[Path, Target] = field(default_factory=dict)
+    # The folder the paths in findings are relative to (the runner's working directory).
+    cwd: Optional[Path] = None
     # Findings hidden because the baseline records them, and the baseline's entries in this
     # run's scope that nothing matched any more (fixed since it was written).
     baselined: List[Finding] = field(default_factory=list)
@@ -96,12 +98,11 @@ class RunResult:
         return repository_path(target.absolute, self.root)
 
     def related_absolute(self, finding: Finding, location: Location) -> Path:
-        """Where a related location is on disk (a relative one is relative to the project
-        root of the finding's file)."""
-        if location.path.is_absolute():
+        """Where a related location is on disk: paths in findings, related ones included, are
+        relative to the runner's working directory (Project.display)."""
+        if location.path.is_absolute() or self.cwd is None:
             return location.path
-        target = self.targets.get(finding.path)
-        return (target.root / location.path) if target is not None else location.path
+        return self.cwd / location.path
 
     def related_repository_path(self, finding: Finding, location: Location) -> str:
         absolute = self.related_absolute(finding, location)
@@ -131,45 +132,57 @@ class Runner:
         self.per_file_ignores = PerFileIgnores(settings.per_file_ignores)
         self.known_codes = frozenset(rules.codes)
         self.code_prefixes = frozenset(_letters(code) for code in rules.codes)
-        self.keep_tokens = tuple(sorted({t.decode("latin-1") for rule in rules for t in rule.tokens}))
+        self.keep_tokens = tuple(sorted({t.decode("latin-1") for rule in rules for t in (*rule.tokens, *rule.keep_tokens)}))
         # Non-Python files: those the enabled rules check, and those any loaded rule would.
         self.text_patterns = tuple(sorted({p for r in self.active if _overrides(r, "check_text") for p in r.file_patterns}))
         self.claimed_patterns = tuple(sorted({p for r in rules for p in r.file_patterns}))
         self._repository_roots: Dict[Path, Path] = {}
 
     # --- projects -----------------------------------------------------------------------------
-    def project(self, root: Path, overlays: Optional[Dict[PurePosixPath, bytes]] = None) -> Project:
+    def project(self, root: Path) -> Project:
+        """The project of files as they are on disk, shared by every file checked under it."""
         if root not in self.projects:
-            self.projects[root] = Project(
-                root, self.walker.tree(root), self.settings, overlays=dict(overlays or {}), keep_tokens=self.keep_tokens,
-                cwd=self.cwd,
-            )
+            self.projects[root] = Project(root, self.walker.tree(root), self.settings, keep_tokens=self.keep_tokens, cwd=self.cwd)
         return self.projects[root]
 
     # --- the run ------------------------------------------------------------------------------
     def run(self, options: RunOptions) -> RunResult:
-        result = RunResult()
+        result = RunResult(cwd=self.cwd)
         if options.stdin_filename is not None:
-            targets, overlays = self._stdin_target(options.stdin_filename, options.stdin_data or b"")
+            targets = [self._stdin_target(options.stdin_filename)]
             scope = [self.repository_key(t.absolute, t.root) for t in targets]
         else:
             targets, errors = collect_targets(list(options.paths), self.walker, self.cwd, self.text_patterns, self.claimed_patterns)
             result.errors.extend(errors)
-            overlays = {}
             scope = [self._scope_key(path) for path in options.paths]
         result.root = self.repository_root(targets[0].root if targets else find_project_root(self.cwd))
         result.targets = {t.path: t for t in targets}
-        for target in targets:
-            project = self.project(target.root, overlays)
-            data = options.stdin_data if options.stdin_filename is not None else None
+        if options.stdin_filename is not None:
+            [target] = targets
+            data = options.stdin_data or b""
+            # A fresh project every time: its facts and parsed modules include the buffer,
+            # and the next buffer checked by this (long-lived, in an editor) runner differs.
+            project = Project(
+                target.root,
+                self.walker.tree(target.root),
+                self.settings,
+                overlays={target.relative: data},
+                keep_tokens=self.keep_tokens,
+                cwd=self.cwd,
+            )
             self._check_target(target, project, data, options, result)
+            used = [project]
+        else:
+            for target in targets:
+                self._check_target(target, self.project(target.root), None, options, result)
+            used = list(self.projects.values())
         result.findings.sort(key=Finding.sort_key)
         result.baselined.sort(key=Finding.sort_key)
         result.checked_files = [t.path for t in targets]
         if options.baseline is not None:
             matched = {f.fingerprint for f in result.baselined if f.fingerprint}
             result.baseline_resolved = options.baseline.resolved(matched, scope, self.enabled)
-        self._warn_unmatched_per_file_ignores(result)
+        self._warn_unmatched_per_file_ignores(result, used, targets)
         return result
 
     # --- repository paths (fingerprints, baselines, CI reports) --------------------------------
@@ -187,16 +200,24 @@ class Runner:
         absolute = (self.cwd / given).resolve() if not given.is_absolute() else given.resolve()
         return self.repository_key(absolute, find_project_root(absolute))
 
-    def _stdin_target(self, name: Path, data: bytes) -> Tuple[List[Target], Dict[PurePosixPath, bytes]]:
-        absolute = (self.cwd / name).resolve() if not name.is_absolute() else name
-        root = find_project_root(absolute if absolute.parent.exists() else self.cwd)
+    def check_buffer(self, path: Path, data: bytes, *, fix: bool = False, unsafe_fixes: bool = False) -> RunResult:
+        """Check ``data`` as the content of ``path`` (which need not exist), with the project
+        around ``path`` read from disk: what ``poolcheck check --stdin-filename PATH -`` does,
+        for editors and plugins. With ``fix``, the fixed text is in ``result.fixed[0].text``
+        and nothing is written."""
+        return self.run(RunOptions(stdin_filename=path, stdin_data=data, fix=fix, unsafe_fixes=unsafe_fixes))
+
+    def _stdin_target(self, name: Path) -> Target:
+        absolute = (self.cwd / name).resolve()
+        # The root is found from the name's own folder upward, whether or not that folder
+        # exists yet (a new module in a new package is still part of the project around it).
+        root = find_project_root(absolute)
         try:
             relative = PurePosixPath(absolute.relative_to(root).as_posix())
         except ValueError:
             relative = PurePosixPath(absolute.name)
         is_text = not is_python_file(relative) and matches_any(absolute.name, self.claimed_patterns)
-        target = Target(display_path(absolute, self.cwd), absolute, root, relative, explicit=True, is_python=not is_text)
-        return [target], {relative: data}
+        return Target(display_path(absolute, self.cwd), absolute, root, relative, explicit=True, is_python=not is_text)
 
     def _check_target(self, target: Target, project: Project, data: Optional[bytes], options: RunOptions, result: RunResult) -> None:
         source = read_source(target.absolute, data, python=target.is_python)
@@ -288,8 +309,9 @@ class Runner:
     def _suppress(self, ctx: FileContext, result: RunResult) -> List[Finding]:
         text = ctx.source.text if ctx.source is not None else ""
         directives = parse_directives(text) if ctx.target.is_python else parse_text_directives(text)
+        relative = self._config_relative(ctx.target)
         findings = apply_noqa(ctx.findings, directives)
-        findings = [f for f in findings if not self.per_file_ignores.ignored(self._config_relative(ctx.target), f.code)]
+        findings = [f for f in findings if not self.per_file_ignores.ignored(relative, f.code)]
         hooks = [r for r in self.active if _overrides(r, "check_suppressions")]
         if hooks and directives.line_comments:
             unused = unused_noqa(directives, self.enabled, self.known_codes, self.code_prefixes)
@@ -297,7 +319,8 @@ class Runner:
                 before = len(ctx.findings)
                 for rule in hooks:
                     self._call(rule, "check_suppressions", ctx, result, unused)
-                findings.extend(ctx.findings[before:])
+                # per-file-ignores apply to these findings too (`"legacy/*" = ["PC002"]`).
+                findings.extend(f for f in ctx.findings[before:] if not self.per_file_ignores.ignored(relative, f.code))
         return _distinct(findings)
 
     def _config_relative(self, target: Target) -> Optional[PurePosixPath]:
@@ -309,11 +332,13 @@ class Runner:
         except ValueError:
             return None
 
-    def _warn_unmatched_per_file_ignores(self, result: RunResult) -> None:
+    def _warn_unmatched_per_file_ignores(self, result: RunResult, projects: Sequence[Project], targets: Sequence[Target]) -> None:
         for glob, _, _ in self.per_file_ignores.entries:
             if glob not in self.per_file_ignores.matched_globs:
+                # The checked files count even when they are not on disk (standard input).
+                checked = [r for r in (self._config_relative(t) for t in targets) if r is not None]
                 matched = self.per_file_ignores.globs_matching(
-                    PurePosixPath(t.as_posix()) for p in self.projects.values() for t in p.tree.files
+                    [PurePosixPath(t.as_posix()) for p in projects for t in p.tree.files] + checked
                 )
                 if glob not in matched:
                     result.warnings.append(f"{self.settings.path}: per-file-ignores pattern {glob!r} matches no file")

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import FrozenSet, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
 from .registry import RuleSet
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .config import Settings
 
 ALL = "ALL"
 
@@ -76,6 +79,30 @@ class Selection:
                 continue
             enabled.add(rule.code)
         return frozenset(enabled)
+
+
+def configured_selection(
+    settings: "Settings",
+    rules: RuleSet,
+    select: Optional[Sequence[str]] = None,
+    extend_select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    origin: str = "--",
+) -> Selection:
+    """The selection a run uses: the configuration's, with command-line style selectors on
+    top (``select`` replaces the configured one; ``extend_select`` and ``ignore`` add to it).
+    Every selector is validated, naming where it came from (the configuration file, or
+    ``{origin}select`` and so on for the given ones)."""
+    where = str(settings.path) if settings.path else "configuration"
+    config_select = validate_selectors(settings.select, rules, f"{where}: select") if settings.select is not None else None
+    config_extend = validate_selectors(settings.extend_select, rules, f"{where}: extend-select")
+    config_ignore = validate_selectors(settings.ignore, rules, f"{where}: ignore")
+    for glob, codes in settings.per_file_ignores.items():
+        validate_selectors(codes, rules, f"{where}: per-file-ignores {glob!r}")
+    chosen = validate_selectors(select, rules, f"{origin}select") if select is not None else config_select
+    extend = config_extend + validate_selectors(extend_select, rules, f"{origin}extend-select")
+    ignored = config_ignore + validate_selectors(ignore, rules, f"{origin}ignore")
+    return Selection(tuple(chosen) if chosen is not None else None, tuple(extend), tuple(ignored))
 
 
 def codes_matching(selectors: Sequence[str], code: str) -> bool:

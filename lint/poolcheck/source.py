@@ -157,3 +157,19 @@ def decode_source(path: Path, data: bytes) -> Union[SourceFile, SourceError]:
     except LookupError:
         return SourceError("decode", f"unknown encoding {encoding!r}")
     return SourceFile(path=path, raw=data, text=text, encoding=codec, has_bom=has_bom)
+
+
+def encode_text(text: str) -> bytes:
+    """``text`` (an editor's buffer, the lines flake8 read) as the bytes a file holding it would
+    contain, so that :func:`decode_source` gives ``text`` back: in the encoding its PEP 263
+    coding cookie declares, else UTF-8. A character that encoding cannot represent becomes
+    ``?`` (one byte per character in the single-byte encodings cookies name, so columns stay)."""
+    head = "\n".join(text.split("\n", 2)[:2]).encode("utf-8", "replace")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(head).readline)
+        codecs.lookup(encoding)
+    except (SyntaxError, LookupError):
+        encoding = "utf-8"  # decode_source reports the bad cookie
+    if encoding == "utf-8-sig":
+        encoding = "utf-8"  # the text's own U+FEFF becomes the BOM
+    return text.encode(encoding, "replace")

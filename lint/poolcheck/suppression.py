@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
-from .findings import Finding
+from .findings import Edit, Finding, Position
 from .selection import normalise_selector, selector_matches
 
 NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
@@ -42,16 +42,26 @@ class FileDirectives:
     file_codes: FrozenSet[str] = frozenset()
 
 
+def _comments(text: str):
+    """The file's comment tokens, up to the first point the tokenizer gives up (an unclosed
+    bracket or string): a syntax error late in a file must not disable every ``# noqa``
+    before it."""
+    tokens = tokenize.generate_tokens(io.StringIO(text).readline)
+    while True:
+        try:
+            token = next(tokens)
+        except (StopIteration, tokenize.TokenError, SyntaxError, IndentationError):
+            return
+        if token.type == tokenize.COMMENT:
+            yield token
+
+
 def parse_directives(text: str) -> FileDirectives:
     directives = FileDirectives()
     if "noqa" not in text.lower():
         return directives
     file_codes: Set[str] = set()
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
-    except (tokenize.TokenError, SyntaxError, IndentationError):
-        tokens = []
-    for token in tokens:
+    for token in _comments(text):
         if token.type != tokenize.COMMENT:
             continue
         comment = token.string
@@ -203,3 +213,96 @@ class PerFileIgnores:
                 if spec.match_file(str(relative)):
                     matched.add(glob)
         return matched
+
+
+# --- editing comments (the editor's "ignore PCnnn on this line", hover on a code) -------------
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass(frozen=True)
+class NoqaCode:
+    """One code written in a ``# noqa: ...`` or ``# poolcheck: noqa: ...`` comment."""
+
+    code: str
+    line: int  # 1-based
+    start: int  # 0-based columns, in characters
+    end: int
+
+
+def _comments_and_unsafe_lines(text: str) -> Tuple[Dict[int, Tuple[int, str]], Set[int]]:
+    """Each line's comment (column, text), and the lines whose end lies inside a token (a
+    multi-line string, an f-string spanning lines): no comment can be added there. Raises
+    what the tokenizer raises on text it cannot tokenize."""
+    comments: Dict[int, Tuple[int, str]] = {}
+    unsafe: Set[int] = set()
+    fstring_start = getattr(tokenize, "FSTRING_START", None)  # Python 3.12+
+    fstring_end = getattr(tokenize, "FSTRING_END", None)
+    open_fstrings: List[int] = []
+    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        if token.type == tokenize.COMMENT:
+            comments[token.start[0]] = (token.start[1], token.string)
+        elif fstring_start is not None and token.type == fstring_start:
+            open_fstrings.append(token.start[0])
+        elif fstring_end is not None and token.type == fstring_end and open_fstrings:
+            unsafe.update(range(open_fstrings.pop(), token.end[0]))
+        elif token.end[0] > token.start[0] and token.type not in (tokenize.NEWLINE, tokenize.NL):
+            unsafe.update(range(token.start[0], token.end[0]))
+    return comments, unsafe
+
+
+def noqa_edit(text: str, lines: Sequence[int], code: str) -> Optional[Edit]:
+    """The edit that makes a ``# noqa`` comment on the first suitable line of ``lines`` name
+    ``code``: it extends the line's ``# noqa: ...`` (``# noqa: PC101`` becomes
+    ``# noqa: PC101, PC102``) or adds ``  # noqa: CODE`` at the end of the line, after any
+    other comment. A line is unsuitable when it ends inside a string or with a backslash
+    continuation. None when no line is suitable, when the code is already suppressed there,
+    or when the text cannot be tokenized (its ``# noqa`` comments would not be read either)."""
+    try:
+        comments, unsafe = _comments_and_unsafe_lines(text)
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return None
+    source_lines = _LINE_BREAK.split(text)
+    for line in lines:
+        if not 0 < line <= len(source_lines) or line in unsafe:
+            continue
+        content = source_lines[line - 1]
+        stripped = content.rstrip()
+        comment = comments.get(line)
+        if comment is not None:
+            column, comment_text = comment
+            if FILE_NOQA.search(comment_text):
+                continue  # anything added would turn the file-level directive into another
+            match = NOQA.search(comment_text)
+            if match is not None:
+                codes = match.group("codes")
+                if codes is None:
+                    return None  # a blanket `# noqa` already suppresses every code
+                if code.upper() in (c.upper() for c in CODE.findall(codes)):
+                    return None
+                at = column + match.end("codes")
+                return Edit(Position(line, at), Position(line, at), f", {code}")
+        elif stripped.endswith("\\"):
+            continue
+        end = Position(line, len(content))
+        return Edit(Position(line, len(stripped)), end, f"  # noqa: {code}")
+    return None
+
+
+def noqa_codes(text: str) -> List[NoqaCode]:
+    """Every code written in the text's ``# noqa`` comments, with where it is written."""
+    if "noqa" not in text.lower():
+        return []
+    try:
+        comments, _ = _comments_and_unsafe_lines(text)
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return []
+    found = []
+    for line, (column, comment) in sorted(comments.items()):
+        match = FILE_NOQA.search(comment) or NOQA.search(comment)
+        if match is None or match.group("codes") is None:
+            continue
+        offset = column + match.start("codes")
+        for code in CODE.finditer(match.group("codes")):
+            found.append(NoqaCode(code.group(0).upper(), line, offset + code.start(), offset + code.end()))
+    return found

@@ -15,10 +15,10 @@ from poolcheck.api import Invalid, Related, Rule, RuleContext, Severity, Valid
 from poolcheck.jobstores.tokens import CONSUMER_TOKENS, STORE_TOKENS
 from poolcheck.site_sources import register_site_source
 
-# The rule reports in files that can define a store; it also names what must survive pruned
-# parsing elsewhere: functions that hand a mapping to a scheduler, and Flask-SQLAlchemy's URI
-# set in an app factory (the project-wide facts read them).
-RULE_TOKENS = tuple(dict.fromkeys(STORE_TOKENS + tuple(CONSUMER_TOKENS) + (b"SQLALCHEMY_DATABASE_URI",)))
+# The rule reports in files that can define a store. What must survive pruned parsing in the
+# other files its project-wide facts read: functions that hand a mapping to a scheduler, and
+# Flask-SQLAlchemy's URI set in an app factory.
+KEEP_TOKENS = tuple(dict.fromkeys(tuple(CONSUMER_TOKENS) + (b"SQLALCHEMY_DATABASE_URI",)))
 
 GONE_AWAY = "(2006, 'MySQL server has gone away')"
 SHUTDOWN_NOTE = "`scheduler.shutdown()` then disposes its pool"
@@ -33,7 +33,8 @@ class JobstoreUrlNotEngine(Rule):
         "A SQLAlchemy job store built from a URL (MySQL/MariaDB, or the application's own database) "
         "without `pool_pre_ping`/`pool_recycle`: a second engine with SQLAlchemy's defaults."
     )
-    tokens = RULE_TOKENS
+    tokens = STORE_TOKENS
+    keep_tokens = KEEP_TOKENS
     what = """
         Flags an APScheduler SQLAlchemy job store that is given a database URL instead of an
         engine, has no `engine_options` with `pool_pre_ping` or `pool_recycle`, and whose URL

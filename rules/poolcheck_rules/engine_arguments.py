@@ -14,8 +14,7 @@ from poolcheck.engine_arguments import argument_verdicts, pool_origin, suggestio
 from poolcheck.engine_checks import SiteFacts, option_anchor, option_reference
 from poolcheck.site_sources import ENGINE_SITE_TOKENS
 
-# Every engine site's prefilter, live: the factories and each registered site source's tokens
-# (Flask-SQLAlchemy config, job stores), so engines configured without create_engine are checked.
+# Every engine site: the factories and each registered site source (job stores, Flask).
 ENGINE_TOKENS = ENGINE_SITE_TOKENS
 
 INVALID_ARGUMENTS = "TypeError: Invalid argument(s) 'pool_size' sent to create_engine(), using configuration MySQLDialect_pymysql/NullPool/Engine."

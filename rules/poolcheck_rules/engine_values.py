@@ -15,8 +15,7 @@ from poolcheck.engine_arguments import argument_verdicts
 from poolcheck.engine_checks import SiteFacts, is_number, option_anchor, option_reference, option_value
 from poolcheck.site_sources import ENGINE_SITE_TOKENS
 
-# Every engine site's prefilter, live: the factories and each registered site source's tokens
-# (Flask-SQLAlchemy config, job stores), so engines configured without create_engine are checked.
+# Every engine site: the factories and each registered site source (job stores, Flask).
 ENGINE_TOKENS = ENGINE_SITE_TOKENS
 
 

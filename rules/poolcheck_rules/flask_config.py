@@ -47,13 +47,11 @@ SITE_TOKENS = (
     b"engine_options",
     b"from_prefixed_env",
     b"from_file",
-    # A subclass of SQLAlchemy overriding how engines are made: its definition must survive
-    # the runner's pruning (syntax.parse_pruned keeps definitions mentioning a token).
-    b"apply_driver_hacks",
-    b"apply_pool_defaults",
-    b"_apply_driver_defaults",
-    b"_make_engine",
 )
+# What the config facts read must survive pruned parsing in every file (Rule.keep_tokens): the
+# code that loads config (an app factory whose only config line is from_object(...)), and a
+# subclass of SQLAlchemy overriding how engines are made.
+FACT_KEEP_TOKENS = SCAN_TOKENS + (b"apply_driver_hacks", b"apply_pool_defaults", b"_apply_driver_defaults", b"_make_engine")
 
 GONE_AWAY = "(2006, 'MySQL server has gone away')"
 SEED_REFERENCE = (
@@ -229,6 +227,7 @@ def move_fix(ctx: RuleContext, entry, flagged, option_of, force_unsafe: bool = F
 
 class _FlaskConfigRule(Rule):
     file_patterns = CONFIG_FILE_PATTERNS
+    keep_tokens = FACT_KEEP_TOKENS
 
     def check(self, ctx: RuleContext) -> None:
         self.check_entries(ctx, config_entries(ctx))
@@ -250,7 +249,7 @@ class RemovedConfigKey(_FlaskConfigRule):
     summary = (
         "A Flask-SQLAlchemy config key the project's Flask-SQLAlchemy no longer reads (`SQLALCHEMY_POOL_RECYCLE`...)."
     )
-    tokens = RefinedTokens((b"SQLALCHEMY_",) + SCAN_TOKENS, holds_config)
+    tokens = RefinedTokens((b"SQLALCHEMY_",), holds_config)
     what = """
         Flags `SQLALCHEMY_POOL_SIZE`, `SQLALCHEMY_POOL_TIMEOUT`, `SQLALCHEMY_POOL_RECYCLE`,
         `SQLALCHEMY_MAX_OVERFLOW`, `SQLALCHEMY_NATIVE_UNICODE` and
@@ -627,9 +626,8 @@ class UnknownConfigKey(_FlaskConfigRule):
     name = "unknown-config-key"
     severity = Severity.WARNING
     summary = "A config key that is a near miss of one Flask-SQLAlchemy reads (`SQLALCHEMY_DATABASE_URL`)."
-    # Misspelt SQLALCHEMY keys, keys in another case (only app.config writes keep those), and
-    # whatever the config facts scan (so pruned parsing keeps the code that loads config).
-    tokens = RefinedTokens(SCAN_TOKENS, holds_config)
+    # Misspelt SQLALCHEMY keys, and keys in another case (only app.config writes keep those).
+    tokens = RefinedTokens((b"SQLALCHEM", b"SQL_ALCHEMY", b".config[", b".config.update", b".config.setdefault"), holds_config)
     what = """
         Flags a config key Flask-SQLAlchemy never reads that is one or two letters away from
         one it does (`SQLALCHEMY_DATABASE_URL` for `SQLALCHEMY_DATABASE_URI`,
@@ -939,7 +937,9 @@ class EngineOptionsAsConfigKeys(_FlaskConfigRule):
     severity = Severity.ERROR
     summary = 'A `create_engine` option written as a Flask config key (`app.config["pool_recycle"]`, `SQLALCHEMY_POOL_PRE_PING`).'
     # SQLALCHEMY_* and UPPERCASE pool keys; lower-case keys only in app.config writes.
-    tokens = RefinedTokens((b"SQLALCHEMY_", b"POOL_", b"MAX_OVERFLOW", b"POOLCLASS") + SCAN_TOKENS, holds_config)
+    tokens = RefinedTokens(
+        (b"SQLALCHEMY_", b"POOL_", b"MAX_OVERFLOW", b"POOLCLASS", b".config[", b".config.update", b".config.setdefault"), holds_config
+    )
     what = """
         Flags engine and pool options written as Flask config keys, wherever Flask reads
         config: lower-case `create_engine` keywords set on `app.config`

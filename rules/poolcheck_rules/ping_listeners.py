@@ -304,6 +304,10 @@ class ManualPingListener(Rule):
             ctx.report(registration, message)
 
 
+LISTEN = frozenset({"listen"})
+LISTENS_FOR = frozenset({"listens_for"})
+
+
 def _registrations(ctx: RuleContext) -> List[Tuple[object, object, str, object]]:
     """(where to report, the listener's FunctionDef or Lambda, the event name, the target
     expression) for every checkout / engine_connect listener registered in the file."""
@@ -329,7 +333,9 @@ def _registrations(ctx: RuleContext) -> List[Tuple[object, object, str, object]]
             where = Where(parsed, tuple(self.scopes))
             for decorator in node.decorators:
                 call = decorator.decorator
-                if not isinstance(call, cst.Call) or not _is_sqlalchemy(evaluator.qualified_name(call.func, where), "listens_for"):
+                if not isinstance(call, cst.Call) or not parsed.callee_may_be(call.func, LISTENS_FOR):
+                    continue
+                if not _is_sqlalchemy(evaluator.qualified_name(call.func, where), "listens_for"):
                     continue
                 positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
                 if len(positional) >= 2:
@@ -348,6 +354,8 @@ def _registrations(ctx: RuleContext) -> List[Tuple[object, object, str, object]]
             self.scopes.pop()
 
         def visit_Call(self, node: cst.Call) -> None:
+            if not parsed.callee_may_be(node.func, LISTEN):
+                return
             where = Where(parsed, tuple(self.scopes))
             if not _is_sqlalchemy(evaluator.qualified_name(node.func, where), "listen"):
                 return

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import List, Optional, Tuple
 
 from poolcheck.api import Example, Invalid, Rule, RuleContext, Severity, Valid
+from poolcheck.site_sources import ENGINE_SITE_TOKENS
 from poolcheck.engine_checks import (
     SiteFacts,
     describe_site,
@@ -21,10 +22,8 @@ from poolcheck.engine_checks import (
     option_reference,
     option_value,
 )
-from poolcheck.site_sources import ENGINE_SITE_TOKENS
 
-# Every engine site's prefilter, live: the factories and each registered site source's tokens
-# (Flask-SQLAlchemy config, job stores), so engines configured without create_engine are checked.
+# Every engine site: the factories and each registered site source (job stores, Flask).
 ENGINE_TOKENS = ENGINE_SITE_TOKENS
 TOO_MANY = "(1040, 'Too many connections')"
 # What the server answers when it is full, by backend (the servers' own texts, for messages).

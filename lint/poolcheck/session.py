@@ -1,0 +1,60 @@
+"""A long-lived checker for editors and plugins: the language server and the flake8 plugin.
+
+It checks one file at a time, configured exactly as ``poolcheck check PATH`` would be for that
+file (settings discovered from the file's folder upward, the configured selection), with the
+project around the file: either as it is on disk, or with the file's content given (an editor
+buffer, the lines flake8 read). It keeps one :class:`~poolcheck.runner.Runner` per
+configuration file, so the project walk is done once, until :meth:`Session.forget` is called
+because files were created, deleted or changed.
+
+A session is not thread-safe: use it from one thread.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, Optional, Sequence
+
+from .config import Settings, find_config_file, load_settings
+from .registry import RuleSet, load_rules
+from .runner import RunOptions, Runner, RunResult
+from .selection import configured_selection
+
+
+class Session:
+    def __init__(self, rules: Optional[RuleSet] = None, *, extend_select: Sequence[str] = (), cwd: Optional[Path] = None) -> None:
+        """``extend_select``: selectors enabled on top of each configuration's selection, as
+        ``--extend-select`` does on the command line."""
+        self.rules = rules if rules is not None else load_rules()
+        self.extend_select = tuple(extend_select)
+        self.cwd = (cwd or Path.cwd()).resolve()
+        self._config_of_folder: Dict[Path, Optional[Path]] = {}
+        self._runners: Dict[Optional[Path], Runner] = {}
+
+    def runner_for(self, path: Path) -> Runner:
+        """The runner configured for ``path``. Raises ConfigError or SelectionError when the
+        configuration that applies is broken."""
+        folder = (self.cwd / path).resolve().parent
+        if folder not in self._config_of_folder:
+            self._config_of_folder[folder] = find_config_file(folder)
+        config = self._config_of_folder[folder]
+        if config not in self._runners:
+            settings = load_settings(config) if config is not None else Settings()
+            selection = configured_selection(settings, self.rules, extend_select=self.extend_select)
+            self._runners[config] = Runner(settings, self.rules, selection.enabled_codes(self.rules), cwd=self.cwd)
+        return self._runners[config]
+
+    def check(self, path: Path, data: Optional[bytes] = None, *, fix: bool = False, unsafe_fixes: bool = False) -> RunResult:
+        """Check ``path``: its content on disk (``data`` None; the project's facts are then
+        shared with the next file checked), or ``data`` as its content (the project is read
+        afresh around it). With ``fix`` and ``data``, ``result.fixed`` holds the fixed text;
+        nothing is ever written."""
+        runner = self.runner_for(path)
+        if data is None:
+            return runner.run(RunOptions(paths=[path]))
+        return runner.check_buffer(path, data, fix=fix, unsafe_fixes=unsafe_fixes)
+
+    def forget(self) -> None:
+        """Files changed: re-read configurations and re-walk projects on the next check."""
+        self._config_of_folder.clear()
+        self._runners.clear()
