@@ -107,7 +107,7 @@ def test_pc102_reports_an_implicit_recycle_at_the_site(implicit_recycle_source):
     code = 'SQLALCHEMY_DATABASE_URI = "mysql+pymysql://app@db/app"  # create_engine\n'
     (finding,) = run(code, "PC102", files={"my.cnf": "[mysqld]\nwait_timeout = 3600\n"})
     assert finding.line == 1
-    assert finding.message.startswith("Flask-SQLAlchemy adds pool_recycle=7200 to mysql URIs (`pool_recycle=7200`)")
+    assert finding.message.startswith("The implicit `pool_recycle=7200` (Flask-SQLAlchemy adds pool_recycle=7200 to mysql URIs) is not below")
     assert finding.fix is None  # not a call to add a keyword to
     assert run(code, "PC102", files={"my.cnf": "[mysqld]\nwait_timeout = 28800\n"}) == []
     assert run(code, "PC105") == [] and run(code, "PC104") == []

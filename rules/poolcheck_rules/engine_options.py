@@ -263,9 +263,14 @@ class MysqlIdleDisconnect(Rule):
                 f"and the next checkout of one fails with {GONE_AWAY}"
             )
             fix = None
+            help = None
             if site.kind in DIRECT_KINDS:
                 fix = add_pre_ping(ctx, site.node)
-            ctx.report(site.node, message, fix=fix, related=facts.related())
+            else:
+                # Options given as a mapping: Flask-SQLAlchemy's, a job store's engine_options.
+                where = options_mapping_of(site)
+                help = f'Add `"pool_pre_ping": True` to {where}, or a `"pool_recycle"` below the server\'s wait_timeout.'
+            ctx.report(site.node, message, fix=fix, help=help, related=facts.related())
 
     @staticmethod
     def applies(facts: SiteFacts) -> bool:
@@ -288,6 +293,13 @@ class MysqlIdleDisconnect(Rule):
             return False
         return True
 
+
+
+def options_mapping_of(site) -> str:
+    """Where a site's options go when they are not create_engine keywords."""
+    if site.kind == "flask_sqlalchemy":
+        return f"the bind's options in {site.label}" if "BINDS" in site.label else "`SQLALCHEMY_ENGINE_OPTIONS`"
+    return f"the `engine_options` of {site.label}"
 
 
 def keeps_idle_connections(facts: SiteFacts) -> bool:
@@ -672,7 +684,8 @@ class RecycleNotBelowWaitTimeout(Rule):
     def report(ctx: RuleContext, facts: SiteFacts, option, seconds, wait) -> None:
         at, related = option_anchor(ctx, facts, option)
         if option.implicit:
-            what = f"{option.implicit} (`pool_recycle={seconds}`)"
+            # "Flask-SQLAlchemy 3.1.1 sets pool_recycle=7200 for mysql URLs": say whose it is.
+            what = f"The implicit `pool_recycle={seconds}` ({option.implicit})"
         else:
             where = option_location(facts, option)
             elsewhere = f" ({where})" if where is not None and at is facts.site.node else ""
