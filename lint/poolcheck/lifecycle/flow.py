@@ -631,8 +631,9 @@ def release_problem(site, resolver, consumers: Optional[Dict] = None) -> Optiona
     if LOST in normal | full.raises:
         return Problem(REBOUND, line, generator)
     if generator:
-        without_yields, _ = run(True, False)
-        if not (without_yields.normal | without_yields.returns | without_yields.raises) & LEAKING:
+        # The yield alone leaves it open (a consumer throwing in or closing the generator).
+        yields_only, _ = run(False, True)
+        if (yields_only.normal | yields_only.returns | yields_only.raises) & LEAKING:
             return Problem(YIELD_OUTSIDE_FINALLY, line, generator)
     if HANDED in normal or line is None:
         return None  # handed on where it works out; exceptions before that: not judged
