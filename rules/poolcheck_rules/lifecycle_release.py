@@ -33,14 +33,17 @@ def _short(code: str, limit: int = 40) -> str:
 def check_release(rule: Rule, ctx: RuleContext, kind: str) -> None:
     """Report every ``kind`` resource created in a function of this file and not released
     on every path (shared by PC401 and PC404)."""
-    from poolcheck.lifecycle import ASSIGNED, ON_THE_SPOT, YIELDED, creation_sites, release_problem, resolver
-    from poolcheck.lifecycle.flow import NEVER_CLOSED, Problem
+    from poolcheck.lifecycle import ASSIGNED, ON_THE_SPOT, SESSION, YIELDED, binds_to_connection, creation_sites, release_problem, resolver
+    from poolcheck.lifecycle.verdict import NEVER_CLOSED, Problem
 
     resolve = resolver(ctx.project)
     consumers: dict = {}
-    for site in creation_sites(ctx):
+    sites = creation_sites(ctx)
+    for site in sites:
         if site.kind != kind or site.function is None or site.in_lambda or not site.holds_something:
             continue
+        if kind == SESSION and binds_to_connection(site, sites):
+            continue  # the connection it is bound to is what holds (or not) a pooled connection
         problem: Optional[Problem]
         if site.holding == ASSIGNED:
             problem = release_problem(site, resolve, consumers)
@@ -57,7 +60,7 @@ def check_release(rule: Rule, ctx: RuleContext, kind: str) -> None:
 
 def _describe(ctx: RuleContext, site, problem):
     from poolcheck.lifecycle import SESSION
-    from poolcheck.lifecycle.flow import HAPPY_PATH, NEVER_CLOSED, REBOUND, SOME_PATHS, YIELD_OUTSIDE_FINALLY
+    from poolcheck.lifecycle.verdict import HAPPY_PATH, NEVER_CLOSED, REBOUND, SOME_PATHS, YIELD_OUTSIDE_FINALLY
 
     creation = site.creation
     noun = creation.noun
@@ -121,8 +124,12 @@ class SessionNotClosed(Rule):
         a constructor (`UnitOfWork(session)`), or captured by a callback.
 
         Flagged: a session never closed; `close()` reached only when nothing raises; a
-        generator (a FastAPI / pytest dependency, a `@contextmanager`) that yields the
-        session outside `try`/`finally`; a session replaced while still open.
+        generator (a FastAPI dependency, a `@contextmanager`) that yields the session
+        outside `try`/`finally`, where the caller's exception is thrown in at the `yield`;
+        a session replaced while still open. A pytest fixture may close after a bare
+        `yield`: pytest resumes it for teardown whatever the test did. A session bound to a
+        connection the function took (`Session(bind=conn)`) holds no pooled connection of
+        its own: the connection is judged instead (PC404).
 
         Never flagged: Flask-SQLAlchemy's `db.session` (the extension removes it),
         `requests.Session()`, Flask-Session's `Session(app)`, a model class that happens to

@@ -26,8 +26,7 @@ from typing import Dict, Optional, Tuple
 import libcst as cst
 
 from ..engines import factory_of
-from ..syntax import ParsedFile
-from ..values import ClassRef, Evaluator, Known, Where, lookup
+from ..values import ClassRef, Known, Where, lookup
 from .code import FunctionRef, enclosing_class_of_self, function_named, self_assignments
 from .model import CONNECTION, ENGINE, REGISTRY, SESSION, SESSION_FACTORY, Creation, Origin
 

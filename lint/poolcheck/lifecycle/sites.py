@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, List, Optional, Tuple, Union
 import libcst as cst
 
 from ..values import Where
-from .model import Creation
+from .model import CONNECTION, Creation
 from .resolve import resolver
 from .tokens import project_names
 
@@ -48,7 +48,7 @@ class CreationSite:
     where: Where  # the scopes around the call (module first)
     function: Optional[cst.FunctionDef]  # the innermost enclosing function; None at module/class level
     holding: str
-    names: Tuple[str, ...] = ()  # ASSIGNED: the names bound
+    names: Tuple[str, ...] = ()  # ASSIGNED: the names bound; WITH: the `as` name
     statement: Optional[cst.CSTNode] = None  # the innermost statement holding the call
     awaited: bool = False  # the call is awaited where it is written (`await engine.connect()`)
     parents: Tuple[cst.CSTNode, ...] = field(default=(), repr=False)  # outermost first, the call last
@@ -164,7 +164,8 @@ def _holding(parents: Tuple[cst.CSTNode, ...], resolve, where: Where) -> Tuple[s
         node = parents[index]
     parent = parents[index - 1] if index > 0 else None
     if isinstance(parent, cst.WithItem) and parent.item is node:
-        return WITH, (), awaited
+        bound = parent.asname.name if parent.asname is not None else None
+        return WITH, ((bound.value,) if isinstance(bound, cst.Name) else ()), awaited
     if managed:
         return MANAGED, (), awaited
     if isinstance(parent, (cst.Assign, cst.AnnAssign)) and parent.value is node:
@@ -197,3 +198,20 @@ def _manages(call: cst.Call, resolve, where: Where) -> bool:
     if isinstance(func, (cst.Name, cst.Attribute)):
         return resolve.evaluator.qualified_name(func, where) in CLOSING
     return False
+
+
+def binds_to_connection(site: CreationSite, sites: List[CreationSite]) -> bool:
+    """A session bound to a connection the same function took (``Session(bind=conn)`` inside
+    ``with engine.connect() as conn:``): it checks nothing out of the pool itself, the
+    connection's own holding decides."""
+    call = site.call
+    bind = next((arg.value for arg in call.args if arg.keyword is not None and arg.keyword.value == "bind"), None)
+    if bind is None:
+        positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
+        bind = positional[0] if positional else None
+    if not isinstance(bind, cst.Name) or site.function is None:
+        return False
+    return any(
+        other.kind == CONNECTION and other.function is site.function and bind.value in other.names
+        for other in sites
+    )
