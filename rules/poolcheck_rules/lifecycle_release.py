@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Optional
 
 from poolcheck.api import Rule, RuleContext, Severity
-from poolcheck.lifecycle.tokens import CONNECTION_TOKENS, SESSION_TOKENS, session_project_tokens
+from poolcheck.lifecycle.tokens import CONNECTION_TOKENS, SESSION_TOKENS, refine_candidates, session_project_tokens
 from poolcheck.prefilter import ProjectTokens
 
 from . import _lifecycle_examples as examples
@@ -42,8 +42,8 @@ def check_release(rule: Rule, ctx: RuleContext, kind: str) -> None:
     for site in sites:
         if site.kind != kind or site.function is None or site.in_lambda or not site.holds_something:
             continue
-        if kind == SESSION and binds_to_connection(site, sites):
-            continue  # the connection it is bound to is what holds (or not) a pooled connection
+        if kind == SESSION and (binds_to_connection(site, sites) or site.creation.bind not in (None, "engine") or _unknown_direct_bind(site)):
+            continue  # bound to a connection, to nothing, or to what cannot be traced to an engine
         problem: Optional[Problem]
         if site.holding == ASSIGNED:
             problem = release_problem(site, resolve, consumers)
@@ -56,6 +56,13 @@ def check_release(rule: Rule, ctx: RuleContext, kind: str) -> None:
         if problem is not None:
             message, help_text = _describe(ctx, site, problem)
             ctx.report(site.call, message, help=help_text)
+
+
+def _unknown_direct_bind(site) -> bool:
+    """A direct ``Session(x)`` whose ``x`` is not traced to an engine (``op.get_bind()``, a
+    parameter): it may be a connection someone else holds. Factories are always judged."""
+    creation = site.creation
+    return creation.origin is None and creation.via is None and creation.bind is None
 
 
 def _describe(ctx: RuleContext, site, problem):
@@ -105,7 +112,7 @@ class SessionNotClosed(Rule):
     name = "session-not-closed"
     severity = Severity.WARNING
     summary = "A `Session` / `AsyncSession` created in a function and not closed on every path, exceptions included."
-    tokens = ProjectTokens(SESSION_TOKENS, session_project_tokens)
+    tokens = ProjectTokens(SESSION_TOKENS, session_project_tokens, refine=refine_candidates)
     what = """
         Flags a `Session` or `AsyncSession` created inside a function and not closed on every
         way out of it, exceptions included. A session is recognised by where it comes from,
@@ -177,7 +184,7 @@ class ConnectionNotClosed(Rule):
     name = "connection-not-closed"
     severity = Severity.WARNING
     summary = "`engine.connect()` / `engine.raw_connection()` (sync or async) not closed on every path, exceptions included."
-    tokens = CONNECTION_TOKENS
+    tokens = ProjectTokens(CONNECTION_TOKENS, refine=refine_candidates)
     what = """
         Flags a connection taken from an engine inside a function and not closed on every
         way out of it, exceptions included: `engine.connect()`, `engine.raw_connection()`,

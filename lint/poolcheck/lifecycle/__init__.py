@@ -84,6 +84,8 @@ _LAZY = {
     "session_project_tokens": (".tokens", "session_project_tokens"),
     "registry_project_tokens": (".tokens", "registry_project_tokens"),
     "engine_project_tokens": (".tokens", "engine_project_tokens"),
+    "may_create": (".tokens", "may_create"),
+    "refine_candidates": (".tokens", "refine_candidates"),
 }
 
 

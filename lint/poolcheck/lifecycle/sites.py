@@ -17,7 +17,7 @@ import libcst as cst
 from ..values import Where
 from .model import CONNECTION, Creation
 from .resolve import resolver
-from .tokens import project_names
+from .tokens import candidate_lines, project_names
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..context import FileContext, RuleContext
@@ -93,11 +93,51 @@ def _compute(ctx: "FileContext") -> List[CreationSite]:
     parsed = ctx.parsed
     if parsed is None:
         return []
+    lines = candidate_lines(ctx.project, parsed.source.text)
+    if not lines:
+        return []  # no call in the file could create anything: skip the (costly) libcst walk
     names = project_names(ctx.project)
     candidates = _CALLEE_NAMES | names.factories | names.registries
     finder = _Finder(parsed, resolver(ctx.project), frozenset(candidates))
-    parsed.module.visit(finder)
+    statements = _statements_at(parsed, lines)
+    if statements is None:
+        parsed.module.visit(finder)
+    else:
+        for statement in statements:
+            statement.visit(finder)
     return finder.sites
+
+
+def _statements_at(parsed, lines: List[int]) -> Optional[List[cst.CSTNode]]:
+    """The top-level statements of the parse holding one of ``lines`` (original line
+    numbers), found without libcst positions: CPython's parser gives the statements' line
+    ranges, the parse keeps them in order (pruned or not). None when the two do not line up
+    (then everything is walked)."""
+    import ast
+    import bisect
+    import warnings
+
+    from ..syntax import _top_level_segments
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(parsed.source.text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    segments = _top_level_segments(tree)
+    if parsed.line_map is not None:
+        runs = parsed.line_map.runs
+        segments = [seg for seg in segments if any(start <= seg[0] < start + length for _, start, length in runs)]
+    body = list(parsed.module.body)
+    if len(segments) != len(body):
+        return None
+    chosen = []
+    for (first, last, _), statement in zip(segments, body):
+        index = bisect.bisect_left(lines, first)
+        if index < len(lines) and lines[index] <= last:
+            chosen.append(statement)
+    return chosen
 
 
 class _Finder(cst.CSTVisitor):
