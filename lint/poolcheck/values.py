@@ -280,6 +280,11 @@ class Evaluator:
             return self._binding_definition(imported, inner, Where.module_level(parsed), depth + 1)
         return None
 
+    def class_attribute_definition(self, cls: ClassRef, attr: str) -> Optional[Tuple[cst.BaseExpression, Where]]:
+        """The expression a class attribute was assigned in the class body (or the first of
+        its resolvable bases defining it), and where; None when it cannot be said."""
+        return self._class_attribute_definition(cls, attr, 0, set())
+
     def _class_attribute_definition(self, cls: ClassRef, attr: str, depth: int, seen: set) -> Optional[Tuple[cst.BaseExpression, Where]]:
         if id(cls.node) in seen or depth > MAX_DEPTH:
             return None
@@ -779,3 +784,9 @@ def string_of(value: Value) -> Optional[str]:
 
 def name_of_literal(node: cst.CSTNode) -> Optional[str]:
     return dotted_name(node)
+
+
+def lookup(name: str, where: Where) -> Optional[Tuple[Sequence[Binding], Where]]:
+    """The bindings of ``name`` in the innermost scope of ``where`` that binds it, and that
+    scope (Python's rules: ``global`` declarations, class bodies not enclosing methods)."""
+    return _lookup(name, where)
