@@ -18,8 +18,7 @@ from sqlalchemy import event
 from _apps import flask_module
 from _lint import findings
 
-PREAMBLE = '''
-import os
+PREAMBLE = '''import os
 
 from flask import Flask, g
 from flask_sqlalchemy import SQLAlchemy

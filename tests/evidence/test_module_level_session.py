@@ -33,8 +33,7 @@ pytestmark = pytest.mark.database
 WAIT_TIMEOUT = 2
 DISCONNECTS = ("(2013, 'Lost connection to MySQL server during query')", "(2006, ")
 
-PREAMBLE = '''
-import os
+PREAMBLE = '''import os
 
 from flask import Flask
 from sqlalchemy import create_engine, text
@@ -86,8 +85,14 @@ def test_module_level_session_dies_after_wait_timeout(tmp_path, mariadb_url, mon
     assert any(code in errors[0] for code in DISCONNECTS), errors
     assert all(error.startswith("PendingRollbackError: Can't reconnect until invalid transaction is rolled back") for error in errors[1:]), errors
 
+    reported = findings("PC403", MODULE_LEVEL)
+    assert len(reported) == 1
+    assert reported[0].line == MODULE_LEVEL.splitlines().index("session = Session(engine)") + 1
+    assert "`session` is a Session created at module level" in reported[0].message
+
 
 def test_per_request_session_survives_wait_timeout(tmp_path, mariadb_url, monkeypatch):
     with flask_module(PER_REQUEST, tmp_path, mariadb_url, monkeypatch) as module:
         statuses, errors = request_idle_request(module)
     assert statuses == [200, 200, 200, 200] and errors == []
+    assert findings("PC403", PER_REQUEST) == []

@@ -25,8 +25,7 @@ import pytest
 from _apps import flask_module, orders_url, record_exceptions  # noqa: F401 (orders_url is a fixture)
 from _lint import findings
 
-APP = '''
-import os
+APP = '''import os
 
 from flask import Flask
 from sqlalchemy import create_engine, text
@@ -119,9 +118,15 @@ def test_never_removed_exhausts_a_pool_smaller_than_the_threads(tmp_path, orders
     assert statuses == [200, 500]
     assert len(errors) == 1 and errors[0].startswith("TimeoutError: " + TIMEOUT), errors
 
+    reported = findings("PC402", NEVER_REMOVED)
+    assert len(reported) == 1
+    assert reported[0].line == NEVER_REMOVED.splitlines().index("db_session = scoped_session(sessionmaker(bind=engine))") + 1
+    assert "`db_session` (scoped_session) is never removed" in reported[0].message
+
 
 def test_removed_at_teardown_returns_the_connection(tmp_path, orders_url, monkeypatch):
     with flask_module(REMOVED, tmp_path, orders_url, monkeypatch) as module:
         statuses, held, errors = serve_on_two_threads(module)
     assert statuses == [200, 200] and errors == []
     assert held == [0, 0]
+    assert findings("PC402", REMOVED) == []

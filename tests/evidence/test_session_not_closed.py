@@ -29,8 +29,7 @@ import pytest
 from _apps import flask_module, orders_url, serve_orders  # noqa: F401 (orders_url is a fixture)
 from _lint import findings
 
-PREAMBLE = '''
-import os
+PREAMBLE = '''import os
 
 from flask import Flask
 from sqlalchemy import create_engine, text
