@@ -110,9 +110,15 @@ def test_before_request_query_takes_a_connection_for_every_request(tmp_path, set
         served = checkouts_per_path(module)
     assert served == {"/static/site.css": (200, 1), "/health": (200, 1), "/missing": (404, 1), "/": (200, 1)}
 
+    reported = findings("PC405", IN_BEFORE_REQUEST)
+    assert len(reported) == 1
+    assert reported[0].line == IN_BEFORE_REQUEST.splitlines().index("def load_settings():") + 2
+    assert "`load_settings` runs before every request (`@app.before_request`)" in reported[0].message
+
 
 def test_query_in_the_view_leaves_other_requests_alone(tmp_path, settings_url, monkeypatch):
     static_folder(tmp_path)
     with flask_module(IN_THE_VIEW, tmp_path, settings_url, monkeypatch) as module:
         served = checkouts_per_path(module)
     assert served == {"/static/site.css": (200, 0), "/health": (200, 0), "/missing": (404, 0), "/": (200, 1)}
+    assert findings("PC405", IN_THE_VIEW) == []
