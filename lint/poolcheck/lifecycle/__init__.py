@@ -59,6 +59,15 @@ _LAZY = {
     "ARGUMENT": (".sites", "ARGUMENT"),
     "ON_THE_SPOT": (".sites", "ON_THE_SPOT"),
     "OTHER": (".sites", "OTHER"),
+    # flow
+    "Problem": (".flow", "Problem"),
+    "release_problem": (".flow", "release_problem"),
+    "is_generator": (".flow", "is_generator"),
+    "NEVER_CLOSED": (".flow", "NEVER_CLOSED"),
+    "SOME_PATHS": (".flow", "SOME_PATHS"),
+    "HAPPY_PATH": (".flow", "HAPPY_PATH"),
+    "YIELD_OUTSIDE_FINALLY": (".flow", "YIELD_OUTSIDE_FINALLY"),
+    "REBOUND": (".flow", "REBOUND"),
     # tokens
     "SESSION_TOKENS": (".tokens", "SESSION_TOKENS"),
     "REGISTRY_TOKENS": (".tokens", "REGISTRY_TOKENS"),

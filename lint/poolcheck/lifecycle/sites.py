@@ -62,8 +62,14 @@ class CreationSite:
         return self.creation.kind
 
     @property
+    def in_lambda(self) -> bool:
+        """Written inside a lambda: it runs when the lambda is called, not where it is."""
+        return any(isinstance(node, cst.Lambda) for node in self.parents)
+
+    @property
     def at_module_level(self) -> bool:
-        return self.function is None
+        """Runs once, at import: module or class level, not in a function or lambda."""
+        return self.function is None and not self.in_lambda
 
     @property
     def holds_something(self) -> bool:

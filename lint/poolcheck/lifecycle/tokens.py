@@ -101,6 +101,9 @@ def _scan(project: "Project") -> ProjectNames:
                 names = {n for t in targets for n in _bound_names(t)}
                 if names:
                     bound.append((names, node.value, False))
+            elif isinstance(node, ast.ClassDef):
+                for base in node.bases:  # class TenantSession(Session): calling it makes a session
+                    bound.append(({node.name}, base, "class"))
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 for inner in ast.walk(node):
                     if isinstance(inner, ast.Return) and inner.value is not None:
@@ -130,6 +133,9 @@ def _kind_of(value, kinds, is_getter: bool):
     ``partial(Session, ...)``; a getter returning a session counts as a factory."""
     import ast
 
+    if is_getter == "class":
+        head = _head(value)
+        return "factories" if head in _SESSION_CLASSES or (kinds.get(head) == "factories" and head not in _SEED) else None
     if isinstance(value, ast.Await):
         value = value.value
     if isinstance(value, (ast.Name, ast.Attribute)):
