@@ -113,6 +113,12 @@ def test_close_on_the_happy_path_only_exhausts_the_pool(tmp_path, orders_url, mo
     assert errors[0].startswith(first_error), errors
     assert errors[1].startswith("TimeoutError: " + TIMEOUT), errors
 
+    reported = findings("PC404", source)
+    assert len(reported) == 1
+    opened = next(n for n, line in enumerate(source.splitlines(), 1) if "engine.connect()" in line or "engine.raw_connection()" in line)
+    assert reported[0].line == opened
+    assert "closed only on the happy path" in reported[0].message
+
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("source,first_error", CLOSED)
@@ -122,3 +128,4 @@ def test_closed_on_every_path_serves_the_next_request(tmp_path, orders_url, monk
     assert statuses == [200, 500, 200]
     assert held == 0
     assert len(errors) == 1 and errors[0].startswith(first_error), errors
+    assert findings("PC404", source) == []

@@ -87,6 +87,11 @@ def test_close_on_the_happy_path_only_exhausts_the_pool(tmp_path, orders_url, mo
     assert errors[0].startswith("NoResultFound: ")
     assert errors[1].startswith("TimeoutError: " + TIMEOUT), errors
 
+    reported = findings("PC401", HAPPY_PATH_CLOSE)
+    assert len(reported) == 1
+    assert reported[0].line == HAPPY_PATH_CLOSE.splitlines().index("    session = SessionLocal()") + 1
+    assert "closed only on the happy path" in reported[0].message
+
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("source", [pytest.param(FINALLY_CLOSE, id="try-finally"), pytest.param(WITH_BLOCK, id="with")])
@@ -96,3 +101,4 @@ def test_closed_on_every_path_serves_the_next_request(tmp_path, orders_url, monk
     assert statuses == [200, 500, 200]
     assert held == 0
     assert len(errors) == 1 and errors[0].startswith("NoResultFound: ")
+    assert findings("PC401", source) == []
