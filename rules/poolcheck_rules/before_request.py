@@ -34,7 +34,8 @@ class DatabaseInBeforeRequest(Rule):
         Database work is a query through Flask-SQLAlchemy (`db.session.execute(...)`,
         `db.session.get(...)`, `User.query.filter_by(...).first()`, `db.get_or_404(...)`,
         `db.engine.connect()`), through a `scoped_session` registry or a session
-        (`db_session.query(User).get(uid)`), a connection checked out of an engine
+        (`db_session.query(User).get(uid)`, `User.query.get(uid)` on a base given
+        `Base.query = db_session.query_property()`), a connection checked out of an engine
         (`engine.connect()`, `engine.begin()`), or a call of a project function that
         does one of those on every path (`g.user = load_user()`).
 
@@ -198,6 +199,40 @@ class DatabaseInBeforeRequest(Rule):
         ),
         Invalid(
             """
+            from flask import Flask, g, session
+            from sqlalchemy import Column, Integer, String, create_engine
+            from sqlalchemy.orm import declarative_base, scoped_session, sessionmaker
+
+            engine = create_engine("mysql+pymysql://app@db/app", pool_pre_ping=True)
+            db_session = scoped_session(sessionmaker(bind=engine))
+            Base = declarative_base()
+            Base.query = db_session.query_property()
+            app = Flask(__name__)
+
+
+            class User(Base):
+                __tablename__ = "users"
+                id = Column(Integer, primary_key=True)
+                name = Column(String(80))
+
+
+            @app.before_request
+            def load_user():
+                g.user = None
+                if "user_id" in session:
+                    g.user = User.query.get(session["user_id"])
+
+
+            @app.teardown_appcontext
+            def shutdown_session(exception=None):
+                db_session.remove()
+            """,
+            line=22,
+            message="on some paths",
+            note="Flask's SQLAlchemy pattern: Base.query = db_session.query_property(), queried for logged-in users",
+        ),
+        Invalid(
+            """
             from quart import Quart, g
             from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
             from sqlalchemy import text
@@ -351,10 +386,11 @@ class DatabaseInBeforeRequest(Rule):
             use = uses.first_use(function, Where(ctx.parsed, scopes + (function,)))
             if use is None:
                 continue
+            some = (", on some paths,", " taking that path") if use.conditional else ("", "")
             ctx.report(
                 use.node,
-                f"`{function.name.value}` runs before every request ({hook.evidence}), static files and health checks "
-                f"included, and {use.what}: every request takes a connection from the pool",
+                f"`{function.name.value}` runs before every request ({hook.evidence}){some[0]} and {use.what}: "
+                f"every request{some[1]}, static files and health checks included, takes a connection from the pool",
             )
 
 

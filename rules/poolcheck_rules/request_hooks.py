@@ -62,7 +62,8 @@ class Use:
     """Where a function uses the database: the node to report and what it does."""
 
     node: cst.CSTNode
-    what: str  # "queries through `db.session`", "calls `load_user()`, which always queries (app/auth.py:8)"
+    what: str  # "runs `get()` on `db.session`", "calls `load_user()` (app/auth.py:8), which ..."
+    conditional: bool = False  # only on some paths of the hook
 
 
 # --- which functions are hooks ---------------------------------------------------------------
@@ -176,12 +177,13 @@ class DatabaseUse:
     def first_use(self, function: cst.FunctionDef, where: Where) -> Optional[Use]:
         if _filters_requests(function):
             return None
+        always = {id(call) for statement in _always_run(function.body) for call in _calls_in(statement)}
         uses: List[Tuple[Tuple[int, int], Use]] = []
         for node in _calls_in(function):
             use = self._use(node, where, function, depth=0)
             if use is not None:
                 start = where.file.span(node).start
-                uses.append(((start.line, start.column), use))
+                uses.append(((id(node) not in always, start.line, start.column), Use(use.node, use.what, id(node) not in always)))
         return min(uses, key=lambda item: item[0])[1] if uses else None
 
     def _use(self, call: cst.Call, where: Where, function, depth: int) -> Optional[Use]:
@@ -217,7 +219,7 @@ class DatabaseUse:
                     session = self._session_like(owner, where, function)
                     if session is not None:
                         return f"runs a query on {session}"
-                elif self._flask_model(owner, where):
+                elif self._query_model(owner, where):
                     return f"runs a query through `{_short(self.ctx.parsed, owner, where)}.query`"
         if method in EXTENSION_QUERIES and self._flask_sqlalchemy(receiver, where):
             return f"runs `{where.file.code(func)}()`"
@@ -289,24 +291,64 @@ class DatabaseUse:
         value = self.evaluator.evaluate(func, defined[1])
         return isinstance(value, Known) and isinstance(value.value, ClassRef) and derives_from_sqlalchemy(value.value, self.evaluator)
 
-    def _flask_model(self, expr, where: Where, depth: int = 0) -> bool:
-        """``expr`` is a model class of Flask-SQLAlchemy (a subclass of ``db.Model``)."""
+    def _query_model(self, expr, where: Where, depth: int = 0) -> bool:
+        """``expr`` is a model class whose ``.query`` runs through a session: a subclass of
+        Flask-SQLAlchemy's ``db.Model``, or of a base given ``query =
+        registry.query_property()`` (in its body, or ``Base.query = ...`` in its module)."""
         if not isinstance(expr, (cst.Name, cst.Attribute)) or depth > 8:
             return False
         value = self.evaluator.evaluate(expr, where)
         if not (isinstance(value, Known) and isinstance(value.value, ClassRef)):
-            return False
+            return self._query_property_assigned(expr, where)
         cls = value.value
+        defined = self.evaluator.class_attribute_definition(cls, "query")
+        if defined is not None and self._is_query_property(defined[0], defined[1]):
+            return True
         module_where = Where.module_level(cls.file)
+        if self._query_property_assigned(cls.node.name, module_where):
+            return True
         for base in cls.node.bases:
             if base.keyword is not None:
                 continue
             base_expr = base.value
             if isinstance(base_expr, cst.Attribute) and base_expr.attr.value == "Model" and self._flask_sqlalchemy(base_expr.value, module_where):
                 return True
-            if self._flask_model(base_expr, module_where, depth + 1):
+            if self._query_model(base_expr, module_where, depth + 1):
                 return True
         return False
+
+    def _query_property_assigned(self, expr, where: Where) -> bool:
+        """``Base.query = registry.query_property()`` at the top level of the module binding
+        ``expr`` (``Base = declarative_base()``, imported or not)."""
+        scope = self.evaluator.binding_scope(expr, where)
+        if scope is None or not isinstance(scope[1], cst.Module):
+            return False
+        file = self.ctx.project.unpruned(scope[0].relative) or scope[0]
+        name = scope[2]
+        module_where = Where.module_level(file)
+        for statement in file.module.body:
+            if not isinstance(statement, cst.SimpleStatementLine):
+                continue
+            for small in statement.body:
+                if not isinstance(small, cst.Assign):
+                    continue
+                for target in small.targets:
+                    written = target.target
+                    if (
+                        isinstance(written, cst.Attribute)
+                        and written.attr.value == "query"
+                        and isinstance(written.value, cst.Name)
+                        and written.value.value == name
+                        and self._is_query_property(small.value, module_where)
+                    ):
+                        return True
+        return False
+
+    def _is_query_property(self, value, where: Where) -> bool:
+        if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "query_property"):
+            return False
+        origin = self.resolver.origin_of(value.func.value, where)
+        return origin is not None and origin.kind == REGISTRY
 
     # A project function the hook calls: a use on every path of its body.
     def always_queries(self, target, depth: int) -> Optional[str]:
@@ -382,6 +424,7 @@ def _always_run(body: cst.BaseSuite) -> List[cst.CSTNode]:
             if any(isinstance(small, (cst.Return, cst.Raise)) for small in statement.body):
                 break
         elif isinstance(statement, cst.With):
+            statements.extend(statement.items)  # `with engine.connect() as conn:` itself
             inner = _always_run(statement.body)
             statements.extend(inner)
             if _leaves_early(statement.body):
