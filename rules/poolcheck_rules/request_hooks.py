@@ -188,6 +188,12 @@ class DatabaseUse:
         return min(uses, key=lambda item: item[0])[1] if uses else None
 
     def _use(self, call: cst.Call, where: Where, function, depth: int) -> Optional[Use]:
+        try:
+            return self._resolved_use(call, where, function, depth)
+        except RecursionError:  # an import cycle the resolution does not survive: say nothing
+            return None
+
+    def _resolved_use(self, call: cst.Call, where: Where, function, depth: int) -> Optional[Use]:
         creation = self.resolver.creation_of(call, where)
         if creation is not None and creation.kind == CONNECTION:
             return Use(call, f"checks out a {creation.noun} (`{_short(None, call.func, where)}()`)")

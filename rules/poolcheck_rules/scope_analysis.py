@@ -302,6 +302,7 @@ def registry_calls_at_module_level(ctx: RuleContext) -> List[Tuple[object, Set[s
     found: List[Tuple[object, Set[str]]] = []
     resolve = resolver(ctx.project)
     where = Where.module_level(ctx.parsed)
+    candidates = frozenset(project_names(ctx.project).registries)
 
     def statements(body) -> None:
         for statement in body:
@@ -309,8 +310,11 @@ def registry_calls_at_module_level(ctx: RuleContext) -> List[Tuple[object, Set[s
                 for small in statement.body:
                     if isinstance(small, cst.Assign) and isinstance(small.value, cst.Call) and not small.value.args:
                         targets = [t.target for t in small.targets]
-                        if all(isinstance(t, cst.Name) for t in targets):
-                            origin = resolve.origin_of(small.value.func, where)
+                        if all(isinstance(t, cst.Name) for t in targets) and ctx.parsed.callee_may_be(small.value.func, candidates):
+                            try:
+                                origin = resolve.origin_of(small.value.func, where)
+                            except RecursionError:  # an import cycle: say nothing
+                                origin = None
                             if origin is not None and origin.kind == REGISTRY:
                                 found.append((small.value, {t.value for t in targets}))
             elif isinstance(statement, cst.If) and not _is_main_test(statement.test):
