@@ -69,14 +69,21 @@ class ProjectTokens(Sequence):
     must read bytes only (``project.read_bytes``, ``project.python_files_containing``, a
     cheap ``ast`` scan), never ``project.parsed``: parses are pruned with its answer. It
     may over-approximate (a name that turns out not to be a factory costs a parse, nothing
-    more) but must not miss a name the rule would resolve."""
+    more) but must not miss a name the rule would resolve. ``refine``, when given, is asked
+    about a file that holds a token, as a refined prefilter's ``matches`` is."""
 
-    def __init__(self, tokens: Sequence[bytes], project_tokens) -> None:
+    def __init__(self, tokens: Sequence[bytes], project_tokens=None, refine=None) -> None:
         self._tokens = tuple(tokens)
         self._project_tokens = project_tokens
+        self._refine = refine
 
     def for_project(self, project: Any) -> Tuple[bytes, ...]:
-        return tuple(self._project_tokens(project))
+        return tuple(self._project_tokens(project)) if self._project_tokens is not None else ()
+
+    def matches(self, raw: bytes, project: Any, relative: PurePosixPath) -> bool:
+        """Asked once a file holds a token: ``refine(raw, project, relative)`` (a cheap
+        look at the code, such as "is any of these names *called*?"), True without one."""
+        return True if self._refine is None else bool(self._refine(raw, project, relative))
 
     def __getitem__(self, index):
         return self._tokens[index]

@@ -148,6 +148,35 @@ class Where:
         return Where(self.file, self.scopes + (node,))
 
 
+class ScopedVisitor(cst.CSTVisitor):
+    """A visitor that knows where it is: ``self.where`` is the visited node's :class:`Where`
+    (the module, then every enclosing function and class). Subclasses that override
+    ``visit_FunctionDef``/``visit_ClassDef`` (or their ``leave_``) call ``super()``."""
+
+    def __init__(self, file: ParsedFile) -> None:
+        super().__init__()
+        self.file = file
+        self.scopes: List[ScopeNode] = [file.module]
+
+    @property
+    def where(self) -> Where:
+        return Where(self.file, tuple(self.scopes))
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> Optional[bool]:
+        self.scopes.append(node)
+        return None
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.scopes.pop()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> Optional[bool]:
+        self.scopes.append(node)
+        return None
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.scopes.pop()
+
+
 _BINOPS = {
     cst.Add: operator.add,
     cst.Subtract: operator.sub,

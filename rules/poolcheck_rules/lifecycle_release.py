@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Optional
 
 from poolcheck.api import Rule, RuleContext, Severity
-from poolcheck.lifecycle.tokens import CONNECTION_TOKENS, SESSION_TOKENS, session_project_tokens
+from poolcheck.lifecycle.tokens import CONNECTION_TOKENS, SESSION_TOKENS, refine_candidates, session_project_tokens
 from poolcheck.prefilter import ProjectTokens
 
 from . import _lifecycle_examples as examples
@@ -33,14 +33,17 @@ def _short(code: str, limit: int = 40) -> str:
 def check_release(rule: Rule, ctx: RuleContext, kind: str) -> None:
     """Report every ``kind`` resource created in a function of this file and not released
     on every path (shared by PC401 and PC404)."""
-    from poolcheck.lifecycle import ASSIGNED, ON_THE_SPOT, YIELDED, creation_sites, release_problem, resolver
-    from poolcheck.lifecycle.flow import NEVER_CLOSED, Problem
+    from poolcheck.lifecycle import ASSIGNED, ON_THE_SPOT, SESSION, YIELDED, binds_to_connection, creation_sites, release_problem, resolver
+    from poolcheck.lifecycle.verdict import NEVER_CLOSED, Problem
 
     resolve = resolver(ctx.project)
     consumers: dict = {}
-    for site in creation_sites(ctx):
+    sites = creation_sites(ctx)
+    for site in sites:
         if site.kind != kind or site.function is None or site.in_lambda or not site.holds_something:
             continue
+        if kind == SESSION and (binds_to_connection(site, sites) or site.creation.bind not in (None, "engine") or _unknown_direct_bind(site)):
+            continue  # bound to a connection, to nothing, or to what cannot be traced to an engine
         problem: Optional[Problem]
         if site.holding == ASSIGNED:
             problem = release_problem(site, resolve, consumers)
@@ -55,9 +58,16 @@ def check_release(rule: Rule, ctx: RuleContext, kind: str) -> None:
             ctx.report(site.call, message, help=help_text)
 
 
+def _unknown_direct_bind(site) -> bool:
+    """A direct ``Session(x)`` whose ``x`` is not traced to an engine (``op.get_bind()``, a
+    parameter): it may be a connection someone else holds. Factories are always judged."""
+    creation = site.creation
+    return creation.origin is None and creation.via is None and creation.bind is None
+
+
 def _describe(ctx: RuleContext, site, problem):
     from poolcheck.lifecycle import SESSION
-    from poolcheck.lifecycle.flow import HAPPY_PATH, NEVER_CLOSED, REBOUND, SOME_PATHS, YIELD_OUTSIDE_FINALLY
+    from poolcheck.lifecycle.verdict import HAPPY_PATH, NEVER_CLOSED, REBOUND, SOME_PATHS, YIELD_OUTSIDE_FINALLY
 
     creation = site.creation
     noun = creation.noun
@@ -102,7 +112,7 @@ class SessionNotClosed(Rule):
     name = "session-not-closed"
     severity = Severity.WARNING
     summary = "A `Session` / `AsyncSession` created in a function and not closed on every path, exceptions included."
-    tokens = ProjectTokens(SESSION_TOKENS, session_project_tokens)
+    tokens = ProjectTokens(SESSION_TOKENS, session_project_tokens, refine=refine_candidates)
     what = """
         Flags a `Session` or `AsyncSession` created inside a function and not closed on every
         way out of it, exceptions included. A session is recognised by where it comes from,
@@ -121,8 +131,12 @@ class SessionNotClosed(Rule):
         a constructor (`UnitOfWork(session)`), or captured by a callback.
 
         Flagged: a session never closed; `close()` reached only when nothing raises; a
-        generator (a FastAPI / pytest dependency, a `@contextmanager`) that yields the
-        session outside `try`/`finally`; a session replaced while still open.
+        generator (a FastAPI dependency, a `@contextmanager`) that yields the session
+        outside `try`/`finally`, where the caller's exception is thrown in at the `yield`;
+        a session replaced while still open. A pytest fixture may close after a bare
+        `yield`: pytest resumes it for teardown whatever the test did. A session bound to a
+        connection the function took (`Session(bind=conn)`) holds no pooled connection of
+        its own: the connection is judged instead (PC404).
 
         Never flagged: Flask-SQLAlchemy's `db.session` (the extension removes it),
         `requests.Session()`, Flask-Session's `Session(app)`, a model class that happens to
@@ -170,7 +184,7 @@ class ConnectionNotClosed(Rule):
     name = "connection-not-closed"
     severity = Severity.WARNING
     summary = "`engine.connect()` / `engine.raw_connection()` (sync or async) not closed on every path, exceptions included."
-    tokens = CONNECTION_TOKENS
+    tokens = ProjectTokens(CONNECTION_TOKENS, refine=refine_candidates)
     what = """
         Flags a connection taken from an engine inside a function and not closed on every
         way out of it, exceptions included: `engine.connect()`, `engine.raw_connection()`,

@@ -361,6 +361,24 @@ CLEAN = {
             finally:
                 db.close()
         """,
+    "pytest fixture closing after a bare yield": """
+        import pytest
+
+        @pytest.fixture
+        def session():
+            s = SessionLocal()
+            yield s
+            s.rollback()
+            s.close()
+        """,
+    "a session bound to the function's own connection": """
+        from sqlalchemy.orm import Session
+
+        def f():
+            with engine.connect() as conn:
+                session = Session(bind=conn)
+                session.execute("SELECT 1")
+        """,
     "returned in a tuple": """
         def f():
             s = SessionLocal()

@@ -19,8 +19,11 @@ One module per job:
 - :mod:`.code`: project functions and methods a call names (``function_named``).
 - :mod:`.sites`: :func:`creation_sites(ctx)` → every creation in the checked file with the
   function it is in and how it is held (``WITH``, ``ASSIGNED``, ``RETURNED``, ``STORED``...).
-- :mod:`.flow`: :func:`release_problem(...)`: the per-function flow analysis ("is it
-  released on every path, exceptions included?").
+- :mod:`.states`, :mod:`.patterns`, :mod:`.flow`, :mod:`.ownership`: the per-function flow
+  analysis ("is it released on every path, exceptions included?"): the states a resource
+  can be in, the syntactic questions asked of a statement, the interpreter, and what a call
+  does with the resource it is given (a constructor owns it, a project helper closes it).
+- :mod:`.verdict`: :func:`release_problem(site, resolver)` → :class:`Problem` or None.
 
 Typical use in a rule::
 
@@ -50,6 +53,7 @@ _LAZY = {
     # sites
     "CreationSite": (".sites", "CreationSite"),
     "creation_sites": (".sites", "creation_sites"),
+    "binds_to_connection": (".sites", "binds_to_connection"),
     "WITH": (".sites", "WITH"),
     "MANAGED": (".sites", "MANAGED"),
     "ASSIGNED": (".sites", "ASSIGNED"),
@@ -59,15 +63,17 @@ _LAZY = {
     "ARGUMENT": (".sites", "ARGUMENT"),
     "ON_THE_SPOT": (".sites", "ON_THE_SPOT"),
     "OTHER": (".sites", "OTHER"),
-    # flow
-    "Problem": (".flow", "Problem"),
-    "release_problem": (".flow", "release_problem"),
-    "is_generator": (".flow", "is_generator"),
-    "NEVER_CLOSED": (".flow", "NEVER_CLOSED"),
-    "SOME_PATHS": (".flow", "SOME_PATHS"),
-    "HAPPY_PATH": (".flow", "HAPPY_PATH"),
-    "YIELD_OUTSIDE_FINALLY": (".flow", "YIELD_OUTSIDE_FINALLY"),
-    "REBOUND": (".flow", "REBOUND"),
+    # flow and verdict
+    "Interpreter": (".flow", "Interpreter"),
+    "Ownership": (".ownership", "Ownership"),
+    "Problem": (".verdict", "Problem"),
+    "release_problem": (".verdict", "release_problem"),
+    "is_generator": (".patterns", "is_generator"),
+    "NEVER_CLOSED": (".verdict", "NEVER_CLOSED"),
+    "SOME_PATHS": (".verdict", "SOME_PATHS"),
+    "HAPPY_PATH": (".verdict", "HAPPY_PATH"),
+    "YIELD_OUTSIDE_FINALLY": (".verdict", "YIELD_OUTSIDE_FINALLY"),
+    "REBOUND": (".verdict", "REBOUND"),
     # tokens
     "SESSION_TOKENS": (".tokens", "SESSION_TOKENS"),
     "REGISTRY_TOKENS": (".tokens", "REGISTRY_TOKENS"),
@@ -78,6 +84,8 @@ _LAZY = {
     "session_project_tokens": (".tokens", "session_project_tokens"),
     "registry_project_tokens": (".tokens", "registry_project_tokens"),
     "engine_project_tokens": (".tokens", "engine_project_tokens"),
+    "may_create": (".tokens", "may_create"),
+    "refine_candidates": (".tokens", "refine_candidates"),
 }
 
 

@@ -68,6 +68,10 @@ class Creation:
     context_only: bool = False
     needs_await: bool = False
     via: Optional[str] = None  # a project function returning it: its name
+    # What a direct ``Session(...)`` / ``AsyncSession(...)`` is bound to: "engine" (traced to
+    # one), "connection" (``Session(bind=engine.connect())``), "unbound" (no bind given), or
+    # None (unknown: a parameter, ``op.get_bind()``). None for every other creation.
+    bind: Optional[str] = None
 
     @property
     def noun(self) -> str:

@@ -26,8 +26,7 @@ from typing import Dict, Optional, Tuple
 import libcst as cst
 
 from ..engines import factory_of
-from ..syntax import ParsedFile
-from ..values import ClassRef, Evaluator, Known, Where, lookup
+from ..values import ClassRef, Known, Where, lookup
 from .code import FunctionRef, enclosing_class_of_self, function_named, self_assignments
 from .model import CONNECTION, ENGINE, REGISTRY, SESSION, SESSION_FACTORY, Creation, Origin
 
@@ -259,6 +258,24 @@ class Resolver:
         same = all(isinstance(r, Creation) and r.is_async == first.is_async for r in results)
         return first if same else None
 
+    def _bind_of(self, call: cst.Call, where: Where, depth: int) -> Optional[str]:
+        """What a direct ``Session(...)`` is bound to (see ``Creation.bind``)."""
+        bind = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "bind"), None)
+        if bind is None:
+            positional = [a.value for a in call.args if a.keyword is None and not a.star]
+            bind = positional[0] if positional else None
+        if bind is None:
+            return None if any(a.keyword is not None and a.keyword.value == "binds" or a.star for a in call.args) else "unbound"
+        origin = self.origin_of(bind, where, depth + 1)
+        if origin is not None and origin.kind == ENGINE:
+            return "engine"
+        inner = bind.expression if isinstance(bind, cst.Await) else bind
+        if isinstance(inner, cst.Call):
+            creation = self.creation_of(inner, where, depth + 1)
+            if creation is not None and creation.kind == CONNECTION:
+                return "connection"
+        return None
+
     # --- what a call creates ----------------------------------------------------------------
     def creation_of(self, call: cst.Call, where: Where, depth: int = 0) -> Optional[Creation]:
         """The session, connection or registry ``call`` certainly creates; None otherwise."""
@@ -280,7 +297,7 @@ class Resolver:
         if isinstance(func, (cst.Name, cst.Attribute)):
             session_class = self.session_class(func, where)
             if session_class is not None:
-                return Creation(SESSION, session_class, call)
+                return Creation(SESSION, session_class, call, bind=self._bind_of(call, where, depth))
             qualified = self.evaluator.qualified_name(func, where)
             last = sqlalchemy_name(qualified)
             if last in SESSION_FUNCTIONS:

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, List, Optional, Tuple, Union
 import libcst as cst
 
 from ..values import Where
-from .model import Creation
+from .model import CONNECTION, Creation
 from .resolve import resolver
-from .tokens import project_names
+from .tokens import candidate_lines, project_names
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..context import FileContext, RuleContext
@@ -48,7 +48,7 @@ class CreationSite:
     where: Where  # the scopes around the call (module first)
     function: Optional[cst.FunctionDef]  # the innermost enclosing function; None at module/class level
     holding: str
-    names: Tuple[str, ...] = ()  # ASSIGNED: the names bound
+    names: Tuple[str, ...] = ()  # ASSIGNED: the names bound; WITH: the `as` name
     statement: Optional[cst.CSTNode] = None  # the innermost statement holding the call
     awaited: bool = False  # the call is awaited where it is written (`await engine.connect()`)
     parents: Tuple[cst.CSTNode, ...] = field(default=(), repr=False)  # outermost first, the call last
@@ -93,11 +93,51 @@ def _compute(ctx: "FileContext") -> List[CreationSite]:
     parsed = ctx.parsed
     if parsed is None:
         return []
+    lines = candidate_lines(ctx.project, parsed.source.text)
+    if not lines:
+        return []  # no call in the file could create anything: skip the (costly) libcst walk
     names = project_names(ctx.project)
     candidates = _CALLEE_NAMES | names.factories | names.registries
     finder = _Finder(parsed, resolver(ctx.project), frozenset(candidates))
-    parsed.module.visit(finder)
+    statements = _statements_at(parsed, lines)
+    if statements is None:
+        parsed.module.visit(finder)
+    else:
+        for statement in statements:
+            statement.visit(finder)
     return finder.sites
+
+
+def _statements_at(parsed, lines: List[int]) -> Optional[List[cst.CSTNode]]:
+    """The top-level statements of the parse holding one of ``lines`` (original line
+    numbers), found without libcst positions: CPython's parser gives the statements' line
+    ranges, the parse keeps them in order (pruned or not). None when the two do not line up
+    (then everything is walked)."""
+    import ast
+    import bisect
+    import warnings
+
+    from ..syntax import _top_level_segments
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(parsed.source.text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    segments = _top_level_segments(tree)
+    if parsed.line_map is not None:
+        runs = parsed.line_map.runs
+        segments = [seg for seg in segments if any(start <= seg[0] < start + length for _, start, length in runs)]
+    body = list(parsed.module.body)
+    if len(segments) != len(body):
+        return None
+    chosen = []
+    for (first, last, _), statement in zip(segments, body):
+        index = bisect.bisect_left(lines, first)
+        if index < len(lines) and lines[index] <= last:
+            chosen.append(statement)
+    return chosen
 
 
 class _Finder(cst.CSTVisitor):
@@ -164,7 +204,8 @@ def _holding(parents: Tuple[cst.CSTNode, ...], resolve, where: Where) -> Tuple[s
         node = parents[index]
     parent = parents[index - 1] if index > 0 else None
     if isinstance(parent, cst.WithItem) and parent.item is node:
-        return WITH, (), awaited
+        bound = parent.asname.name if parent.asname is not None else None
+        return WITH, ((bound.value,) if isinstance(bound, cst.Name) else ()), awaited
     if managed:
         return MANAGED, (), awaited
     if isinstance(parent, (cst.Assign, cst.AnnAssign)) and parent.value is node:
@@ -197,3 +238,20 @@ def _manages(call: cst.Call, resolve, where: Where) -> bool:
     if isinstance(func, (cst.Name, cst.Attribute)):
         return resolve.evaluator.qualified_name(func, where) in CLOSING
     return False
+
+
+def binds_to_connection(site: CreationSite, sites: List[CreationSite]) -> bool:
+    """A session bound to a connection the same function took (``Session(bind=conn)`` inside
+    ``with engine.connect() as conn:``): it checks nothing out of the pool itself, the
+    connection's own holding decides."""
+    call = site.call
+    bind = next((arg.value for arg in call.args if arg.keyword is not None and arg.keyword.value == "bind"), None)
+    if bind is None:
+        positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
+        bind = positional[0] if positional else None
+    if not isinstance(bind, cst.Name) or site.function is None:
+        return False
+    return any(
+        other.kind == CONNECTION and other.function is site.function and bind.value in other.names
+        for other in sites
+    )

@@ -12,8 +12,10 @@ mentions a factory, transitively); the real decision is :mod:`.resolve`'s.
 
 from __future__ import annotations
 
+import bisect
+import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, FrozenSet, Tuple
+from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Tuple
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..project import Project
@@ -37,7 +39,8 @@ _SEED = {
     "engine_from_config": "engines",
     "async_engine_from_config": "engines",
 }
-_SCAN_TOKENS: Tuple[bytes, ...] = (b"sessionmaker", b"Session", b"scoped_session") + ENGINE_TOKENS
+_MAKER_TOKENS: Tuple[bytes, ...] = (b"sessionmaker", b"scoped_session") + ENGINE_TOKENS
+_SCAN_TOKENS: Tuple[bytes, ...] = _MAKER_TOKENS + (b"Session",)
 _MAX_ROUNDS = 6
 
 
@@ -65,6 +68,67 @@ def project_names(project: "Project") -> ProjectNames:
     return project.fact("lifecycle-project-names", _scan)
 
 
+# Callee names that may create something whatever the project defines.
+CALLEE_NAMES = frozenset({"Session", "AsyncSession", "create_session", "scoped_session", "async_scoped_session"})
+ENGINE_METHODS = frozenset({"connect", "raw_connection", "begin"})
+
+
+def may_create(project: "Project", raw: bytes) -> bool:
+    """Whether a file's code may call something that creates a session, a registry or a
+    connection: a callee spelled like SQLAlchemy's or a project factory (or imported as one
+    under another name), an engine method, or a call of a call (``sessionmaker(...)()``). A
+    regular expression on the bytes (C speed, over-approximating: a name followed by ``(``
+    in a comment counts), so a file that mentions ``Session`` only in annotations goes
+    unparsed."""
+    patterns = _patterns(project)
+    if patterns.raw.search(raw):
+        return True
+    return any(
+        original.decode("utf-8", "replace") in patterns.words and re.search(rb"\b" + re.escape(alias) + rb"\s*\(", raw)
+        for original, alias in _RAW_ALIAS.findall(raw)
+    )
+
+
+def candidate_lines(project: "Project", text: str) -> List[int]:
+    """The lines of ``text`` where such a call may be (see :func:`may_create`), sorted."""
+    patterns = _patterns(project)
+    positions = [m.start() for m in patterns.text.finditer(text)]
+    for original, alias in _TEXT_ALIAS.findall(text):
+        if original in patterns.words:
+            positions.extend(m.start() for m in re.finditer(r"\b" + re.escape(alias) + r"\s*\(", text))
+    if not positions:
+        return []
+    starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
+    return sorted({bisect.bisect_right(starts, position) for position in positions})
+
+
+@dataclass(frozen=True)
+class _Patterns:
+    raw: "re.Pattern[bytes]"
+    text: "re.Pattern[str]"
+    words: FrozenSet[str]
+
+
+def _patterns(project: "Project") -> _Patterns:
+    def compile_patterns(project: "Project") -> _Patterns:
+        names = project_names(project)
+        words = frozenset(CALLEE_NAMES | ENGINE_METHODS | names.factories | names.registries)
+        alternatives = "|".join(re.escape(word) for word in sorted(words))
+        source = r"\b(?:" + alternatives + r")\s*\(|\)\s*\("
+        return _Patterns(re.compile(source.encode("utf-8")), re.compile(source), words)
+
+    return project.fact("lifecycle-call-patterns", compile_patterns)
+
+
+_RAW_ALIAS = re.compile(rb"\b(\w+)\s+as\s+(\w+)")
+_TEXT_ALIAS = re.compile(r"\b(\w+)\s+as\s+(\w+)")
+
+
+def refine_candidates(raw: bytes, project: "Project", relative) -> bool:
+    """For ``ProjectTokens(..., refine=refine_candidates)``: see :func:`may_create`."""
+    return may_create(project, raw)
+
+
 def session_project_tokens(project: "Project") -> Tuple[bytes, ...]:
     """For ``ProjectTokens``: names whose call may create a session."""
     return project_names(project).tokens("factories")
@@ -81,45 +145,24 @@ def engine_project_tokens(project: "Project") -> Tuple[bytes, ...]:
 
 
 def _scan(project: "Project") -> ProjectNames:
-    import ast
-    import warnings
-
-    bound = []  # (names bound, how the value is made: its head words, its partial() words)
-    for path in project.python_files_containing(_SCAN_TOKENS):
-        data = project.read_bytes(path)
-        if data is None:
-            continue
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tree = ast.parse(data)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                names = {n for t in targets for n in _bound_names(t)}
-                if names:
-                    bound.append((names, node.value, False))
-            elif isinstance(node, ast.ClassDef):
-                for base in node.bases:  # class TenantSession(Session): calling it makes a session
-                    bound.append(({node.name}, base, "class"))
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                for inner in ast.walk(node):
-                    if isinstance(inner, ast.Return) and inner.value is not None:
-                        bound.append(({node.name}, inner.value, True))
+    """Files that build a factory, registry or engine (their bytes hold a maker's name) are
+    read first; then, round by round, the files mentioning a name found so far (a getter
+    returning ``SessionLocal()`` in another module), until nothing new turns up."""
+    bound: List[tuple] = []  # (names bound, the value or base expression, "assign" | "return" | "class")
+    scanned = set()
     kinds = dict(_SEED)
+    pending = [p for p in project.python_files_containing(_SCAN_TOKENS) if _worth_scanning(project.read_bytes(p))]
     for _ in range(_MAX_ROUNDS):
-        added = False
-        for names, value, is_getter in bound:
-            kind = _kind_of(value, kinds, is_getter)
-            if kind is None:
-                continue
-            for name in names:
-                if name not in kinds:
-                    kinds[name] = kind
-                    added = True
-        if not added:
+        for path in pending:
+            scanned.add(path)
+            tree = _parse(project.read_bytes(path))
+            if tree is not None:
+                _collect(tree.body, None, bound)
+        new = _resolve_kinds(bound, kinds)
+        if not new:
+            break
+        pending = [p for p in project.python_files_containing(tuple(n.encode("utf-8") for n in sorted(new))) if p not in scanned]
+        if not pending:
             break
     found = {"factories": set(), "registries": set(), "engines": set()}
     for name, kind in kinds.items():
@@ -128,12 +171,87 @@ def _scan(project: "Project") -> ProjectNames:
     return ProjectNames(frozenset(found["factories"]), frozenset(found["registries"]), frozenset(found["engines"]))
 
 
-def _kind_of(value, kinds, is_getter: bool):
+def _worth_scanning(data: Optional[bytes]) -> bool:
+    if not data:
+        return False
+    if any(token in data for token in _MAKER_TOKENS):
+        return True
+    return b"Session" in data and (b"Session(" in data or b"partial" in data)
+
+
+def _parse(data: Optional[bytes]):
+    import ast
+    import warnings
+
+    if data is None:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(data)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _collect(body, function: Optional[str], bound: List[tuple]) -> None:
+    """Assignments, ``return``s (with their function's name) and class bases, through nested
+    blocks, functions and classes; statements only (a cheap walk: expressions are not
+    visited)."""
+    import ast
+
+    for node in body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            if node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names = {n for t in targets for n in _bound_names(t)}
+                if names:
+                    bound.append((names, node.value, "assign"))
+        elif isinstance(node, ast.Return):
+            if function is not None and node.value is not None:
+                bound.append(({function}, node.value, "return"))
+        elif isinstance(node, ast.ClassDef):
+            for base in node.bases:
+                bound.append(({node.name}, base, "class"))
+            _collect(node.body, None, bound)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            _collect(node.body, node.name, bound)
+        else:
+            for field in ("body", "orelse", "finalbody"):
+                inner = getattr(node, field, None)
+                if isinstance(inner, list):
+                    _collect(inner, function, bound)
+            for handler in getattr(node, "handlers", ()) or ():
+                _collect(handler.body, function, bound)
+            for case in getattr(node, "cases", ()) or ():
+                _collect(case.body, function, bound)
+
+
+def _resolve_kinds(bound: List[tuple], kinds: Dict[str, str]) -> set:
+    """Give names their kind until nothing changes; the names newly given one."""
+    new = set()
+    for _ in range(_MAX_ROUNDS):
+        added = False
+        for names, value, how in bound:
+            kind = _kind_of(value, kinds, how)
+            if kind is None:
+                continue
+            for name in names:
+                if name not in kinds:
+                    kinds[name] = kind
+                    new.add(name)
+                    added = True
+        if not added:
+            break
+    return new
+
+
+def _kind_of(value, kinds, how: str):
     """What a value made this way may be: an alias of a known name, a call of a known maker,
     ``partial(Session, ...)``; a getter returning a session counts as a factory."""
     import ast
 
-    if is_getter == "class":
+    is_getter = how == "return"
+    if how == "class":
         head = _head(value)
         return "factories" if head in _SESSION_CLASSES or (kinds.get(head) == "factories" and head not in _SEED) else None
     if isinstance(value, ast.Await):
@@ -146,7 +264,11 @@ def _kind_of(value, kinds, is_getter: bool):
     if head == "partial" and value.args:
         inner = _head(value.args[0])
         return "factories" if inner in _SESSION_CLASSES or kinds.get(inner) == "factories" else None
-    if head in _SESSION_CLASSES or (kinds.get(head) == "factories" and head not in _SEED) or isinstance(value.func, ast.Call):
+    if isinstance(value.func, ast.Call):  # sessionmaker(...)(), SessionLocal.configure(...)?
+        head = _head(value.func.func)
+        makes_session = head in ("sessionmaker", "async_sessionmaker") or kinds.get(head) == "factories"
+        return "factories" if is_getter and makes_session else None
+    if head in _SESSION_CLASSES or (kinds.get(head) == "factories" and head not in _SEED):
         # A session instance: its name is no factory, but a getter returning one is.
         return "factories" if is_getter else None
     if head in _SEED:
