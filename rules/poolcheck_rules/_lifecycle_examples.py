@@ -717,6 +717,26 @@ CONNECTION_INVALID = (
         message="never closed",
         note="engine from an lru_cache'd getter",
     ),
+    Invalid(
+        """
+        from flask import Flask
+        from flask_sqlalchemy import SQLAlchemy
+
+        app = Flask(__name__)
+        db = SQLAlchemy(app)
+
+
+        @app.route("/export")
+        def export():
+            conn = db.engine.connect()
+            rows = conn.exec_driver_sql("SELECT * FROM orders").all()
+            conn.close()
+            return {"rows": len(rows)}
+        """,
+        line=10,
+        message="closed only on the happy path",
+        note="Flask-SQLAlchemy's db.engine in a view",
+    ),
 )
 
 CONNECTION_VALID = (

@@ -190,8 +190,9 @@ class ConnectionNotClosed(Rule):
         way out of it, exceptions included: `engine.connect()`, `engine.raw_connection()`,
         `await async_engine.connect()`, `await async_engine.raw_connection()`, for any
         engine the project creates (`create_engine`, `create_async_engine`,
-        `engine_from_config`), wherever it is defined: a module constant imported from
-        another module, a class attribute, `self.engine`, an `lru_cache`d getter.
+        `engine_from_config`, Flask-SQLAlchemy's `db.engine`), wherever it is defined: a
+        module constant imported from another module, a class attribute, `self.engine`, an
+        `lru_cache`d getter.
 
         It is released when it is used as a context manager (`with engine.connect() as
         conn:`, `async with engine.connect() as conn:`, `with closing(...)`,

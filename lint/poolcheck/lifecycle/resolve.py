@@ -10,7 +10,8 @@ attributes exactly as constants are:
   class attributes (``Config.SessionLocal``, ``self.Session`` / ``cls.Session``),
   ``self.x = ...`` set in a method of the class, attributes of a module-level instance of
   a project class (``db = Database(); db.SessionLocal``), getters returning one
-  (``@lru_cache def get_engine(): return create_engine(...)``), ``functools.partial``.
+  (``@lru_cache def get_engine(): return create_engine(...)``), ``functools.partial``,
+  and Flask-SQLAlchemy's ``db.engine``.
 - :meth:`Resolver.creation_of`: does this call create a session, a connection or a
   registry (:class:`~.model.Creation`)?
 
@@ -37,6 +38,7 @@ SESSION_FUNCTIONS = {"create_session": False}  # sqlalchemy.orm.create_session (
 FACTORY_FUNCTIONS = {"sessionmaker": False, "async_sessionmaker": True}
 REGISTRY_FUNCTIONS = {"scoped_session": False, "async_scoped_session": True}
 PARTIAL = frozenset({"functools.partial"})
+FLASK_SQLALCHEMY = frozenset({"flask_sqlalchemy.SQLAlchemy", "flask_sqlalchemy.extension.SQLAlchemy"})
 # Methods of an engine that give a connection, and of a session factory that give a session.
 ENGINE_METHODS = ("connect", "raw_connection", "begin")
 CONTEXT_MANAGER_DECORATORS = ("contextmanager", "asynccontextmanager", "fixture", "pytest_asyncio.fixture")
@@ -98,9 +100,26 @@ class Resolver:
             return _named(found, _last_name(expr)) if found is not None else None
         if isinstance(expr, cst.Name):
             return self._several_bindings(expr, where, depth)
+        extension = self._flask_sqlalchemy_engine(expr, where)
+        if extension is not None:
+            return extension
         cls = self.instance_class(expr.value, where, depth)
         if cls is not None:
             return self._instance_attribute(cls, expr.attr.value, depth)
+        return None
+
+    def _flask_sqlalchemy_engine(self, expr: cst.Attribute, where: Where) -> Optional[Origin]:
+        """``db.engine`` of a Flask-SQLAlchemy extension ``db = SQLAlchemy(...)``: the engine
+        the extension builds from the app's configuration. (``db.session`` is the
+        extension's scoped session, removed by it: never an origin here.)"""
+        if expr.attr.value != "engine":
+            return None
+        defined = self.evaluator.definition(expr.value, where)
+        if defined is None or not isinstance(defined[0], cst.Call):
+            return None
+        qualified = self.evaluator.qualified_name(defined[0].func, defined[1])
+        if qualified in FLASK_SQLALCHEMY:
+            return Origin(ENGINE, False, defined[0], defined[1].file, f"{_last_name(expr.value)}.engine")
         return None
 
     def _several_bindings(self, expr: cst.Name, where: Where, depth: int) -> Optional[Origin]:

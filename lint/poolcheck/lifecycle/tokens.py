@@ -41,7 +41,11 @@ _SEED = {
 }
 _MAKER_TOKENS: Tuple[bytes, ...] = (b"sessionmaker", b"scoped_session") + ENGINE_TOKENS
 _SCAN_TOKENS: Tuple[bytes, ...] = _MAKER_TOKENS + (b"Session",)
-_MAX_ROUNDS = 6
+_MAX_ROUNDS = 3
+_COMMON = frozenset({"session", "_session", "sessions", "factory", "db", "_db", "conn", "connection", "maker", "scoped", "registry"})
+# Getters are followed only when their name says what they give: `get_engine`, `make_session`,
+# `db`, `connect_to`. A generic name would spread to every call of a method so named.
+_SUGGESTIVE = re.compile(r"(?i)session|engine|db|database|conn|sql|store|repo|uow")
 
 
 @dataclass(frozen=True)
@@ -158,10 +162,18 @@ def _scan(project: "Project") -> ProjectNames:
             tree = _parse(project.read_bytes(path))
             if tree is not None:
                 _collect(tree.body, None, bound)
-        new = _resolve_kinds(bound, kinds)
+        # Only session factories and registries lead to more files (a getter in another
+        # module returning `SessionLocal()`); engine names are too common a word to follow.
+        # A common word (`session`, `factory`) would pull in half the project: not followed.
+        new = {name for name in _resolve_kinds(bound, kinds) if kinds[name] != "engines" and name.lower() not in _COMMON}
         if not new:
             break
-        pending = [p for p in project.python_files_containing(tuple(n.encode("utf-8") for n in sorted(new))) if p not in scanned]
+        # Read only files that return or assign one of them (a getter, an alias).
+        uses = re.compile(rb"(?:return|=)\s*(?:await\s+)?[\w.]*\b(?:" + b"|".join(re.escape(n.encode("utf-8")) for n in sorted(new)) + rb")\b")
+        pending = [
+            p for p in project.python_files_containing(tuple(n.encode("utf-8") for n in sorted(new)))
+            if p not in scanned and uses.search(project.read_bytes(p) or b"")
+        ]
         if not pending:
             break
     found = {"factories": set(), "registries": set(), "engines": set()}
@@ -235,6 +247,8 @@ def _resolve_kinds(bound: List[tuple], kinds: Dict[str, str]) -> set:
             kind = _kind_of(value, kinds, how)
             if kind is None:
                 continue
+            if how == "return" and not _SUGGESTIVE.search(next(iter(names))):
+                continue  # a getter named `get` or `run` would make every `x.get()` a candidate
             for name in names:
                 if name not in kinds:
                     kinds[name] = kind
@@ -274,7 +288,7 @@ def _kind_of(value, kinds, how: str):
     if head in _SEED:
         return _SEED[head]
     # A project name of the engine kind that is called is a getter (`get_engine()`).
-    return "engines" if kinds.get(head) == "engines" else None
+    return "engines" if kinds.get(head) == "engines" and _SUGGESTIVE.search(head) else None
 
 
 def _head(node) -> str:
