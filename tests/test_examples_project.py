@@ -19,6 +19,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 EXPECTED = Counter(
     {
         ("shop/app.py", 10, "PC203"): 1,
+        ("shop/app.py", 17, "PC405"): 1,  # opt-in; examples/pyproject.toml selects it
         ("shop/config.py", 8, "PC102"): 1,
         ("shop/config.py", 9, "PC202"): 1,
         ("shop/config.py", 12, "PC201"): 1,

@@ -31,8 +31,9 @@ HOOK_TOKENS: Tuple[bytes, ...] = tuple(name.encode("ascii") for name in HOOKS)
 REGISTRATION_TOKENS: Tuple[bytes, ...] = (b"before_request(", b"before_app_request(")
 FRAMEWORK_TOKENS: Tuple[bytes, ...] = (b"flask", b"quart")
 
-# Session methods that run a statement (and so check a connection out).
-SESSION_QUERIES = frozenset({"execute", "scalar", "scalars", "get", "get_one", "connection", "refresh", "merge"})
+# Session methods that run a statement (and so check a connection out). `commit()` / `flush()`
+# connect only when there is something to write, which is why a hook calls them.
+SESSION_QUERIES = frozenset({"execute", "scalar", "scalars", "get", "get_one", "connection", "refresh", "merge", "commit", "flush"})
 # Methods that run a legacy Query (`session.query(User).filter_by(...).first()`, `User.query.get(1)`).
 QUERY_TERMINALS = frozenset(
     {
@@ -187,6 +188,12 @@ class DatabaseUse:
         return min(uses, key=lambda item: item[0])[1] if uses else None
 
     def _use(self, call: cst.Call, where: Where, function, depth: int) -> Optional[Use]:
+        try:
+            return self._resolved_use(call, where, function, depth)
+        except RecursionError:  # an import cycle the resolution does not survive: say nothing
+            return None
+
+    def _resolved_use(self, call: cst.Call, where: Where, function, depth: int) -> Optional[Use]:
         creation = self.resolver.creation_of(call, where)
         if creation is not None and creation.kind == CONNECTION:
             return Use(call, f"checks out a {creation.noun} (`{_short(None, call.func, where)}()`)")

@@ -98,20 +98,52 @@ def releases(project) -> Releases:
 
 def _gather_releases(project) -> Releases:
     names = project_names(project)
+    candidates = frozenset(names.registries)
     tokens = tuple(REGISTRY_TOKENS) + names.tokens("registries") + (b"close_all_sessions",)
+    worth = _worth_reading(candidates)
     keys: Set[Tuple[str, int, int]] = set()
     unresolved: Set[str] = set()
     close_all = False
     for path in sorted(project.python_files_containing(tokens)):
-        parsed = project.unpruned(PurePosixPath(path))
+        path = PurePosixPath(path)
+        data = project.read_bytes(path) or b""
+        if not worth(data):
+            continue
+        parsed = project.parsed(path)
+        if parsed is not None and parsed.pruned_names:
+            # A removal may sit in a definition the pruned parse left out (a teardown
+            # function naming the registry only through an alias).
+            parsed = project.unpruned(path)
         if parsed is None:
             continue
-        finder = ReleaseFinder(project, parsed)
+        finder = ReleaseFinder(project, parsed, candidates)
         parsed.module.visit(finder)
         keys |= finder.keys
         unresolved |= finder.unresolved
         close_all = close_all or finder.close_all
     return Releases(frozenset(keys), frozenset(unresolved), close_all)
+
+
+def _worth_reading(candidates: FrozenSet[str]):
+    """A bytes test: may this file release a registry? It must spell one of the shapes
+    :class:`ReleaseFinder` resolves, with a registry's name (``X.remove``, ``X().close``,
+    ``with X()``, ``with X.begin()``, ``f(X)``, ``s = X()``...), import one under another name,
+    or call ``close_all_sessions``. Most files mentioning a registry's name (``Session``
+    in type hints) do none of that and are never parsed for this fact."""
+    import re
+
+    if not candidates:
+        return lambda data: b"close_all_sessions" in data
+    alternatives = b"|".join(re.escape(name.encode("utf-8")) for name in sorted(candidates, key=len, reverse=True))
+    shapes = re.compile(
+        rb"\b(?:" + alternatives + rb")\b\s*(?:\(\s*\))?\s*\.\s*(?:remove|close|close_all|begin)\b"  # X.remove(), X().close()
+        rb"|with\s+(?:[\w.]+\.)?(?:" + alternatives + rb")\s*\("  # with X() as s
+        rb"|[(,=]\s*(?:[\w.]+\.)?(?:" + alternatives + rb")\s*[,)]"  # handed on: f(X), f(session=X)
+        rb"|=\s*(?:[\w.]+\.)?(?:" + alternatives + rb")\s*\(\s*\)"  # s = X(); s.close()
+        rb"|\b(?:" + alternatives + rb")\s+as\s+\w"  # from m import X as Y
+        rb"|close_all_sessions"
+    )
+    return lambda data: shapes.search(data) is not None
 
 
 def _last_name(node) -> Optional[str]:
@@ -123,13 +155,23 @@ def _last_name(node) -> Optional[str]:
 
 
 class ReleaseFinder(cst.CSTVisitor):
-    """Everything in one file that releases a registry's sessions (see :class:`Releases`)."""
+    """Everything in one file that releases a registry's sessions (see :class:`Releases`).
 
-    def __init__(self, project, parsed) -> None:
+    Only expressions spelled like a registry are resolved (a name the project binds to a
+    registry, or a local alias importing one): the syntactic test is cheap, the resolution
+    is not, and files mentioning a registry's name (``Session`` is a common one) are many."""
+
+    def __init__(self, project, parsed, candidates: FrozenSet[str]) -> None:
         self.parsed = parsed
         self.resolver = resolver(project)
         self.evaluator = self.resolver.evaluator
         self.scopes: list = [parsed.module]
+        self.candidates = candidates
+        self.aliases = frozenset(
+            name
+            for name, bindings in parsed.module_scope.bindings.items()
+            if any(b.kind == "from" and b.imported in candidates for b in bindings)
+        )
         self.keys: Set[Tuple[str, int, int]] = set()
         self.unresolved: Set[str] = set()
         self.close_all = False
@@ -141,57 +183,90 @@ class ReleaseFinder(cst.CSTVisitor):
         if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             self.scopes.append(node)
         elif isinstance(node, cst.Attribute) and node.attr.value in RELEASE_ATTRIBUTES:
-            self._released(node.value)
+            self._guarded(self._released, node.value)
         elif isinstance(node, cst.WithItem) and isinstance(node.item, cst.Call):
-            func = node.item.func
-            registry = self._registry(func)  # with registry() as session: closes it
-            if registry is None and isinstance(func, cst.Attribute) and func.attr.value == "begin":
-                registry = self._registry(func.value)  # with registry.begin(): commits, returns the connection
-            if registry is not None:
-                self.keys.add(registry.key)
+            self._guarded(self._with, node.item)
         elif isinstance(node, cst.Call):
-            self._call(node)
+            self._guarded(self._call, node)
         return True
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
         if isinstance(original_node, (cst.FunctionDef, cst.ClassDef)):
             self.scopes.pop()
 
+    def _guarded(self, method, node) -> None:
+        try:
+            method(node)
+        except RecursionError:  # an import cycle the resolution does not survive: say nothing
+            name = _last_name(node.value if isinstance(node, cst.Attribute) else node)
+            if name is not None:
+                self.unresolved.add(name)
+
+    def _spelled_like_registry(self, expr) -> bool:
+        if isinstance(expr, cst.Await):
+            expr = expr.expression
+        if isinstance(expr, cst.Call):
+            expr = expr.func
+        if isinstance(expr, cst.Name):
+            return expr.value in self.candidates or expr.value in self.aliases
+        if isinstance(expr, cst.Attribute):
+            return expr.attr.value in self.candidates
+        return False
+
     def _registry(self, expr):
+        if not self._spelled_like_registry(expr):
+            return None
         origin = self.resolver.origin_of(expr, self.where())
         return origin if origin is not None and origin.kind == REGISTRY else None
 
     def _released(self, receiver) -> None:
+        if isinstance(receiver, cst.Name) and not self._spelled_like_registry(receiver):
+            self._released_local(receiver)  # s = registry(); s.close()
+            return
+        if not self._spelled_like_registry(receiver):
+            return
         registry = self._registry(receiver)
         if registry is None and isinstance(receiver, cst.Call):
             registry = self._registry(receiver.func)  # registry().close()
-        if registry is None and isinstance(receiver, cst.Name):
-            defined = self.evaluator.definition(receiver, self.where())
-            if defined is not None and isinstance(defined[0], cst.Call):
-                registry = self.resolver.origin_of(defined[0].func, defined[1])  # s = registry(); s.close()
-                registry = registry if registry is not None and registry.kind == REGISTRY else None
         if registry is not None:
             self.keys.add(registry.key)
             return
-        if isinstance(receiver, cst.Name) and self.evaluator.definition(receiver, self.where()) is not None:
-            return  # a name bound once to something that is not a registry (a session, a file)
-        name = _last_name(receiver)
+        name = _last_name(receiver.func if isinstance(receiver, cst.Call) else receiver)
         if name is not None:
-            self.unresolved.add(name)  # a parameter, `current_app.db_session`: may be one
+            self.unresolved.add(name)  # current_app.db_session.remove(), a parameter: may be one
+
+    def _released_local(self, receiver: cst.Name) -> None:
+        scope = self.scopes[-1]
+        bindings = self.parsed.scope(scope).bindings.get(receiver.value, [])
+        if len(bindings) != 1 or bindings[0].kind != "assign" or not isinstance(bindings[0].value, cst.Call):
+            return
+        registry = self._registry(bindings[0].value.func)
+        if registry is not None:
+            self.keys.add(registry.key)
+
+    def _with(self, call: cst.Call) -> None:
+        func = call.func
+        registry = self._registry(func)  # with registry() as session: closes it
+        if registry is None and isinstance(func, cst.Attribute) and func.attr.value == "begin":
+            registry = self._registry(func.value)  # with registry.begin(): commits, returns the connection
+        if registry is not None:
+            self.keys.add(registry.key)
 
     def _call(self, call: cst.Call) -> None:
         func = call.func
-        if isinstance(func, (cst.Name, cst.Attribute)):
-            qualified = self.evaluator.qualified_name(func, self.where())
-            if qualified in CLOSE_ALL_SESSIONS:
+        if _last_name(func) == "close_all_sessions":
+            if self.evaluator.qualified_name(func, self.where()) in CLOSE_ALL_SESSIONS:
                 self.close_all = True
-                return
-            if sqlalchemy_name(qualified) is not None:
-                return  # sessionmaker(...), scoped_session(...): not a hand-off
+            return
         for arg in call.args:
+            if not self._spelled_like_registry(arg.value) or isinstance(arg.value, cst.Call):
+                continue
             registry = self._registry(arg.value)
-            if registry is not None:
-                self.keys.add(registry.key)  # handed to other code, which may remove it
+            if registry is None:
+                continue
+            if isinstance(func, (cst.Name, cst.Attribute)) and sqlalchemy_name(self.evaluator.qualified_name(func, self.where())):
+                continue  # handed to SQLAlchemy itself (sessionmaker(class_=...)): no release
+            self.keys.add(registry.key)  # handed to other code, which may remove it
 
 
 # --- PC403 ---
@@ -227,6 +302,7 @@ def registry_calls_at_module_level(ctx: RuleContext) -> List[Tuple[object, Set[s
     found: List[Tuple[object, Set[str]]] = []
     resolve = resolver(ctx.project)
     where = Where.module_level(ctx.parsed)
+    candidates = frozenset(project_names(ctx.project).registries)
 
     def statements(body) -> None:
         for statement in body:
@@ -234,8 +310,11 @@ def registry_calls_at_module_level(ctx: RuleContext) -> List[Tuple[object, Set[s
                 for small in statement.body:
                     if isinstance(small, cst.Assign) and isinstance(small.value, cst.Call) and not small.value.args:
                         targets = [t.target for t in small.targets]
-                        if all(isinstance(t, cst.Name) for t in targets):
-                            origin = resolve.origin_of(small.value.func, where)
+                        if all(isinstance(t, cst.Name) for t in targets) and ctx.parsed.callee_may_be(small.value.func, candidates):
+                            try:
+                                origin = resolve.origin_of(small.value.func, where)
+                            except RecursionError:  # an import cycle: say nothing
+                                origin = None
                             if origin is not None and origin.kind == REGISTRY:
                                 found.append((small.value, {t.value for t in targets}))
             elif isinstance(statement, cst.If) and not _is_main_test(statement.test):

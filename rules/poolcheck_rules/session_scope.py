@@ -428,8 +428,8 @@ class ModuleLevelSession(Rule):
         or method of the module, a loop at module level, or another module importing it.
 
         A session created inside `if __name__ == "__main__":`, a module-level `with`
-        block, and a script that uses its session only in its own top-level statements are
-        not flagged. Factories (`sessionmaker(...)`, `scoped_session(...)`) belong at module
+        block, a script that uses its session only in its own top-level statements, and
+        test modules (`test_*.py`, `*_test.py`, `conftest.py`) are not flagged. Factories (`sessionmaker(...)`, `scoped_session(...)`) belong at module
         level and are never flagged.
     """
     why = """
@@ -693,6 +693,24 @@ class ModuleLevelSession(Rule):
         ),
         Valid(
             """
+            import pytest
+            from sqlalchemy import create_engine
+            from sqlalchemy.orm import Session
+
+            engine = create_engine("sqlite://")
+            session = Session(engine)
+
+
+            @pytest.fixture
+            def db():
+                yield session
+                session.rollback()
+            """,
+            path="tests/conftest.py",
+            note="a test module",
+        ),
+        Valid(
+            """
             from flask import Flask
             from flask_sqlalchemy import SQLAlchemy
 
@@ -715,6 +733,9 @@ class ModuleLevelSession(Rule):
 
         from .scope_analysis import in_main_guard, registry_calls_at_module_level, shown_name, used_later
 
+        name = ctx.parsed.relative.name
+        if name == "conftest.py" or (name.startswith("test_") or name.endswith("_test.py")):
+            return  # a test module serves no requests: its process is gone long before wait_timeout
         reported: Set[int] = set()
         for site in creation_sites(ctx):
             if site.kind != SESSION or not site.at_module_level or not site.holds_something:
@@ -727,17 +748,22 @@ class ModuleLevelSession(Rule):
             if site.holding == ASSIGNED and not at_class_level and not used_later(ctx, site.names):
                 continue
             reported.add(id(site.call))
-            self._report(ctx, site.call, shown_name(ctx, site), site.creation.noun)
+            owner = site.where.scopes[-1].name.value if at_class_level else None
+            self._report(ctx, site.call, shown_name(ctx, site), site.creation.noun, owner=owner)
         for call, names in registry_calls_at_module_level(ctx):
             if id(call) not in reported and used_later(ctx, names):
                 self._report(ctx, call, sorted(names)[0], "scoped_session", registry=True)
 
-    def _report(self, ctx: RuleContext, call, shown: Optional[str], noun: str, registry: bool = False) -> None:
+    def _report(self, ctx: RuleContext, call, shown: Optional[str], noun: str, registry: bool = False, owner: Optional[str] = None) -> None:
+        if shown and owner:
+            shown = f"{owner}.{shown}"
         what = f"`{shown}`" if shown else f"`{ctx.parsed.code(call)}`"
-        kind = f"the importing thread's session of a {noun}" if registry else f"a {noun}"
+        article = "an" if noun[0] in "AEIOU" else "a"
+        kind = f"the importing thread's session of a {noun}" if registry else f"{article} {noun}"
+        level = "class" if owner else "module"
         ctx.report(
             call,
-            f"{what} is {kind} created at module level and shared by every request and thread: a transaction one "
+            f"{what} is {kind} created at {level} level and shared by every request and thread: a transaction one "
             "request leaves open keeps its connection checked out until the next, and the server's wait_timeout closes it "
             "in between",
         )

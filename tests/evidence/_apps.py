@@ -15,8 +15,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, List
 
-import pytest
-from sqlalchemy import create_engine, text
 
 
 @contextmanager
@@ -55,18 +53,6 @@ def record_exceptions(app) -> List[str]:
 
     got_request_exception.connect(record, app, weak=False)
     return seen
-
-
-@pytest.fixture
-def orders_url(tmp_path):
-    """A SQLite file with one order (id 1); the pool is a real QueuePool all the same."""
-    url = f"sqlite:///{tmp_path / 'shop.db'}"
-    setup = create_engine(url)
-    with setup.begin() as connection:
-        connection.execute(text("CREATE TABLE orders (id INTEGER PRIMARY KEY, total INTEGER)"))
-        connection.execute(text("INSERT INTO orders VALUES (1, 42)"))
-    setup.dispose()
-    return url
 
 
 def client_for(app, mode: str):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import pytest
 
-from _apps import flask_module, orders_url, serve_orders  # noqa: F401 (orders_url is a fixture)
+from _apps import flask_module, serve_orders
 from _lint import findings
 
 PREAMBLE = '''import os

@@ -20,9 +20,7 @@ from __future__ import annotations
 import queue
 import threading
 
-import pytest
-
-from _apps import flask_module, orders_url, record_exceptions  # noqa: F401 (orders_url is a fixture)
+from _apps import flask_module, record_exceptions
 from _lint import findings
 
 APP = '''import os

@@ -175,3 +175,20 @@ def test_pc405_is_off_by_default(tmp_path):
     )
     assert [f for f in run(tmp_path, tmp_path, select=None) if f[2] == "PC405"] == []
     assert run(tmp_path, tmp_path, select=("PC405",)) == [("app/hooks.py", 7, "PC405")]
+
+
+@pytest.mark.parametrize(
+    "release,flagged",
+    [
+        pytest.param("def job():\n    s = db_session()\n    try:\n        s.execute('SELECT 1')\n    finally:\n        s.close()\n", False, id="local-then-close"),
+        pytest.param("def job():\n    db_session().close()\n", False, id="call-then-close"),
+        pytest.param("def job():\n    with db_session.begin():\n        db_session.execute('SELECT 1')\n", False, id="with-begin"),
+        pytest.param("from sqlalchemy.orm import close_all_sessions\n\n\ndef shutdown():\n    close_all_sessions()\n", False, id="close_all_sessions"),
+        pytest.param("def init(app):\n    app.extensions['db'] = make_extension(session=db_session)\n", False, id="handed-on-by-keyword"),
+        pytest.param("def job():\n    db_session.commit()\n    items = []\n    items.remove(1)\n", True, id="commit-and-an-unrelated-remove"),
+        pytest.param("from sqlalchemy.orm import sessionmaker\n\nOther = sessionmaker(class_=db_session)\n", True, id="handed-to-sqlalchemy-itself"),
+    ],
+)
+def test_pc402_release_shapes(tmp_path, release, flagged):
+    write(tmp_path, {"app/__init__.py": "", "app/database.py": DATABASE, "app/jobs.py": "from app.database import db_session\n\n\n" + release})
+    assert run(tmp_path, tmp_path / "app" / "database.py") == ([("app/database.py", 5, "PC402")] if flagged else [])
