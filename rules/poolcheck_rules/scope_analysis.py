@@ -110,18 +110,129 @@ def _gather_releases(project) -> Releases:
         if not worth(data):
             continue
         parsed = project.parsed(path)
-        if parsed is not None and parsed.pruned_names:
-            # A removal may sit in a definition the pruned parse left out (a teardown
-            # function naming the registry only through an alias).
-            parsed = project.unpruned(path)
         if parsed is None:
             continue
+        chosen = _statements_releasing(parsed, candidates)
+        if chosen is None:
+            # A removal may sit in a definition the pruned parse left out (a teardown
+            # function naming the registry only through an alias): the whole file then.
+            parsed = project.unpruned(path)
+            if parsed is None:
+                continue
+            chosen = _statements_releasing(parsed, candidates)
         finder = ReleaseFinder(project, parsed, candidates)
-        parsed.module.visit(finder)
+        if chosen is None:
+            parsed.module.visit(finder)
+        else:
+            for statement in chosen:
+                statement.visit(finder)
         keys |= finder.keys
         unresolved |= finder.unresolved
         close_all = close_all or finder.close_all
     return Releases(frozenset(keys), frozenset(unresolved), close_all)
+
+
+def _statements_releasing(parsed, candidates: FrozenSet[str]) -> Optional[List[cst.CSTNode]]:
+    """The top-level statements of ``parsed`` where :class:`ReleaseFinder` may find
+    something, found with CPython's parser (a libcst walk of a whole large module costs far
+    more): every other statement is certain to give it nothing (:func:`_may_release`). None
+    when one of them is a definition the pruned parse left out, or when the statements
+    cannot be matched with the parse's (then the whole file is walked, as before)."""
+    from poolcheck.syntax import _top_level_segments
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(parsed.source.text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    aliases = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if alias.name in candidates
+    }
+    spelled = _SpelledLikeRegistry(frozenset(candidates), frozenset(aliases))
+    segments = _top_level_segments(tree)
+    if parsed.line_map is not None:
+        runs = parsed.line_map.runs
+        kept = [any(start <= seg[0] < start + length for _, start, length in runs) for seg in segments]
+    else:
+        kept = [True] * len(segments)
+    if sum(kept) != len(parsed.module.body):
+        return None
+    body = iter(parsed.module.body)
+    chosen: List[cst.CSTNode] = []
+    for (_, _, node), is_kept in zip(segments, kept):
+        statement = next(body) if is_kept else None
+        if not _may_release(node, spelled):
+            continue
+        if statement is None:
+            return None  # left out of the pruned parse
+        chosen.append(statement)
+    return chosen
+
+
+class _SpelledLikeRegistry:
+    """The ``ast`` twin of :meth:`ReleaseFinder._spelled_like_registry` (with every alias
+    the file imports, a superset of the module-level ones the finder knows)."""
+
+    def __init__(self, candidates: FrozenSet[str], aliases: FrozenSet[str]) -> None:
+        self.candidates = candidates
+        self.names = candidates | aliases
+
+    def __call__(self, expr) -> bool:
+        if isinstance(expr, ast.Await):
+            expr = expr.value
+        if isinstance(expr, ast.Call):
+            expr = expr.func
+        if isinstance(expr, ast.Name):
+            return expr.id in self.names
+        if isinstance(expr, ast.Attribute):
+            return expr.attr in self.candidates
+        return False
+
+
+def _may_release(statement, spelled: _SpelledLikeRegistry) -> bool:
+    """Whether a top-level statement (``ast``) holds anything :class:`ReleaseFinder` acts on:
+    ``.remove`` / ``.close`` / ``.close_all`` of something spelled like a registry (or of a
+    local, when the statement also calls something so spelled: ``s = registry(); s.close()``;
+    any local at module level, whose binding may be another statement), ``with registry()``
+    / ``with registry.begin()``, ``close_all_sessions(...)``, a registry handed to a call.
+    A superset: the finder still decides."""
+    if not isinstance(statement, ast.AST):
+        return True  # statements sharing a line, merged into one segment: walk them
+    is_definition = isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+    local_release = False
+    spelled_call = False
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Attribute) and node.attr in RELEASE_ATTRIBUTES:
+            if spelled(node.value):
+                return True
+            if isinstance(node.value, ast.Name):
+                if not is_definition:
+                    return True
+                local_release = True
+        elif isinstance(node, ast.withitem):
+            item = node.context_expr
+            if isinstance(item, ast.Call) and (
+                spelled(item.func) or (isinstance(item.func, ast.Attribute) and item.func.attr == "begin" and spelled(item.func.value))
+            ):
+                return True
+        elif isinstance(node, ast.Call):
+            func = node.func
+            last = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+            if last == "close_all_sessions":
+                return True
+            if spelled(func):
+                spelled_call = True
+            for value in [a.value if isinstance(a, ast.Starred) else a for a in node.args] + [k.value for k in node.keywords]:
+                if not isinstance(value, ast.Call) and spelled(value):
+                    return True
+        if local_release and spelled_call:
+            return True
+    return False
 
 
 def _worth_reading(candidates: FrozenSet[str]):
