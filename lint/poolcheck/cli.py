@@ -132,6 +132,8 @@ def _settings_for(args, rules):
     from .config import discover_settings, load_settings
 
     if args.config is not None:
+        if args.config.is_dir():
+            raise UsageError(f"--config {args.config}: is a directory, not a configuration file")
         if not args.config.is_file():
             raise UsageError(f"--config {args.config}: no such file")
         return load_settings(args.config)
@@ -148,6 +150,9 @@ def _settings_for(args, rules):
 def _selection(args, settings, rules):
     from .selection import configured_selection
 
+    if args.select is not None and not _selectors(args.select):
+        # `--select "$CODES"` with the variable unset would otherwise run no rule and pass.
+        raise UsageError("--select: no rule selector given (codes or prefixes such as PC1, or ALL)")
     return configured_selection(
         settings,
         rules,
