@@ -221,7 +221,12 @@ def command_check(args) -> int:
 
     if args.diff:
         diff = "".join(f.diff for f in result.fixed)
-        _emit(diff, args.output_file, sys.stdout)
+        # The diff's lines are source lines, and --diff runs in CI logs: passwords in them are
+        # masked like every other output (a hunk touching such a line no longer applies with
+        # `patch`; `--fix` writes the real text).
+        from .masking import mask_secrets
+
+        _emit(mask_secrets(diff), args.output_file, sys.stdout)
         if result.errors:
             return EXIT_ERROR
         return EXIT_FINDINGS if diff and not args.exit_zero else EXIT_CLEAN
