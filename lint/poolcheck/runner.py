@@ -32,7 +32,7 @@ from .project import Project
 from .registry import RuleSet
 from .rule import Rule
 from .source import SourceError, SourceFile, read_source
-from .suppression import PerFileIgnores, apply_noqa, parse_directives, parse_text_directives, unused_noqa
+from .suppression import PerFileIgnores, apply_noqa, parse_directives, parse_text_directives, unknown_file_codes, unused_noqa
 
 if TYPE_CHECKING:  # pragma: no cover
     from .baseline import Baseline, BaselineEntry
@@ -317,6 +317,8 @@ class Runner:
         directives = parse_directives(text) if ctx.target.is_python else parse_text_directives(text)
         relative = self._config_relative(ctx.target)
         findings = apply_noqa(ctx.findings, directives)
+        for line, code in unknown_file_codes(directives, self.known_codes, self.code_prefixes):
+            result.warnings.append(f"{ctx.path}:{line}: `# poolcheck: noqa` names {code}, which is not a poolcheck rule (run `poolcheck rules` for the list)")
         findings = [f for f in findings if not self.per_file_ignores.ignored(relative, f.code)]
         hooks = [r for r in self.active if _overrides(r, "check_suppressions")]
         if hooks and directives.line_comments:
