@@ -16,6 +16,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
+from .walk import walk
 from .syntax import ParsedFile, ScopeNode
 from .values import (
     DictEntry,
@@ -230,7 +231,7 @@ def _options(keywords: DictValue, exclude: Tuple[str, ...] = ()) -> Dict[str, En
 
 def find_engine_calls(file: ParsedFile, evaluator: Evaluator) -> List[EngineSite]:
     finder = _CallFinder(file, evaluator)
-    file.module.visit(finder)
+    walk(file.module, finder)
     return finder.sites
 
 

@@ -89,7 +89,7 @@ class Project:
         except ParseFailure:
             return None
         name, is_package = module_name_for(path)
-        return ParsedFile(source, parse.module, path, name, is_package, parse.line_map, parse.pruned_names)
+        return ParsedFile(source, parse.module, path, name, is_package, parse.line_map, parse.pruned_names, parse.statement_lines)
 
     def unpruned(self, path: PurePosixPath):
         """The whole file parsed, for a definition the pruned parse left out that another
