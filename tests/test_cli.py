@@ -186,7 +186,9 @@ def test_no_command_prints_help_and_exits_two(capsys):
 
 def test_console_script_and_module_entry_points(project):
     write(project, "app.py", BROKEN)
-    for command in (["poolcheck"], [sys.executable, "-m", "poolcheck"]):
+    # The console script installed beside this interpreter (a venv need not be activated).
+    script = str(Path(sys.executable).with_name("poolcheck"))
+    for command in ([script], [sys.executable, "-m", "poolcheck"]):
         result = subprocess.run(command + ["check", "--format", "json"], capture_output=True, text=True, cwd=project)
         assert result.returncode == 1, result.stderr
         assert json.loads(result.stdout)[0]["code"] == "PC001"

@@ -78,3 +78,28 @@ def test_project_root_markers(tmp_path):
     touch(tmp_path, "svc/app/db.py")
     (tmp_path / "svc" / "pyproject.toml").write_text("", encoding="utf-8")
     assert find_project_root(tmp_path / "svc" / "app" / "db.py") == (tmp_path / "svc").resolve()
+
+
+def test_a_named_file_without_a_project_marker_is_a_project_of_its_own_folder_only(tmp_path):
+    # A script in $HOME must not make poolcheck walk all of $HOME for project facts.
+    touch(tmp_path, "script.py", "db.py", "deep/tree/other.py")
+    walker = Walker(Settings())
+    targets, errors = collect_targets([Path("script.py")], walker, tmp_path)
+    assert errors == [] and [t.relative.as_posix() for t in targets] == ["script.py"]
+    assert [str(p) for p in walker.tree(tmp_path.resolve()).files] == ["db.py", "script.py"]
+
+
+def test_a_named_folder_without_a_project_marker_is_walked_in_full(tmp_path):
+    touch(tmp_path, "script.py", "deep/tree/other.py")
+    walker = Walker(Settings())
+    targets, _ = collect_targets([Path("script.py"), Path(".")], walker, tmp_path)
+    assert [t.relative.as_posix() for t in targets] == ["deep/tree/other.py", "script.py"]
+    assert "deep/tree/other.py" in [str(p) for p in walker.tree(tmp_path.resolve()).files]
+
+
+def test_a_named_file_in_a_marked_project_sees_the_whole_project(tmp_path):
+    touch(tmp_path, "pkg/script.py", "deep/tree/other.py")
+    (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
+    walker = Walker(Settings())
+    collect_targets([Path("pkg/script.py")], walker, tmp_path)
+    assert "deep/tree/other.py" in [str(p) for p in walker.tree(tmp_path.resolve()).files]

@@ -23,8 +23,8 @@ from typing import List, Optional
 import libcst as cst
 
 from .walk import walk
-from .syntax import ParsedFile, ScopeNode
-from .values import Where
+from .syntax import ParsedFile
+from .values import ScopedVisitor, Where
 
 
 @dataclass(frozen=True)
@@ -35,33 +35,20 @@ class ConfigAssignment:
     where: Where
 
 
-class _Finder(cst.CSTVisitor):
+class _Finder(ScopedVisitor):
     def __init__(self, file: ParsedFile, key: str) -> None:
-        self.file = file
+        super().__init__(file)
         self.key = key
-        self.scopes: List[ScopeNode] = [file.module]
         self.found: List[ConfigAssignment] = []
 
     def _add(self, key_node: cst.CSTNode, value: Optional[cst.BaseExpression]) -> None:
         if value is not None:
-            self.found.append(ConfigAssignment(self.key, key_node, value, Where(self.file, tuple(self.scopes))))
+            self.found.append(ConfigAssignment(self.key, key_node, value, self.where))
 
     def _is_key(self, node: cst.CSTNode) -> bool:
         if not isinstance(node, cst.SimpleString) or "b" in node.prefix.lower():
             return False
         return node.evaluated_value == self.key
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.scopes.append(node)
-
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.scopes.pop()
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self.scopes.append(node)
-
-    def leave_ClassDef(self, node: cst.ClassDef) -> None:
-        self.scopes.pop()
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:

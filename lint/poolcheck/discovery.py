@@ -17,7 +17,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from .config import Settings
 
@@ -40,9 +40,13 @@ def find_project_root(path: Path) -> Path:
     start = path.resolve()
     directory = start if start.is_dir() else start.parent
     for folder in [directory, *directory.parents]:
-        if any((folder / marker).exists() for marker in ROOT_MARKERS):
+        if has_root_marker(folder):
             return folder
     return directory
+
+
+def has_root_marker(folder: Path) -> bool:
+    return any((folder / marker).exists() for marker in ROOT_MARKERS)
 
 
 def repository_root(project_root: Path) -> Path:
@@ -123,7 +127,11 @@ class ProjectTree:
 @dataclass
 class Walker:
     settings: Settings
-    _trees: Dict[Path, ProjectTree] = field(default_factory=dict)
+    # Marker-less folders reached only through a named file (a script in $HOME, in /tmp):
+    # their project is the files directly in them. Walking all of $HOME to check one script
+    # would take seconds and read files that are not the user's project.
+    shallow_roots: Set[Path] = field(default_factory=set)
+    _trees: Dict[Tuple[Path, bool], ProjectTree] = field(default_factory=dict)
 
     def _config_excludes(self, root: Path) -> Tuple[_GlobSet, Optional[PurePosixPath]]:
         patterns = list(self.settings.exclude) + list(self.settings.extend_exclude)
@@ -137,9 +145,10 @@ class Walker:
 
     def tree(self, root: Path) -> ProjectTree:
         root = root.resolve()
-        if root not in self._trees:
-            self._trees[root] = self._walk(root)
-        return self._trees[root]
+        deep = root not in self.shallow_roots
+        if (root, deep) not in self._trees:
+            self._trees[(root, deep)] = self._walk(root, deep)
+        return self._trees[(root, deep)]
 
     def _excluded_by_config(self, globs: _GlobSet, base: Optional[PurePosixPath], relative: PurePosixPath, is_dir: bool) -> bool:
         if base is None:
@@ -151,7 +160,7 @@ class Walker:
                 return False
         return bool(globs.matches(str(relative), is_dir))
 
-    def _walk(self, root: Path) -> ProjectTree:
+    def _walk(self, root: Path, deep: bool = True) -> ProjectTree:
         # `exclude` replaces the default folder list (as in ruff); `extend-exclude` adds to it.
         defaults = () if self.settings.exclude else DEFAULT_EXCLUDES
         config_globs, config_base = self._config_excludes(root)
@@ -190,7 +199,8 @@ class Walker:
                 if self._excluded_by_config(config_globs, config_base, relative, is_dir):
                     continue
                 if is_dir:
-                    subfolders.append((Path(entry.path), relative, layers_here))
+                    if deep:
+                        subfolders.append((Path(entry.path), relative, layers_here))
                 else:
                     files.append(relative)
             stack.extend(reversed(subfolders))
@@ -260,6 +270,11 @@ def collect_targets(
     not enabled would check is skipped (it is not Python, and nothing is to be checked in it)."""
     targets: Dict[Path, Target] = {}
     errors: List[str] = []
+    given_paths = [cwd / given for given in paths]
+    named_folders = {find_project_root(path) for path in given_paths if path.is_dir()}
+    walker.shallow_roots.update(
+        root for root in (find_project_root(path) for path in given_paths if path.is_file()) if root not in named_folders and not has_root_marker(root)
+    )
     for given in paths:
         absolute = (cwd / given).resolve() if not given.is_absolute() else given.resolve()
         if not os.path.lexists(cwd / given):

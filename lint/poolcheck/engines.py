@@ -12,13 +12,14 @@ Sources of sites register in :data:`SITE_SOURCES`; this module provides the dire
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
 from .walk import walk
 from .syntax import ParsedFile, ScopeNode
 from .values import (
+    ScopedVisitor,
     DictEntry,
     DictValue,
     Evaluator,
@@ -104,13 +105,12 @@ def factory_of(qualified: Optional[str]) -> Optional[Tuple[str, bool, bool]]:
     return None
 
 
-class _CallFinder(cst.CSTVisitor):
+class _CallFinder(ScopedVisitor):
     """Walk the module keeping the stack of enclosing scopes; collect factory calls."""
 
     def __init__(self, file: ParsedFile, evaluator: Evaluator) -> None:
-        self.file = file
+        super().__init__(file)
         self.evaluator = evaluator
-        self.scopes: List[ScopeNode] = [file.module]
         self.sites: List[EngineSite] = []
         # `name = <call>`: parents are visited before children, so the target is known
         # by the time the call is.
@@ -128,22 +128,10 @@ class _CallFinder(cst.CSTVisitor):
         if node.value is not None and isinstance(node.target, cst.Name):
             self.targets[id(node.value)] = node.target.value
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.scopes.append(node)
-
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.scopes.pop()
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self.scopes.append(node)
-
-    def leave_ClassDef(self, node: cst.ClassDef) -> None:
-        self.scopes.pop()
-
     def visit_Call(self, node: cst.Call) -> None:
         if not self.file.callee_may_be(node.func, FACTORY_NAMES):
             return
-        where = Where(self.file, tuple(self.scopes))
+        where = self.where
         factory = factory_of(self.evaluator.qualified_name(node.func, where))
         if factory is None:
             return

@@ -27,6 +27,9 @@ class Project:
     # syntax.parse_pruned): the tokens of every loaded rule, so the answer is the same
     # whichever rules a run selects.
     keep_tokens: Tuple[str, ...] = ()
+    # Sources of tokens the project itself defines (prefilter.ProjectTokens.for_project of
+    # every loaded rule): names of factories and engines, kept in pruned parses too.
+    token_sources: Tuple[Callable[["Project"], Any], ...] = ()
     # The folder paths are shown relative to (the runner's working directory).
     cwd: Optional[Path] = None
     _bytes: Dict[PurePosixPath, Optional[bytes]] = field(default_factory=dict, repr=False)
@@ -35,6 +38,8 @@ class Project:
     _module_index: Optional[Dict[str, PurePosixPath]] = field(default=None, repr=False)
     _file_set: Optional[frozenset] = field(default=None, repr=False)
     _facts: Dict[str, Any] = field(default_factory=dict, repr=False)
+    _pruning: Optional[Tuple[str, ...]] = field(default=None, repr=False)
+    _computing_pruning: bool = field(default=False, repr=False)
 
     def display(self, relative) -> Path:
         """A project-relative path as the user's paths show it: relative to the working
@@ -85,11 +90,33 @@ class Project:
         from .syntax import ParsedFile, ParseFailure, module_name_for, parse_pruned
 
         try:
-            parse = parse_pruned(source, self.keep_tokens)
+            parse = parse_pruned(source, self.pruning_tokens())
         except ParseFailure:
             return None
         name, is_package = module_name_for(path)
         return ParsedFile(source, parse.module, path, name, is_package, parse.line_map, parse.pruned_names, parse.statement_lines)
+
+    def pruning_tokens(self) -> Tuple[str, ...]:
+        """What pruned parses keep: the loaded rules' tokens, plus the tokens the project
+        defines (``token_sources``). Those sources read bytes only; while they run (should
+        one parse anyway) parses use the rules' tokens alone."""
+        if not self.token_sources:
+            return self.keep_tokens
+        if self._pruning is None:
+            if self._computing_pruning:
+                return self.keep_tokens
+            self._computing_pruning = True
+            try:
+                extra = set()
+                for source in self.token_sources:
+                    try:
+                        extra.update(token.decode("latin-1") for token in source(self))
+                    except Exception:  # a broken source costs pruning, never findings
+                        continue
+            finally:
+                self._computing_pruning = False
+            self._pruning = tuple(sorted(set(self.keep_tokens) | extra))
+        return self._pruning
 
     def unpruned(self, path: PurePosixPath):
         """The whole file parsed, for a definition the pruned parse left out that another
@@ -140,6 +167,12 @@ class Project:
         self._bytes.pop(path, None)
         self._parsed.pop(path, None)
         self._facts.clear()
+        if self._pruning is not None:
+            before = self._pruning
+            self._pruning = None
+            if self.pruning_tokens() != before:  # other files' parses kept the old names
+                self._parsed.clear()
+                self._unpruned.clear()
 
     def _index(self) -> Dict[str, PurePosixPath]:
         if self._module_index is None:

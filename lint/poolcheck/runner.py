@@ -133,6 +133,9 @@ class Runner:
         self.known_codes = frozenset(rules.codes)
         self.code_prefixes = frozenset(_letters(code) for code in rules.codes)
         self.keep_tokens = tuple(sorted({t.decode("latin-1") for rule in rules for t in (*rule.tokens, *rule.keep_tokens)}))
+        # Tokens the project defines (prefilter.ProjectTokens), from every loaded rule: pruned
+        # parses are the same whichever rules a run selects.
+        self.token_sources = tuple(dict.fromkeys(r.tokens.for_project for r in rules if hasattr(r.tokens, "for_project")))
         # Non-Python files: those the enabled rules check, and those any loaded rule would.
         self.text_patterns = tuple(sorted({p for r in self.active if _overrides(r, "check_text") for p in r.file_patterns}))
         self.claimed_patterns = tuple(sorted({p for r in rules for p in r.file_patterns}))
@@ -142,7 +145,9 @@ class Runner:
     def project(self, root: Path) -> Project:
         """The project of files as they are on disk, shared by every file checked under it."""
         if root not in self.projects:
-            self.projects[root] = Project(root, self.walker.tree(root), self.settings, keep_tokens=self.keep_tokens, cwd=self.cwd)
+            self.projects[root] = Project(
+                root, self.walker.tree(root), self.settings, keep_tokens=self.keep_tokens, token_sources=self.token_sources, cwd=self.cwd
+            )
         return self.projects[root]
 
     # --- the run ------------------------------------------------------------------------------
@@ -168,6 +173,7 @@ class Runner:
                 self.settings,
                 overlays={target.relative: data},
                 keep_tokens=self.keep_tokens,
+                token_sources=self.token_sources,
                 cwd=self.cwd,
             )
             self._check_target(target, project, data, options, result)
@@ -268,7 +274,7 @@ class Runner:
             from .syntax import ParsedFile, ParseFailure, module_name_for, parse_pruned
 
             try:
-                parse = parse_pruned(source, self.keep_tokens)
+                parse = parse_pruned(source, project.pruning_tokens())
             except ParseFailure as failure:
                 self._unparsable(ctx, SourceError("parse", failure.message, failure.line, failure.column), result)
                 return self._suppress(ctx, result)

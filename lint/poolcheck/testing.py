@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Iterable, List, Mapping, Optional, Type
+from typing import Iterable, List, Mapping, Type
 
 from .findings import Finding
-from .rule import Example, Invalid, Rule, Valid
+from .rule import Example, Invalid, Rule
 
 
 def _toml_value(value) -> str:

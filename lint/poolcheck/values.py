@@ -149,6 +149,35 @@ class Where:
         return Where(self.file, self.scopes + (node,))
 
 
+class ScopedVisitor(cst.CSTVisitor):
+    """A visitor that knows where it is: ``self.where`` is the visited node's :class:`Where`
+    (the module, then every enclosing function and class). Subclasses that override
+    ``visit_FunctionDef``/``visit_ClassDef`` (or their ``leave_``) call ``super()``."""
+
+    def __init__(self, file: ParsedFile) -> None:
+        super().__init__()
+        self.file = file
+        self.scopes: List[ScopeNode] = [file.module]
+
+    @property
+    def where(self) -> Where:
+        return Where(self.file, tuple(self.scopes))
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> Optional[bool]:
+        self.scopes.append(node)
+        return None
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.scopes.pop()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> Optional[bool]:
+        self.scopes.append(node)
+        return None
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.scopes.pop()
+
+
 _BINOPS = {
     cst.Add: operator.add,
     cst.Subtract: operator.sub,
@@ -280,6 +309,11 @@ class Evaluator:
             inner = parsed.module_scope.bindings.get(imported, [])
             return self._binding_definition(imported, inner, Where.module_level(parsed), depth + 1)
         return None
+
+    def class_attribute_definition(self, cls: ClassRef, attr: str) -> Optional[Tuple[cst.BaseExpression, Where]]:
+        """The expression a class attribute was assigned in the class body (or the first of
+        its resolvable bases defining it), and where; None when it cannot be said."""
+        return self._class_attribute_definition(cls, attr, 0, set())
 
     def _class_attribute_definition(self, cls: ClassRef, attr: str, depth: int, seen: set) -> Optional[Tuple[cst.BaseExpression, Where]]:
         if id(cls.node) in seen or depth > MAX_DEPTH:
@@ -780,3 +814,9 @@ def string_of(value: Value) -> Optional[str]:
 
 def name_of_literal(node: cst.CSTNode) -> Optional[str]:
     return dotted_name(node)
+
+
+def lookup(name: str, where: Where) -> Optional[Tuple[Sequence[Binding], Where]]:
+    """The bindings of ``name`` in the innermost scope of ``where`` that binds it, and that
+    scope (Python's rules: ``global`` declarations, class bodies not enclosing methods)."""
+    return _lookup(name, where)

@@ -581,33 +581,18 @@ def _collect_registrations(project, parsed, evaluator, path: PurePosixPath, name
     import libcst as cst
     from poolcheck.walk import walk
 
-    from poolcheck.values import Where
+    from poolcheck.values import ScopedVisitor
 
     def names_it(node) -> bool:
         return (isinstance(node, cst.Name) and node.value == name) or (isinstance(node, cst.Attribute) and node.attr.value == name)
 
-    class Finder(cst.CSTVisitor):
-        def __init__(self) -> None:
-            self.scopes: list = [parsed.module]
-
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-            self.scopes.append(node)
-
-        def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-            self.scopes.pop()
-
-        def visit_ClassDef(self, node: cst.ClassDef) -> None:
-            self.scopes.append(node)
-
-        def leave_ClassDef(self, node: cst.ClassDef) -> None:
-            self.scopes.pop()
-
+    class Finder(ScopedVisitor):
         def visit_Call(self, node: cst.Call) -> None:
             func = node.func
             last = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
             if last not in REGISTRATION_NAMES or not any(names_it(arg.value) for arg in node.args):
                 return  # cheap syntactic tests before resolving any name
-            where = Where(parsed, tuple(self.scopes))
+            where = self.where
             rule = _registration_rule(node, evaluator, where)
             if rule is None:
                 return
@@ -622,7 +607,7 @@ def _collect_registrations(project, parsed, evaluator, path: PurePosixPath, name
             call_text = parsed.code(node.func)
             found.setdefault(key, Caller(kind, f"`{call_text}({parsed.code(argument)})` at {path.as_posix()}:{line}"))
 
-    walk(parsed.module, Finder())
+    walk(parsed.module, Finder(parsed))
 
 
 def _registration_rule(call, evaluator, where) -> Optional[Tuple[int, str, str]]:

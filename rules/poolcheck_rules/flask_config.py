@@ -14,7 +14,7 @@ Flask-SQLAlchemy builds from the configuration go through the PC1xx checks like 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Dict, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 from poolcheck.api import Applicability, Edit, Example, Fix, Invalid, Related, Rule, RuleContext, Severity, Valid
 from poolcheck.flask_config.tokens import SCAN_TOKENS
@@ -28,7 +28,6 @@ from .flask_sqlalchemy_data import (
     KNOWN_KEYS,
     PACKAGE,
     REMOVED,
-    URI,
     behaviour,
     keys_read,
     status,

@@ -314,7 +314,7 @@ def _registrations(ctx: RuleContext) -> List[Tuple[object, object, str, object]]
     import libcst as cst
     from poolcheck.walk import walk
 
-    from poolcheck.values import Known, Where
+    from poolcheck.values import Known, ScopedVisitor
 
     parsed = ctx.parsed
     evaluator = ctx.evaluator
@@ -326,12 +326,9 @@ def _registrations(ctx: RuleContext) -> List[Tuple[object, object, str, object]]
             return value.value
         return None
 
-    class Finder(cst.CSTVisitor):
-        def __init__(self) -> None:
-            self.scopes: list = [parsed.module]
-
+    class Finder(ScopedVisitor):
         def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-            where = Where(parsed, tuple(self.scopes))
+            where = self.where
             for decorator in node.decorators:
                 call = decorator.decorator
                 if not isinstance(call, cst.Call) or not parsed.callee_may_be(call.func, LISTENS_FOR):
@@ -343,21 +340,12 @@ def _registrations(ctx: RuleContext) -> List[Tuple[object, object, str, object]]
                     name = event_name(positional[1].value, where)
                     if name is not None:
                         found.append((decorator, node, name, positional[0].value))
-            self.scopes.append(node)
-
-        def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-            self.scopes.pop()
-
-        def visit_ClassDef(self, node: cst.ClassDef) -> None:
-            self.scopes.append(node)
-
-        def leave_ClassDef(self, node: cst.ClassDef) -> None:
-            self.scopes.pop()
+            super().visit_FunctionDef(node)
 
         def visit_Call(self, node: cst.Call) -> None:
             if not parsed.callee_may_be(node.func, LISTEN):
                 return
-            where = Where(parsed, tuple(self.scopes))
+            where = self.where
             if not _is_sqlalchemy(evaluator.qualified_name(node.func, where), "listen"):
                 return
             positional = [arg for arg in node.args if arg.keyword is None and not arg.star]
@@ -370,7 +358,7 @@ def _registrations(ctx: RuleContext) -> List[Tuple[object, object, str, object]]
             if function is not None:
                 found.append((node, function, name, positional[0].value))
 
-    walk(parsed.module, Finder())
+    walk(parsed.module, Finder(parsed))
     return found
 
 

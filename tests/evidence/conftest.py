@@ -1,4 +1,5 @@
-"""Fixtures for evidence tests: a MariaDB user with a per-user connection limit.
+"""Fixtures for evidence tests: a MariaDB user with a per-user connection limit, and a small
+SQLite shop database for the session/connection lifecycle evidence (``orders_url``).
 
 Server-wide settings (``SET GLOBAL max_connections``) are never touched: other tests and
 other people share the server. A per-user limit (``WITH MAX_USER_CONNECTIONS n``) makes the
@@ -40,3 +41,18 @@ def limited_user(mariadb_url):
         for name in created:
             cursor.execute(f"DROP USER IF EXISTS '{name}'@'%'")
     admin.close()
+
+
+@pytest.fixture
+def orders_url(tmp_path):
+    """A SQLite file with one order (id 1), for the lifecycle evidence (the pool is a real
+    QueuePool all the same)."""
+    from sqlalchemy import create_engine, text
+
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    setup = create_engine(url)
+    with setup.begin() as connection:
+        connection.execute(text("CREATE TABLE orders (id INTEGER PRIMARY KEY, total INTEGER)"))
+        connection.execute(text("INSERT INTO orders VALUES (1, 42)"))
+    setup.dispose()
+    return url

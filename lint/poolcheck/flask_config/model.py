@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from ..findings import Span
-from ..values import Value
+from ..values import Known, Value
 
 if TYPE_CHECKING:  # pragma: no cover
     import libcst as cst

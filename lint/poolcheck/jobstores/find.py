@@ -29,8 +29,8 @@ import libcst as cst
 
 from ..walk import walk
 from ..config_keys import config_assignments
-from ..syntax import ParsedFile, ScopeNode
-from ..values import ClassRef, DictEntry, DictValue, Evaluator, ImportedName, Known, Unknown, Value, Where
+from ..syntax import ParsedFile
+from ..values import ClassRef, DictEntry, DictValue, Evaluator, ImportedName, Known, ScopedVisitor, Unknown, Value, Where
 from .tokens import CONSUMER_TOKENS, FLASK_KEY, STORE_TOKENS  # noqa: F401 (re-exported)
 from .model import (
     ADD_JOBSTORE,
@@ -110,30 +110,13 @@ def _unique_consumers(consumers: List[Consumer]) -> List[Consumer]:
     return unique
 
 
-class _Finder(cst.CSTVisitor):
+class _Finder(ScopedVisitor):
     def __init__(self, file: ParsedFile, evaluator: Evaluator) -> None:
-        self.file = file
+        super().__init__(file)
         self.evaluator = evaluator
-        self.scopes: List[ScopeNode] = [file.module]
         self.stores: List[JobStoreSite] = []
         self.consumers: List[Consumer] = []
         self.aliases: Dict[int, str] = {}  # id(store call) -> alias, where written next to it
-
-    @property
-    def where(self) -> Where:
-        return Where(self.file, tuple(self.scopes))
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.scopes.append(node)
-
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.scopes.pop()
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self.scopes.append(node)
-
-    def leave_ClassDef(self, node: cst.ClassDef) -> None:
-        self.scopes.pop()
 
     def visit_DictElement(self, node: cst.DictElement) -> None:
         # {"db": SQLAlchemyJobStore(...)}: remember the alias for the store's messages.

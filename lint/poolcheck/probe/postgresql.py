@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 from .model import POSTGRESQL, ConnectionLimit, ProbedValue, ProbeError, ServerProbe
 from .target import Target

@@ -1,0 +1,313 @@
+"""The bytes that reveal a file may create a session, a registry or a connection: the
+prefilters of the lifecycle rules, kept free of libcst so rule modules stay cheap to import.
+
+Fixed tokens cover what SQLAlchemy names itself (``Session``, ``sessionmaker``,
+``.connect(``). A file calling ``SessionLocal()`` or ``make_db()`` imported from ``db.py``
+mentions none of them: :func:`project_names` finds, with a cheap ``ast`` scan of the files
+that do mention SQLAlchemy, the names the project binds to factories, registries and engines,
+so the runner parses such files (and keeps the definitions using those names in pruned
+parses). The scan over-approximates on purpose (any name assigned from an expression that
+mentions a factory, transitively); the real decision is :mod:`.resolve`'s.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Tuple
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..project import Project
+
+# What a file creating a session must mention, unless it calls a factory by a project name.
+SESSION_TOKENS: Tuple[bytes, ...] = (b"Session", b"sessionmaker", b"create_session")
+# scoped_session / async_scoped_session.
+REGISTRY_TOKENS: Tuple[bytes, ...] = (b"scoped_session",)
+# engine.connect(), engine.raw_connection() (engine.begin() only as a context manager).
+CONNECTION_TOKENS: Tuple[bytes, ...] = (b".connect(", b"raw_connection", b".begin(")
+ENGINE_TOKENS: Tuple[bytes, ...] = (b"create_engine", b"create_async_engine", b"engine_from_config")
+
+_SESSION_CLASSES = frozenset({"Session", "AsyncSession", "create_session"})
+_SEED = {
+    "sessionmaker": "factories",
+    "async_sessionmaker": "factories",
+    "scoped_session": "registries",
+    "async_scoped_session": "registries",
+    "create_engine": "engines",
+    "create_async_engine": "engines",
+    "engine_from_config": "engines",
+    "async_engine_from_config": "engines",
+}
+_MAKER_TOKENS: Tuple[bytes, ...] = (b"sessionmaker", b"scoped_session") + ENGINE_TOKENS
+_SCAN_TOKENS: Tuple[bytes, ...] = _MAKER_TOKENS + (b"Session",)
+_MAX_ROUNDS = 3
+_COMMON = frozenset({"session", "_session", "sessions", "factory", "db", "_db", "conn", "connection", "maker", "scoped", "registry"})
+# Getters are followed only when their name says what they give: `get_engine`, `make_session`,
+# `db`, `connect_to`. A generic name would spread to every call of a method so named.
+_SUGGESTIVE = re.compile(r"(?i)session|engine|db|database|conn|sql|store|repo|uow")
+
+
+@dataclass(frozen=True)
+class ProjectNames:
+    """Names the project may bind to a session factory (or a function returning a session),
+    a registry or an engine: module constants, class attributes, ``self.`` attributes,
+    function locals, getters. A superset: each still has to be resolved."""
+
+    factories: FrozenSet[str] = frozenset()
+    registries: FrozenSet[str] = frozenset()
+    engines: FrozenSet[str] = frozenset()
+
+    def tokens(self, *kinds: str) -> Tuple[bytes, ...]:
+        """The names of the given kinds ("factories", "registries", "engines") as bytes."""
+        names = set()
+        for kind in kinds or ("factories", "registries", "engines"):
+            names |= getattr(self, kind)
+        return tuple(sorted(name.encode("utf-8") for name in names))
+
+
+def project_names(project: "Project") -> ProjectNames:
+    """The project's candidate names, computed once per project from bytes (an ``ast``
+    parse of the files mentioning SQLAlchemy's factories; never ``project.parsed``)."""
+    return project.fact("lifecycle-project-names", _scan)
+
+
+# Callee names that may create something whatever the project defines.
+CALLEE_NAMES = frozenset({"Session", "AsyncSession", "create_session", "scoped_session", "async_scoped_session"})
+ENGINE_METHODS = frozenset({"connect", "raw_connection", "begin"})
+
+
+def may_create(project: "Project", raw: bytes) -> bool:
+    """Whether a file's code may call something that creates a session, a registry or a
+    connection: a callee spelled like SQLAlchemy's or a project factory (or imported as one
+    under another name), an engine method, or a call of a call (``sessionmaker(...)()``). A
+    regular expression on the bytes (C speed, over-approximating: a name followed by ``(``
+    in a comment counts), so a file that mentions ``Session`` only in annotations goes
+    unparsed."""
+    patterns = _patterns(project)
+    if patterns.raw.search(raw):
+        return True
+    return any(
+        original.decode("utf-8", "replace") in patterns.words and re.search(rb"\b" + re.escape(alias) + rb"\s*\(", raw)
+        for original, alias in _RAW_ALIAS.findall(raw)
+    )
+
+
+def candidate_lines(project: "Project", text: str) -> List[int]:
+    """The lines of ``text`` where such a call may be (see :func:`may_create`), sorted."""
+    patterns = _patterns(project)
+    positions = [m.start() for m in patterns.text.finditer(text)]
+    for original, alias in _TEXT_ALIAS.findall(text):
+        if original in patterns.words:
+            positions.extend(m.start() for m in re.finditer(r"\b" + re.escape(alias) + r"\s*\(", text))
+    if not positions:
+        return []
+    starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
+    return sorted({bisect.bisect_right(starts, position) for position in positions})
+
+
+@dataclass(frozen=True)
+class _Patterns:
+    raw: "re.Pattern[bytes]"
+    text: "re.Pattern[str]"
+    words: FrozenSet[str]
+
+
+def _patterns(project: "Project") -> _Patterns:
+    def compile_patterns(project: "Project") -> _Patterns:
+        names = project_names(project)
+        words = frozenset(CALLEE_NAMES | ENGINE_METHODS | names.factories | names.registries)
+        alternatives = "|".join(re.escape(word) for word in sorted(words))
+        source = r"\b(?:" + alternatives + r")\s*\(|\)\s*\("
+        return _Patterns(re.compile(source.encode("utf-8")), re.compile(source), words)
+
+    return project.fact("lifecycle-call-patterns", compile_patterns)
+
+
+_RAW_ALIAS = re.compile(rb"\b(\w+)\s+as\s+(\w+)")
+_TEXT_ALIAS = re.compile(r"\b(\w+)\s+as\s+(\w+)")
+
+
+def refine_candidates(raw: bytes, project: "Project", relative) -> bool:
+    """For ``ProjectTokens(..., refine=refine_candidates)``: see :func:`may_create`."""
+    return may_create(project, raw)
+
+
+def session_project_tokens(project: "Project") -> Tuple[bytes, ...]:
+    """For ``ProjectTokens``: names whose call may create a session."""
+    return project_names(project).tokens("factories")
+
+
+def registry_project_tokens(project: "Project") -> Tuple[bytes, ...]:
+    """For ``ProjectTokens``: names that may hold a ``scoped_session`` registry."""
+    return project_names(project).tokens("registries")
+
+
+def engine_project_tokens(project: "Project") -> Tuple[bytes, ...]:
+    """For ``ProjectTokens``: names that may hold an engine."""
+    return project_names(project).tokens("engines")
+
+
+def _scan(project: "Project") -> ProjectNames:
+    """Files that build a factory, registry or engine (their bytes hold a maker's name) are
+    read first; then, round by round, the files mentioning a name found so far (a getter
+    returning ``SessionLocal()`` in another module), until nothing new turns up."""
+    bound: List[tuple] = []  # (names bound, the value or base expression, "assign" | "return" | "class")
+    scanned = set()
+    kinds = dict(_SEED)
+    pending = [p for p in project.python_files_containing(_SCAN_TOKENS) if _worth_scanning(project.read_bytes(p))]
+    for _ in range(_MAX_ROUNDS):
+        for path in pending:
+            scanned.add(path)
+            tree = _parse(project.read_bytes(path))
+            if tree is not None:
+                _collect(tree.body, None, bound)
+        # Only session factories and registries lead to more files (a getter in another
+        # module returning `SessionLocal()`); engine names are too common a word to follow.
+        # A common word (`session`, `factory`) would pull in half the project: not followed.
+        new = {name for name in _resolve_kinds(bound, kinds) if kinds[name] != "engines" and name.lower() not in _COMMON}
+        if not new:
+            break
+        # Read only files that return or assign one of them (a getter, an alias).
+        uses = re.compile(rb"(?:return|=)\s*(?:await\s+)?[\w.]*\b(?:" + b"|".join(re.escape(n.encode("utf-8")) for n in sorted(new)) + rb")\b")
+        pending = [
+            p for p in project.python_files_containing(tuple(n.encode("utf-8") for n in sorted(new)))
+            if p not in scanned and uses.search(project.read_bytes(p) or b"")
+        ]
+        if not pending:
+            break
+    found = {"factories": set(), "registries": set(), "engines": set()}
+    for name, kind in kinds.items():
+        if name not in _SEED and len(name) > 1:
+            found[kind].add(name)
+    return ProjectNames(frozenset(found["factories"]), frozenset(found["registries"]), frozenset(found["engines"]))
+
+
+def _worth_scanning(data: Optional[bytes]) -> bool:
+    if not data:
+        return False
+    if any(token in data for token in _MAKER_TOKENS):
+        return True
+    return b"Session" in data and (b"Session(" in data or b"partial" in data)
+
+
+def _parse(data: Optional[bytes]):
+    import ast
+    import warnings
+
+    if data is None:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(data)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _collect(body, function: Optional[str], bound: List[tuple]) -> None:
+    """Assignments, ``return``s (with their function's name) and class bases, through nested
+    blocks, functions and classes; statements only (a cheap walk: expressions are not
+    visited)."""
+    import ast
+
+    for node in body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            if node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names = {n for t in targets for n in _bound_names(t)}
+                if names:
+                    bound.append((names, node.value, "assign"))
+        elif isinstance(node, ast.Return):
+            if function is not None and node.value is not None:
+                bound.append(({function}, node.value, "return"))
+        elif isinstance(node, ast.ClassDef):
+            for base in node.bases:
+                bound.append(({node.name}, base, "class"))
+            _collect(node.body, None, bound)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            _collect(node.body, node.name, bound)
+        else:
+            for field in ("body", "orelse", "finalbody"):
+                inner = getattr(node, field, None)
+                if isinstance(inner, list):
+                    _collect(inner, function, bound)
+            for handler in getattr(node, "handlers", ()) or ():
+                _collect(handler.body, function, bound)
+            for case in getattr(node, "cases", ()) or ():
+                _collect(case.body, function, bound)
+
+
+def _resolve_kinds(bound: List[tuple], kinds: Dict[str, str]) -> set:
+    """Give names their kind until nothing changes; the names newly given one."""
+    new = set()
+    for _ in range(_MAX_ROUNDS):
+        added = False
+        for names, value, how in bound:
+            kind = _kind_of(value, kinds, how)
+            if kind is None:
+                continue
+            if how == "return" and not _SUGGESTIVE.search(next(iter(names))):
+                continue  # a getter named `get` or `run` would make every `x.get()` a candidate
+            for name in names:
+                if name not in kinds:
+                    kinds[name] = kind
+                    new.add(name)
+                    added = True
+        if not added:
+            break
+    return new
+
+
+def _kind_of(value, kinds, how: str):
+    """What a value made this way may be: an alias of a known name, a call of a known maker,
+    ``partial(Session, ...)``; a getter returning a session counts as a factory."""
+    import ast
+
+    is_getter = how == "return"
+    if how == "class":
+        head = _head(value)
+        return "factories" if head in _SESSION_CLASSES or (kinds.get(head) == "factories" and head not in _SEED) else None
+    if isinstance(value, ast.Await):
+        value = value.value
+    if isinstance(value, (ast.Name, ast.Attribute)):
+        return kinds.get(_head(value))
+    if not isinstance(value, ast.Call):
+        return None
+    head = _head(value.func)
+    if head == "partial" and value.args:
+        inner = _head(value.args[0])
+        return "factories" if inner in _SESSION_CLASSES or kinds.get(inner) == "factories" else None
+    if isinstance(value.func, ast.Call):  # sessionmaker(...)(), SessionLocal.configure(...)?
+        head = _head(value.func.func)
+        makes_session = head in ("sessionmaker", "async_sessionmaker") or kinds.get(head) == "factories"
+        return "factories" if is_getter and makes_session else None
+    if head in _SESSION_CLASSES or (kinds.get(head) == "factories" and head not in _SEED):
+        # A session instance: its name is no factory, but a getter returning one is.
+        return "factories" if is_getter else None
+    if head in _SEED:
+        return _SEED[head]
+    # A project name of the engine kind that is called is a getter (`get_engine()`).
+    return "engines" if kinds.get(head) == "engines" and _SUGGESTIVE.search(head) else None
+
+
+def _head(node) -> str:
+    import ast
+
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return ""
+
+
+def _bound_names(target) -> set:
+    import ast
+
+    if isinstance(target, ast.Name):
+        return {target.id}
+    if isinstance(target, ast.Attribute):
+        return {target.attr}  # self.Session = ..., Config.engine = ...
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return {n for element in target.elts for n in _bound_names(element)}
+    return set()

@@ -1,0 +1,160 @@
+"""The shared lifecycle model: what creates a session, a registry or a connection, traced to
+SQLAlchemy across modules; and what never counts."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import PurePosixPath
+
+from poolcheck.context import FileContext
+from poolcheck.lifecycle import CONNECTION, REGISTRY, SESSION, creation_sites, project_names
+
+DB = '''
+from functools import lru_cache, partial
+
+from sqlalchemy import create_engine
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
+engine = create_engine("sqlite://")
+aengine = create_async_engine("sqlite+aiosqlite://")
+SessionLocal = sessionmaker(bind=engine)
+make_db = partial(Session, engine)
+AsyncSessionLocal = async_sessionmaker(aengine)
+db_session = scoped_session(SessionLocal)
+
+
+class Database:
+    factory = sessionmaker(bind=engine)
+
+    def __init__(self):
+        self.engine = create_engine("sqlite://")
+        self.Session = sessionmaker(bind=self.engine)
+
+
+database = Database()
+
+
+@lru_cache
+def get_engine():
+    return create_engine("sqlite://")
+
+
+def get_session():
+    return SessionLocal()
+'''
+
+
+def sites(make_project, code, extra=None):
+    files = {"app/__init__.py": "", "app/db.py": DB, "app/models.py": "class Base:\n    pass\n\n\nclass Session(Base):\n    pass\n"}
+    files["app/views.py"] = textwrap.dedent(code)
+    files.update(extra or {})
+    project = make_project(files)
+    parsed = project.parsed(PurePosixPath("app/views.py"))
+    ctx = FileContext(target=None, project=project, source=parsed.source, parsed=parsed)
+    return {parsed.span(s.call).start.line: s for s in creation_sites(ctx)}
+
+
+def test_factories_from_other_modules_under_any_name(make_project):
+    found = sites(
+        make_project,
+        """\
+        from .db import SessionLocal as SL, make_db, AsyncSessionLocal, database, Database, get_session
+        from . import db
+        from sqlalchemy.orm import sessionmaker
+
+        def view():
+            a = SL()
+            b = make_db()
+            c = AsyncSessionLocal()
+            d = database.Session()
+            e = Database.factory()
+            f = get_session()
+            g = sessionmaker(bind=db.engine)()
+            h = db.SessionLocal()
+        """,
+    )
+    assert sorted(found) == [6, 7, 8, 9, 10, 11, 12, 13]
+    assert all(site.kind == SESSION and site.names for site in found.values())
+    assert found[6].creation.origin.name == "SessionLocal"
+    assert found[6].creation.origin.location == "app/db.py:10"
+    assert found[8].creation.is_async
+    assert found[11].creation.via == "get_session"
+
+
+def test_connections_of_project_engines(make_project):
+    found = sites(
+        make_project,
+        """\
+        from .db import engine, aengine, get_engine
+
+        async def view():
+            a = engine.connect()
+            b = get_engine().raw_connection()
+            c = await aengine.connect()
+            d = aengine.connect()
+            with engine.begin() as conn:
+                pass
+        """,
+    )
+    assert [found[line].kind for line in (4, 5, 6, 8)] == [CONNECTION] * 4
+    assert found[6].awaited and found[6].holds_something
+    assert not found[7].holds_something if 7 in found else True
+    assert found[8].holding == "with" and not found[8].holds_something
+
+
+def test_self_attributes_and_registries(make_project):
+    found = sites(
+        make_project,
+        """\
+        from sqlalchemy import create_engine
+        from sqlalchemy.orm import scoped_session, sessionmaker
+
+        class Repo:
+            def __init__(self, url):
+                self.engine = create_engine(url)
+                self.maker = sessionmaker(bind=self.engine)
+                self.registry = scoped_session(self.maker)
+
+            def run(self):
+                s = self.maker()
+                return self.engine.connect()
+        """,
+    )
+    assert found[8].kind == REGISTRY
+    assert found[11].kind == SESSION and found[11].creation.origin.name == "self.maker"
+    assert found[12].kind == CONNECTION and found[12].holding == "returned"
+
+
+def test_what_never_counts(make_project):
+    found = sites(
+        make_project,
+        """\
+        import requests
+        from flask import Flask
+        from flask_session import Session as FlaskSession
+        from flask_sqlalchemy import SQLAlchemy
+        from .models import Session
+
+        app = Flask(__name__)
+        db = SQLAlchemy(app)
+
+        def view(engine, factory):
+            a = requests.Session()
+            b = FlaskSession(app)
+            c = Session(name="model")
+            d = db.session()
+            e = engine.connect()
+            f = factory()
+            g = db.session.connection()
+        """,
+    )
+    assert found == {}
+
+
+def test_project_names_are_a_superset_for_the_prefilter(make_project):
+    project = make_project({"app/__init__.py": "", "app/db.py": DB})
+    names = project_names(project)
+    assert {"SessionLocal", "make_db", "AsyncSessionLocal", "get_session", "factory", "Session"} <= names.factories
+    assert names.registries == {"db_session"}
+    assert {"engine", "aengine", "get_engine"} <= names.engines

@@ -1,0 +1,85 @@
+"""Factories and engines are found across the whole project: checking one file (pre-commit)
+reports exactly what a full run reports there, and a file that names nothing of SQLAlchemy
+but calls a project factory is parsed, and its function kept by pruning."""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+from poolcheck.config import load_settings
+from poolcheck.registry import load_rules
+from poolcheck.runner import RunOptions, Runner
+from poolcheck.selection import Selection
+
+FILES = {
+    "pyproject.toml": "[tool.poolcheck]\n",
+    "app/__init__.py": "",
+    "app/db.py": (
+        "from functools import partial\n"
+        "from sqlalchemy import create_engine\n"
+        "from sqlalchemy.orm import Session\n"
+        "engine = create_engine('sqlite://')\n"
+        "make_db = partial(Session, engine)\n"
+    ),
+    # Nothing of SQLAlchemy is named here: only the project's own factory and engine.
+    "app/services/orders.py": (
+        "from app.db import make_db as open_db, engine\n"
+        "\n"
+        "\n"
+        "def unrelated():\n"
+        "    return 1\n"
+        "\n"
+        "\n"
+        "def place(order):\n"
+        "    db = open_db()\n"
+        "    db.add(order)\n"
+        "    db.commit()\n"
+        "\n"
+        "\n"
+        "def totals():\n"
+        "    conn = engine.connect()\n"
+        "    return conn.exec_driver_sql('SELECT 1').all()\n"
+    ),
+    "app/services/__init__.py": "",
+}
+
+
+def write(root: Path) -> None:
+    for name, text in FILES.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def run(root: Path, *paths: Path):
+    rules = load_rules()
+    runner = Runner(load_settings(root / "pyproject.toml"), rules, Selection(("PC4",)).enabled_codes(rules), cwd=root)
+    result = runner.run(RunOptions(paths=list(paths)))
+    assert not result.errors
+    return runner, sorted((f.path.as_posix(), f.line, f.code) for f in result.findings)
+
+
+def test_one_file_gives_the_findings_of_a_full_run(tmp_path):
+    write(tmp_path)
+    _, alone = run(tmp_path, tmp_path / "app" / "services" / "orders.py")
+    _, everything = run(tmp_path, tmp_path)
+    expected = [("app/services/orders.py", 9, "PC401"), ("app/services/orders.py", 15, "PC404")]
+    assert alone == expected
+    assert everything == expected
+
+
+def test_project_factory_names_reach_the_prefilter_and_pruning(tmp_path):
+    write(tmp_path)
+    runner, _ = run(tmp_path, tmp_path / "app" / "services" / "orders.py")
+    project = runner.project(tmp_path.resolve())
+    assert "make_db" in project.pruning_tokens()
+    parsed = project.parsed(PurePosixPath("app/services/orders.py"))
+    assert "place" not in parsed.pruned_names and "unrelated" in parsed.pruned_names
+
+
+def test_a_file_without_any_token_is_not_parsed(tmp_path):
+    write(tmp_path)
+    (tmp_path / "app" / "plain.py").write_text("def f():\n    return open('x').read()\n", encoding="utf-8")
+    runner, found = run(tmp_path, tmp_path / "app" / "plain.py")
+    assert found == []
+    assert PurePosixPath("app/plain.py") not in runner.project(tmp_path.resolve())._parsed

@@ -1,0 +1,73 @@
+"""``prefilter.ProjectTokens``: prefilter tokens the project defines, for the prefilter and
+for pruned parses, without the engine knowing any rule."""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+from poolcheck.config import Settings
+from poolcheck.discovery import Walker
+from poolcheck.prefilter import ProjectTokens, wants
+from poolcheck.project import Project
+
+
+def names_in_registry(project):
+    """A toy source: every name listed in registry.txt."""
+    return tuple((project.read_bytes(PurePosixPath("registry.txt")) or b"").split())
+
+
+def make(tmp_path: Path, files, sources=(names_in_registry,)) -> Project:
+    (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    root = tmp_path.resolve()
+    return Project(root, Walker(Settings()).tree(root), Settings(), keep_tokens=("fixed",), token_sources=tuple(sources))
+
+
+def test_project_tokens_make_a_file_wanted(tmp_path):
+    project = make(tmp_path, {"registry.txt": "make_thing\n"})
+    tokens = ProjectTokens((b"fixed",), names_in_registry)
+    assert wants(tokens, b"x = make_thing()", project, PurePosixPath("a.py"))
+    assert wants(tokens, b"fixed()", project, PurePosixPath("a.py"))
+    assert not wants(tokens, b"other()", project, PurePosixPath("a.py"))
+
+
+def test_refine_is_asked_only_about_files_holding_a_token(tmp_path):
+    project = make(tmp_path, {"registry.txt": "make_thing\n"})
+    asked = []
+
+    def refine(raw, project, relative):
+        asked.append(raw)
+        return b"(" in raw
+
+    tokens = ProjectTokens((b"fixed",), names_in_registry, refine=refine)
+    assert not wants(tokens, b"make_thing", project, PurePosixPath("a.py"))
+    assert wants(tokens, b"make_thing()", project, PurePosixPath("a.py"))
+    assert not wants(tokens, b"nothing", project, PurePosixPath("a.py"))
+    assert asked == [b"make_thing", b"make_thing()"]
+
+
+def test_a_broken_source_parses_the_file_rather_than_hide_it(tmp_path):
+    project = make(tmp_path, {})
+
+    def broken(project):
+        raise RuntimeError("bug")
+
+    assert wants(ProjectTokens((b"fixed",), broken), b"anything", project, PurePosixPath("a.py"))
+
+
+def test_pruned_parses_keep_definitions_using_project_tokens(tmp_path):
+    code = "def uses():\n    return make_thing()\n\n\ndef other():\n    return 1\n"
+    project = make(tmp_path, {"registry.txt": "make_thing\n", "m.py": code})
+    assert project.pruning_tokens() == ("fixed", "make_thing")
+    parsed = project.parsed(PurePosixPath("m.py"))
+    assert set(parsed.pruned_names) == {"other"}
+
+
+def test_an_overlay_that_changes_the_names_reparses_other_files(tmp_path):
+    code = "def uses():\n    return new_name()\n"
+    project = make(tmp_path, {"registry.txt": "make_thing\n", "m.py": code})
+    assert set(project.parsed(PurePosixPath("m.py")).pruned_names) == {"uses"}
+    project.set_overlay(PurePosixPath("registry.txt"), b"new_name\n")
+    assert "new_name" in project.pruning_tokens()
+    assert project.parsed(PurePosixPath("m.py")).pruned_names == {}
