@@ -134,9 +134,10 @@ class SessionNotClosed(Rule):
         generator (a FastAPI dependency, a `@contextmanager`) that yields the session
         outside `try`/`finally`, where the caller's exception is thrown in at the `yield`;
         a session replaced while still open. A pytest fixture may close after a bare
-        `yield`: pytest resumes it for teardown whatever the test did. A session bound to a
-        connection the function took (`Session(bind=conn)`) holds no pooled connection of
-        its own: the connection is judged instead (PC404).
+        `yield`: pytest resumes it for teardown whatever the test did. A direct
+        `Session(x)` is judged only when `x` is an engine the project creates: bound to a
+        connection (`Session(bind=conn)`, Alembic's `op.get_bind()`) or to a parameter,
+        it may hold no pooled connection of its own (the connection is PC404's).
 
         Never flagged: Flask-SQLAlchemy's `db.session` (the extension removes it),
         `requests.Session()`, Flask-Session's `Session(app)`, a model class that happens to
@@ -154,7 +155,7 @@ class SessionNotClosed(Rule):
         `pool_timeout` seconds and fails:
 
         ```
-        sqlalchemy.exc.TimeoutError: QueuePool limit of size 5 overflow 10 reached, connection timed out, timeout 30.00 (Background on this error at: https://sqlalche.me/e/20/3o7r)
+        sqlalchemy.exc.TimeoutError: QueuePool limit of size 5 overflow 10 reached, connection timed out, timeout 30.00
         ```
 
         On the server side the symptom is a growing `SHOW PROCESSLIST` of sleeping
@@ -212,7 +213,7 @@ class ConnectionNotClosed(Rule):
         pool runs dry:
 
         ```
-        sqlalchemy.exc.TimeoutError: QueuePool limit of size 5 overflow 10 reached, connection timed out, timeout 30.00 (Background on this error at: https://sqlalche.me/e/20/3o7r)
+        sqlalchemy.exc.TimeoutError: QueuePool limit of size 5 overflow 10 reached, connection timed out, timeout 30.00
         ```
 
         With asyncio the pool cannot return a garbage-collected connection at all: it is

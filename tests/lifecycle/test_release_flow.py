@@ -449,3 +449,27 @@ def test_class_attribute_engine():
             raw.cursor().execute("SELECT 1")
         """
     ) == [("PC404", 8)]
+
+
+def test_match_and_except_star_are_followed():
+    assert lines(
+        """
+        def by_kind(kind):
+            s = SessionLocal()
+            match kind:
+                case "a":
+                    s.close()
+                    return 1
+                case _:
+                    return 2
+
+        def grouped():
+            s = SessionLocal()
+            try:
+                s.execute("SELECT 1")
+            except* ValueError:
+                pass
+            finally:
+                s.close()
+        """
+    ) == [("PC401", 3)]
