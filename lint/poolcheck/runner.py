@@ -279,7 +279,7 @@ class Runner:
                 self._unparsable(ctx, SourceError("parse", failure.message, failure.line, failure.column), result)
                 return self._suppress(ctx, result)
             name, is_package = module_name_for(target.relative)
-            ctx.parsed = ParsedFile(source, parse.module, target.relative, name, is_package, parse.line_map, parse.pruned_names)
+            ctx.parsed = ParsedFile(source, parse.module, target.relative, name, is_package, parse.line_map, parse.pruned_names, parse.statement_lines)
             project.adopt(ctx.parsed)
         for rule in wanted:
             self._call(rule, "check", ctx, result)
