@@ -22,6 +22,7 @@ from typing import List, Optional
 
 import libcst as cst
 
+from .walk import walk
 from .syntax import ParsedFile
 from .values import ScopedVisitor, Where
 
@@ -86,5 +87,5 @@ def config_assignments(file: ParsedFile, key: str) -> List[ConfigAssignment]:
     if key.encode() not in file.source.raw:
         return []
     finder = _Finder(file, key)
-    file.module.visit(finder)
+    walk(file.module, finder)
     return finder.found

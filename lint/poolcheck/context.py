@@ -35,7 +35,7 @@ class FileContext:
     parsed: Optional["ParsedFile"] = None
     findings: List[Finding] = field(default_factory=list)
     _memo: Dict[str, Any] = field(default_factory=dict)
-    _statement_lines: Optional[List[Tuple[int, int]]] = None
+    _statement_lines: Optional[Dict[int, List[Tuple[int, int]]]] = None
 
     @property
     def path(self) -> Path:
@@ -80,20 +80,16 @@ class FileContext:
         for a finding on a continuation line of a multi-line statement may also go."""
         if self.parsed is None:
             return line
-        if self._statement_lines is None:
-            import libcst as cst
-
-            # The position map is already there for the finding being reported: reading the
-            # statements' ranges from it costs no second traversal of the module.
-            positions = self.parsed.positions()
-            ranges: List[Tuple[int, int]] = []
-            for node in positions:
-                if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
-                    span = self.parsed.span(node)
-                    ranges.append((span.start.line, span.end.line))
-            self._statement_lines = ranges
         best: Optional[Tuple[int, int]] = None
-        for start, end in self._statement_lines:
+        ranges = self._statement_lines.get(line) if self._statement_lines is not None else None
+        if ranges is None:
+            # Only the statements of the top-level statement holding the line: their
+            # positions are already there for the finding being reported.
+            ranges = self.parsed.statement_ranges(line)
+            if self._statement_lines is None:
+                self._statement_lines = {}
+            self._statement_lines[line] = ranges
+        for start, end in ranges:
             if start <= line <= end and (best is None or end - start < best[1] - best[0]):
                 best = (start, end)
         return best[0] if best else line

@@ -16,6 +16,7 @@ from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
+from .walk import walk
 from .syntax import ParsedFile, ScopeNode
 from .values import (
     ScopedVisitor,
@@ -218,7 +219,7 @@ def _options(keywords: DictValue, exclude: Tuple[str, ...] = ()) -> Dict[str, En
 
 def find_engine_calls(file: ParsedFile, evaluator: Evaluator) -> List[EngineSite]:
     finder = _CallFinder(file, evaluator)
-    file.module.visit(finder)
+    walk(file.module, finder)
     return finder.sites
 
 

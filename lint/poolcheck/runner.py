@@ -32,7 +32,7 @@ from .project import Project
 from .registry import RuleSet
 from .rule import Rule
 from .source import SourceError, SourceFile, read_source
-from .suppression import PerFileIgnores, apply_noqa, parse_directives, parse_text_directives, unused_noqa
+from .suppression import PerFileIgnores, apply_noqa, parse_directives, parse_text_directives, unknown_file_codes, unused_noqa
 
 if TYPE_CHECKING:  # pragma: no cover
     from .baseline import Baseline, BaselineEntry
@@ -279,7 +279,7 @@ class Runner:
                 self._unparsable(ctx, SourceError("parse", failure.message, failure.line, failure.column), result)
                 return self._suppress(ctx, result)
             name, is_package = module_name_for(target.relative)
-            ctx.parsed = ParsedFile(source, parse.module, target.relative, name, is_package, parse.line_map, parse.pruned_names)
+            ctx.parsed = ParsedFile(source, parse.module, target.relative, name, is_package, parse.line_map, parse.pruned_names, parse.statement_lines)
             project.adopt(ctx.parsed)
         for rule in wanted:
             self._call(rule, "check", ctx, result)
@@ -317,6 +317,8 @@ class Runner:
         directives = parse_directives(text) if ctx.target.is_python else parse_text_directives(text)
         relative = self._config_relative(ctx.target)
         findings = apply_noqa(ctx.findings, directives)
+        for line, code in unknown_file_codes(directives, self.known_codes, self.code_prefixes):
+            result.warnings.append(f"{ctx.path}:{line}: `# poolcheck: noqa` names {code}, which is not a poolcheck rule (run `poolcheck rules` for the list)")
         findings = [f for f in findings if not self.per_file_ignores.ignored(relative, f.code)]
         hooks = [r for r in self.active if _overrides(r, "check_suppressions")]
         if hooks and directives.line_comments:

@@ -100,6 +100,10 @@ class PrunedParse:
     module: cst.Module
     line_map: Optional[LineMap]  # None: nothing was pruned, lines are the file's own
     pruned_names: Dict[str, str]  # top-level def/class names left out -> "def" | "class"
+    # The line (of ``module``) each top-level statement of ``module.body`` starts on (its
+    # first decorator's, if any); None when unknown. Lets positions be computed for one
+    # statement instead of the whole module (ParsedFile.span).
+    statement_lines: Optional[Tuple[int, ...]] = None
 
 
 def parse_pruned(source: SourceFile, keep_tokens: Sequence[str]) -> PrunedParse:
@@ -127,6 +131,7 @@ def parse_pruned(source: SourceFile, keep_tokens: Sequence[str]) -> PrunedParse:
         return PrunedParse(parse_module(source), None, {})
     lines = text.splitlines(keepends=True)
     segments = _top_level_segments(tree)
+    whole_lines = tuple(start for start, _, _ in segments)
     keep = [False] * len(segments)
     definitions: Dict[int, Tuple[str, str]] = {}
     tokens = set(keep_tokens) | _aliases_of_tokens(segments, lines, keep_tokens)
@@ -141,13 +146,15 @@ def parse_pruned(source: SourceFile, keep_tokens: Sequence[str]) -> PrunedParse:
             keep[index] = True
     _keep_mentioned_definitions(segments, lines, keep, definitions)
     if all(keep):
-        return PrunedParse(parse_module(source), None, {})
+        return PrunedParse(parse_module(source), None, {}, whole_lines)
     pieces: List[str] = []
     runs: List[Tuple[int, int, int]] = []
+    starts: List[int] = []
     pruned_line = 1
     for index, (start, end, _) in enumerate(segments):
         if not keep[index]:
             continue
+        starts.append(pruned_line)
         chunk = lines[start - 1 : end]
         if chunk and not chunk[-1].endswith(("\n", "\r")):
             chunk = chunk[:-1] + [chunk[-1] + "\n"]
@@ -162,7 +169,21 @@ def parse_pruned(source: SourceFile, keep_tokens: Sequence[str]) -> PrunedParse:
     except Exception:  # cannot happen for verbatim statements; be safe rather than sorry
         return PrunedParse(parse_module(source), None, {})
     pruned_names = {name: kind for index, (name, kind) in definitions.items() if not keep[index]}
-    return PrunedParse(module, LineMap(tuple(runs)), pruned_names)
+    return PrunedParse(module, LineMap(tuple(runs)), pruned_names, tuple(starts))
+
+
+def _statement_lines_of(text: str) -> Optional[Tuple[int, ...]]:
+    """The first line of each top-level statement (as parse_pruned's segments), or None."""
+    import ast
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    return tuple(start for start, _, _ in _top_level_segments(tree))
 
 
 def _aliases_of_tokens(segments, lines, keep_tokens) -> set:
@@ -428,7 +449,12 @@ class ParsedFile:
     # back to the file's, and names the top-level definitions left out.
     line_map: Optional[LineMap] = None
     pruned_names: Dict[str, str] = field(default_factory=dict)
+    # See PrunedParse.statement_lines; found with CPython's parser when not given.
+    statement_lines: Optional[Tuple[int, ...]] = None
     _positions: Optional[Dict[cst.CSTNode, object]] = field(default=None, repr=False)
+    _statement_of: Optional[Dict[int, int]] = field(default=None, repr=False)
+    _statement_positions: Dict[int, Dict[cst.CSTNode, object]] = field(default_factory=dict, repr=False)
+    _starts_checked: bool = field(default=False, repr=False)
     _scopes: Dict[int, Scope] = field(default_factory=dict, repr=False)
     _aliases: Dict[frozenset, frozenset] = field(default_factory=dict, repr=False)
     _whole: Optional["ParsedFile"] = field(default=None, repr=False)
@@ -455,6 +481,10 @@ class ParsedFile:
         return whole._by_place.get((type(node), self.span(node)))
 
     # positions ---------------------------------------------------------------------------
+    # libcst computes positions by generating the code of the whole module, which costs more
+    # than parsing it. Most files report nothing, and a finding needs the position of a few
+    # nodes: those are computed for the one top-level statement holding the node, and moved
+    # down by the line that statement starts on.
     def _position_map(self):
         if self._positions is None:
             wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
@@ -465,8 +495,97 @@ class ParsedFile:
         """Every node's position (pruned-module lines; use ``span`` for the file's)."""
         return self._position_map()
 
+    def _starts(self) -> Optional[Tuple[int, ...]]:
+        if not self._starts_checked:
+            self._starts_checked = True
+            if self.statement_lines is None and self.line_map is None:
+                self.statement_lines = _statement_lines_of(self.source.text)
+            if self.statement_lines is not None and len(self.statement_lines) != len(self.module.body):
+                self.statement_lines = None  # not one per statement: do not guess
+        return self.statement_lines
+
+    def statement_index(self, node: cst.CSTNode) -> Optional[int]:
+        """Which top-level statement of the module holds ``node`` (None: none does)."""
+        if self._statement_of is None:
+            from .walk import child_fields
+
+            index: Dict[int, int] = {}
+            for number, statement in enumerate(self.module.body):
+                stack = [statement]
+                while stack:
+                    current = stack.pop()
+                    index[id(current)] = number
+                    for name in child_fields(current):
+                        value = getattr(current, name)
+                        if isinstance(value, cst.CSTNode):
+                            stack.append(value)
+                        elif isinstance(value, (tuple, list)):
+                            stack.extend(item for item in value if isinstance(item, cst.CSTNode))
+            self._statement_of = index
+        return self._statement_of.get(id(node))
+
+    def statement_positions(self, number: int):
+        """The positions of the nodes of top-level statement ``number`` (module lines)."""
+        if number not in self._statement_positions:
+            from libcst._position import CodePosition, CodeRange
+
+            statement = self.module.body[number]
+            alone = self.module.with_changes(header=(), body=(statement,), footer=())
+            local = MetadataWrapper(alone, unsafe_skip_copy=True).resolve(PositionProvider)
+            lead = len(statement.leading_lines)
+            decorators = getattr(statement, "decorators", ())
+            if decorators:
+                lead += len(decorators[0].leading_lines)
+            start = self._starts()[number]
+            from .source import split_lines
+
+            code_lines = split_lines(alone.code)
+            first = code_lines[lead] if lead < len(code_lines) else None
+            original = self.line_map.original(start) if self.line_map is not None else start
+            if first is None or self.source.line_text(original) != first:
+                # The module is not the source's text (or not as expected): ask the whole map.
+                whole = self._position_map()
+                self._statement_positions[number] = {node: whole.get(node) for node in local if node is not alone}
+                return self._statement_positions[number]
+            shift = start - (1 + lead)
+            self._statement_positions[number] = {
+                node: CodeRange(CodePosition(r.start.line + shift, r.start.column), CodePosition(r.end.line + shift, r.end.column))
+                for node, r in local.items()
+                if node is not alone
+            }
+        return self._statement_positions[number]
+
+    def _range(self, node: cst.CSTNode):
+        if self._positions is None and self._starts() is not None:
+            number = self.statement_index(node)
+            if number is not None:
+                return self.statement_positions(number).get(node)
+        return self._position_map().get(node)
+
+    def statement_ranges(self, line: int) -> List[Tuple[int, int]]:
+        """(first line, last line) in the file of every statement, simple or compound, that
+        could contain the file's ``line``: those of the top-level statement starting at or
+        before it (all of the module's when the statements' lines are unknown)."""
+        starts = self._starts()
+        if starts is None or self._positions is not None:
+            nodes = self._position_map()
+        else:
+            original = [self.line_map.original(start) for start in starts] if self.line_map is not None else list(starts)
+            import bisect
+
+            number = bisect.bisect_right(original, line) - 1
+            if number < 0:
+                return []
+            nodes = self.statement_positions(number)
+        ranges = []
+        for node in nodes:
+            if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+                span = self.span(node)
+                ranges.append((span.start.line, span.end.line))
+        return ranges
+
     def span(self, node: cst.CSTNode) -> Span:
-        code_range = self._position_map().get(node)
+        code_range = self._range(node)
         if code_range is None:
             return Span.at(1, 0)
         start, end = code_range.start.line, code_range.end.line

@@ -22,6 +22,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import libcst as cst
 
+from .walk import walk
 from .syntax import Binding, ParsedFile, ScopeNode, dotted_name
 
 MAX_DEPTH = 40
@@ -509,7 +510,7 @@ class Evaluator:
                         elif func.attr.value in ("pop", "popitem", "clear", "__delitem__"):
                             mark(func.value, "removes")
 
-            file.module.visit(Finder())
+            walk(file.module, Finder())
             self._mutations[key] = found
         return self._mutations[key]
 

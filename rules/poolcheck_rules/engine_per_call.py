@@ -434,6 +434,7 @@ class _FileModel:
 def _file_model(ctx: RuleContext) -> _FileModel:
     def compute(file_ctx) -> _FileModel:
         import libcst as cst
+        from poolcheck.walk import walk
 
         calls = {id(site.node) for site in file_ctx.engine_sites()}
         placement: Dict[int, Tuple[Optional[object], Optional[object]]] = {}
@@ -468,22 +469,22 @@ def _file_model(ctx: RuleContext) -> _FileModel:
                 self.frames.pop()
 
             def visit_For(self, node: cst.For) -> bool:
-                node.target.visit(self)
-                node.iter.visit(self)  # the iterable is evaluated once, outside the body
+                walk(node.target, self)
+                walk(node.iter, self)  # the iterable is evaluated once, outside the body
                 self.frames[-1][1].append(node)
-                node.body.visit(self)
+                walk(node.body, self)
                 if node.orelse is not None:
-                    node.orelse.visit(self)
+                    walk(node.orelse, self)
                 self.frames[-1][1].pop()
                 return False
 
             def visit_While(self, node: cst.While) -> bool:
                 self.frames[-1][1].append(node)
-                node.test.visit(self)
-                node.body.visit(self)
+                walk(node.test, self)
+                walk(node.body, self)
                 self.frames[-1][1].pop()
                 if node.orelse is not None:
-                    node.orelse.visit(self)
+                    walk(node.orelse, self)
                 return False
 
             def visit_Call(self, node: cst.Call) -> None:
@@ -494,7 +495,7 @@ def _file_model(ctx: RuleContext) -> _FileModel:
                     else:
                         placement[id(node)] = (function, loops[-1] if loops else None)
 
-        file_ctx.parsed.module.visit(Walker())
+        walk(file_ctx.parsed.module, Walker())
         return _FileModel(placement, owner_class)
 
     return ctx.file.memo("engine-per-call-model", compute)
@@ -578,6 +579,7 @@ def _registrations_of(project, name: str) -> Dict[Tuple[str, str], Caller]:
 
 def _collect_registrations(project, parsed, evaluator, path: PurePosixPath, name: str, found: Dict[Tuple[str, str], Caller]) -> None:
     import libcst as cst
+    from poolcheck.walk import walk
 
     from poolcheck.values import ScopedVisitor
 
@@ -605,7 +607,7 @@ def _collect_registrations(project, parsed, evaluator, path: PurePosixPath, name
             call_text = parsed.code(node.func)
             found.setdefault(key, Caller(kind, f"`{call_text}({parsed.code(argument)})` at {path.as_posix()}:{line}"))
 
-    parsed.module.visit(Finder(parsed))
+    walk(parsed.module, Finder(parsed))
 
 
 def _registration_rule(call, evaluator, where) -> Optional[Tuple[int, str, str]]:
@@ -708,6 +710,7 @@ def _kept_or_disposed(ctx: RuleContext, site, function, region) -> bool:
 def _parents(parsed, root, target) -> List[object]:
     """The chain of nodes from ``root`` down to ``target`` (target last), or []."""
     import libcst as cst
+    from poolcheck.walk import walk
 
     path: List[object] = []
 
@@ -730,7 +733,7 @@ def _parents(parsed, root, target) -> List[object]:
             if not self.done:
                 self.stack.pop()
 
-    root.visit(Finder())
+    walk(root, Finder())
     return path
 
 
@@ -756,6 +759,7 @@ def _used_on_the_spot(chain: List[object], call) -> bool:
 
 def _nonlocal_names(function) -> Set[str]:
     import libcst as cst
+    from poolcheck.walk import walk
 
     names: Set[str] = set()
 
@@ -766,7 +770,7 @@ def _nonlocal_names(function) -> Set[str]:
         def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
             return node is function
 
-    function.visit(Finder())
+    walk(function, Finder())
     return names
 
 
@@ -774,6 +778,7 @@ def _disposes_or_keeps(body, name: str) -> bool:
     """Inside ``body``: ``name.dispose()`` is called, or ``name`` is returned or stored
     (``self.x = name``, ``cache[k] = name``, ``items.append(name)``)."""
     import libcst as cst
+    from poolcheck.walk import walk
 
     result: List[bool] = []
 
@@ -800,7 +805,7 @@ def _disposes_or_keeps(body, name: str) -> bool:
         def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
             return node is body
 
-    body.visit(Finder())
+    walk(body, Finder())
     return bool(result)
 
 

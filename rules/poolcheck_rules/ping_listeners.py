@@ -312,6 +312,7 @@ def _registrations(ctx: RuleContext) -> List[Tuple[object, object, str, object]]
     """(where to report, the listener's FunctionDef or Lambda, the event name, the target
     expression) for every checkout / engine_connect listener registered in the file."""
     import libcst as cst
+    from poolcheck.walk import walk
 
     from poolcheck.values import Known, ScopedVisitor
 
@@ -357,7 +358,7 @@ def _registrations(ctx: RuleContext) -> List[Tuple[object, object, str, object]]
             if function is not None:
                 found.append((node, function, name, positional[0].value))
 
-    parsed.module.visit(Finder(parsed))
+    walk(parsed.module, Finder(parsed))
     return found
 
 
@@ -404,6 +405,7 @@ def _local_function(parsed, node, scopes) -> Optional[object]:
 def _ping_in(ctx: RuleContext, function) -> Optional[str]:
     """The code of the first ping or SELECT 1 in the listener's body, if any."""
     import libcst as cst
+    from poolcheck.walk import walk
 
     parsed = ctx.parsed
     found: List[str] = []
@@ -425,7 +427,7 @@ def _ping_in(ctx: RuleContext, function) -> Optional[str]:
             return node is function  # nested functions are not the listener's own code
 
     body = function.body
-    body.visit(Pings())
+    walk(body, Pings())
     return found[0] if found else None
 
 

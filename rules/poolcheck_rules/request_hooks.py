@@ -25,6 +25,7 @@ import libcst as cst
 from poolcheck.flask_config.python_scan import FLASK_SQLALCHEMY_CLASSES, derives_from_sqlalchemy
 from poolcheck.lifecycle import CONNECTION, REGISTRY, SESSION, function_named, resolver
 from poolcheck.values import ClassRef, Known, Where
+from poolcheck.walk import walk
 
 HOOKS = ("before_request", "before_app_request")
 HOOK_TOKENS: Tuple[bytes, ...] = tuple(name.encode("ascii") for name in HOOKS)
@@ -157,7 +158,7 @@ def _gather_registrations(project) -> Dict[Tuple[str, int], Hook]:
                 line = parsed.span(call).start.line
                 found.setdefault(key, Hook(f"`{parsed.code(call)}` at {parsed.relative.as_posix()}:{line}"))
 
-        parsed.module.visit(Finder())
+        walk(parsed.module, Finder())
     return found
 
 
@@ -392,7 +393,7 @@ def _filters_requests(function: cst.FunctionDef) -> bool:
                 ):
                     found.append(True)
 
-    function.visit(Finder())
+    walk(function, Finder())
     return bool(found)
 
 
@@ -415,7 +416,7 @@ def _calls_in(node: cst.CSTNode) -> List[cst.Call]:
                 found.append(inner)
             return True
 
-    node.visit(Finder())
+    walk(node, Finder())
     return found
 
 
@@ -490,7 +491,7 @@ def _local_values(function: Optional[cst.FunctionDef], name: str) -> List[Tuple[
                     found.append((node.item,))
             return True
 
-    function.visit(Finder())
+    walk(function, Finder())
     return found
 
 
@@ -520,5 +521,5 @@ def functions_of(module: cst.Module) -> Sequence[Tuple[cst.FunctionDef, Tuple]]:
         def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
             self.scopes.pop()
 
-    module.visit(Finder())
+    walk(module, Finder())
     return found

@@ -24,6 +24,7 @@ from poolcheck.lifecycle.resolve import sqlalchemy_name
 from poolcheck.lifecycle.tokens import REGISTRY_TOKENS, project_names
 from poolcheck.syntax import module_name_for
 from poolcheck.values import Where
+from poolcheck.walk import walk
 
 RELEASE_ATTRIBUTES = frozenset({"remove", "close", "close_all"})
 CLOSE_ALL_SESSIONS = frozenset({"sqlalchemy.orm.close_all_sessions", "sqlalchemy.orm.session.close_all_sessions"})
@@ -67,7 +68,7 @@ def registry_names(ctx: RuleContext, site) -> Optional[Set[str]]:
         def on_leave(self, original_node: cst.CSTNode) -> None:
             self.stack.pop()
 
-    function.body.visit(Uses())
+    walk(function.body, Uses())
     return None if escapes else names
 
 
@@ -122,10 +123,10 @@ def _gather_releases(project) -> Releases:
             chosen = _statements_releasing(parsed, candidates)
         finder = ReleaseFinder(project, parsed, candidates)
         if chosen is None:
-            parsed.module.visit(finder)
+            walk(parsed.module, finder)
         else:
             for statement in chosen:
-                statement.visit(finder)
+                walk(statement, finder)
         keys |= finder.keys
         unresolved |= finder.unresolved
         close_all = close_all or finder.close_all
@@ -474,10 +475,10 @@ def _used_in_deferred_code(parsed, names: Set[str]) -> bool:
             elif isinstance(node, (cst.For, cst.While)):
                 self.loops += 1
             elif isinstance(node, cst.Attribute):
-                node.value.visit(self)  # `x.session`: the attribute's name is no read of `session`
+                walk(node.value, self)  # `x.session`: the attribute's name is no read of `session`
                 return False
             elif isinstance(node, cst.Arg) and node.keyword is not None:
-                node.value.visit(self)  # f(session=...): the keyword is no read either
+                walk(node.value, self)  # f(session=...): the keyword is no read either
                 return False
             elif isinstance(node, cst.Name) and node.value in names and self._global_read(node.value):
                 found.append(True)
@@ -506,7 +507,7 @@ def _used_in_deferred_code(parsed, names: Set[str]) -> bool:
                     return False
             return True
 
-    parsed.module.visit(Finder())
+    walk(parsed.module, Finder())
     return bool(found)
 
 

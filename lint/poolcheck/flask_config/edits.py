@@ -24,6 +24,7 @@ from typing import Dict, List, Optional, Sequence
 
 import libcst as cst
 
+from ..walk import children, walk
 from ..edits import (
     REMOVE,
     NewItem,
@@ -76,11 +77,11 @@ def parent_of(file: ParsedFile, node: cst.CSTNode) -> Optional[cst.CSTNode]:
 
         class _Parents(cst.CSTVisitor):
             def on_visit(self, parent: cst.CSTNode) -> bool:
-                for child in parent.children:
+                for child in children(parent):
                     parents[id(child)] = parent
                 return True
 
-        file.module.visit(_Parents())
+        walk(file.module, _Parents())
         _PARENTS[file] = parents
     return _PARENTS[file].get(id(node))
 
@@ -388,7 +389,7 @@ def _names_something(node: Optional[cst.CSTNode]) -> bool:
                 found.append(name)
 
     if node is not None:
-        node.visit(_Names())
+        walk(node, _Names())
     return bool(found)
 
 

@@ -27,6 +27,7 @@ from typing import Callable, Dict, List, Optional, Tuple, Union
 
 import libcst as cst
 
+from ..walk import walk
 from ..config_keys import config_assignments
 from ..syntax import ParsedFile
 from ..values import ClassRef, DictEntry, DictValue, Evaluator, ImportedName, Known, ScopedVisitor, Unknown, Value, Where
@@ -89,7 +90,7 @@ def flask_config_consumers(file: ParsedFile, evaluator: Evaluator) -> List[Consu
 
 def scan_file(file: ParsedFile, evaluator: Evaluator) -> FileStores:
     finder = _Finder(file, evaluator)
-    file.module.visit(finder)
+    walk(file.module, finder)
     for store in finder.stores:
         if store.alias is None:
             store.alias = finder.aliases.get(id(store.node))

@@ -12,6 +12,7 @@ import libcst as cst
 
 from ..syntax import ParsedFile
 from ..values import ClassRef, Evaluator, Known, ModuleRef, Where, lookup
+from ..walk import walk
 
 MAX_DEPTH = 12
 
@@ -189,5 +190,5 @@ def _assignments(function: cst.FunctionDef) -> List[Tuple[cst.BaseExpression, cs
             if node.value is not None:
                 found.append((node.target, node.value))
 
-    function.visit(Finder())
+    walk(function, Finder())
     return found

@@ -7,6 +7,8 @@ from typing import List, Optional, Set, Tuple
 
 import libcst as cst
 
+from ..walk import walk
+
 # Calls on the resource that release it, and cleanup calls assumed not to raise.
 RELEASE_METHODS = frozenset({"close", "remove", "aclose"})
 CLEANUP_METHODS = frozenset({"rollback", "expunge_all", "expunge", "invalidate", "detach"})
@@ -31,11 +33,11 @@ def mentions(node: cst.CSTNode, names: Set[str], include_nested: bool = False) -
                 found["capture" if self.nested else "use"] = True
 
         def visit_Attribute(self, n: cst.Attribute) -> bool:
-            n.value.visit(self)  # not .attr: `x.session` does not use `session`
+            walk(n.value, self)  # not .attr: `x.session` does not use `session`
             return False
 
         def visit_Arg(self, n: cst.Arg) -> bool:
-            n.value.visit(self)  # not the keyword: `f(session=x)`
+            walk(n.value, self)  # not the keyword: `f(session=x)`
             return False
 
         def visit_Lambda(self, n: cst.Lambda) -> None:
@@ -57,11 +59,11 @@ def mentions(node: cst.CSTNode, names: Set[str], include_nested: bool = False) -
             self.nested -= 1
 
     if include_nested and isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-        node.body.visit(Finder())
+        walk(node.body, Finder())
         for decorator in node.decorators:
-            decorator.visit(Finder())
+            walk(decorator, Finder())
         return found["use"] or found["capture"], False
-    node.visit(Finder())
+    walk(node, Finder())
     return found["use"], found["capture"]
 
 
@@ -75,7 +77,7 @@ def calls_in(node: cst.CSTNode) -> List[cst.Call]:
         def visit_Lambda(self, n: cst.Lambda) -> bool:
             return False
 
-    node.visit(Finder())
+    walk(node, Finder())
     return found
 
 
@@ -92,7 +94,7 @@ def has_yield(node: cst.CSTNode) -> bool:
         def visit_FunctionDef(self, n: cst.FunctionDef) -> bool:
             return False
 
-    node.visit(Finder())
+    walk(node, Finder())
     return bool(found)
 
 
@@ -200,5 +202,5 @@ def is_generator(function: cst.FunctionDef) -> bool:
         def visit_ClassDef(self, n: cst.ClassDef) -> bool:
             return False
 
-    function.visit(Finder())
+    walk(function, Finder())
     return bool(found)

@@ -30,6 +30,7 @@ from ..engines import factory_of
 from ..values import ClassRef, Known, Where, lookup
 from .code import FunctionRef, enclosing_class_of_self, function_named, self_assignments
 from .model import CONNECTION, ENGINE, REGISTRY, SESSION, SESSION_FACTORY, Creation, Origin
+from ..walk import walk
 
 MAX_DEPTH = 16
 PACKAGES = ("sqlalchemy", "sqlmodel")
@@ -394,5 +395,5 @@ def _returns(function: cst.FunctionDef):
         def visit_Yield(self, node: cst.Yield) -> None:
             flags["yield"] = True
 
-    function.visit(Finder())
+    walk(function, Finder())
     return values, flags["yield"]

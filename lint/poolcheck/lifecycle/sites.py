@@ -18,6 +18,7 @@ from ..values import Where
 from .model import CONNECTION, Creation
 from .resolve import resolver
 from .tokens import candidate_lines, project_names
+from ..walk import walk
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..context import FileContext, RuleContext
@@ -101,10 +102,10 @@ def _compute(ctx: "FileContext") -> List[CreationSite]:
     finder = _Finder(parsed, resolver(ctx.project), frozenset(candidates))
     statements = _statements_at(parsed, lines)
     if statements is None:
-        parsed.module.visit(finder)
+        walk(parsed.module, finder)
     else:
         for statement in statements:
-            statement.visit(finder)
+            walk(statement, finder)
     return finder.sites
 
 

@@ -6,7 +6,7 @@ a MySQL engine appended (which PC101 flags), and measures each ``didChange`` ->
 ``publishDiagnostics`` for that version. The figure includes the server's debounce (it waits
 for typing to pause before checking); the check's own time is printed too.
 
-    python benchmarks/lsp_latency.py path/to/project/module.py [ROUNDS]
+    python bench/lsp_latency.py path/to/project/module.py [ROUNDS]
 
 Needs pytest-lsp (the test extra) for its LSP client. Prints numbers; asserts nothing.
 """
