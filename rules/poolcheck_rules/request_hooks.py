@@ -18,7 +18,7 @@ import ast
 import warnings
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
@@ -81,8 +81,15 @@ def hook_of(ctx, function: cst.FunctionDef) -> Optional[Hook]:
         expression = decorator.decorator
         if isinstance(expression, cst.Attribute) and expression.attr.value in HOOKS:
             return Hook(f"`@{ctx.parsed.code(expression)}`")
-    key = (ctx.parsed.relative.as_posix(), ctx.parsed.span(function).start.line)
+    path = ctx.parsed.relative.as_posix()
+    if path not in _registered_paths(ctx.project):
+        return None  # no registration names a function of this file: spare the position
+    key = (path, ctx.parsed.span(function).start.line)
     return registrations(ctx.project).get(key)
+
+
+def _registered_paths(project) -> FrozenSet[str]:
+    return project.fact("pc405-registered-paths", lambda project: frozenset(path for path, _ in registrations(project)))
 
 
 def registered_names(project) -> Tuple[bytes, ...]:

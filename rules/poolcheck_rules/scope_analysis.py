@@ -22,7 +22,7 @@ from poolcheck.api import RuleContext
 from poolcheck.lifecycle import ASSIGNED, REGISTRY, resolver
 from poolcheck.lifecycle.resolve import sqlalchemy_name
 from poolcheck.lifecycle.tokens import REGISTRY_TOKENS, project_names
-from poolcheck.syntax import module_name_for
+from poolcheck.syntax import _top_level_segments, module_name_for
 from poolcheck.values import Where
 from poolcheck.walk import walk
 
@@ -110,17 +110,20 @@ def _gather_releases(project) -> Releases:
         data = project.read_bytes(path) or b""
         if not worth(data):
             continue
+        releasing = _releasing_segments(data, candidates)
+        if releasing is not None and not any(may for _, may in releasing):
+            continue  # nothing in it the finder could act on: not even parsed
         parsed = project.parsed(path)
         if parsed is None:
             continue
-        chosen = _statements_releasing(parsed, candidates)
+        chosen = _statements_releasing(parsed, releasing)
         if chosen is None:
             # A removal may sit in a definition the pruned parse left out (a teardown
             # function naming the registry only through an alias): the whole file then.
             parsed = project.unpruned(path)
             if parsed is None:
                 continue
-            chosen = _statements_releasing(parsed, candidates)
+            chosen = _statements_releasing(parsed, releasing)
         finder = ReleaseFinder(project, parsed, candidates)
         if chosen is None:
             walk(parsed.module, finder)
@@ -133,18 +136,15 @@ def _gather_releases(project) -> Releases:
     return Releases(frozenset(keys), frozenset(unresolved), close_all)
 
 
-def _statements_releasing(parsed, candidates: FrozenSet[str]) -> Optional[List[cst.CSTNode]]:
-    """The top-level statements of ``parsed`` where :class:`ReleaseFinder` may find
-    something, found with CPython's parser (a libcst walk of a whole large module costs far
-    more): every other statement is certain to give it nothing (:func:`_may_release`). None
-    when one of them is a definition the pruned parse left out, or when the statements
-    cannot be matched with the parse's (then the whole file is walked, as before)."""
-    from poolcheck.syntax import _top_level_segments
-
+def _releasing_segments(data: bytes, candidates: FrozenSet[str]) -> Optional[List[Tuple[int, bool]]]:
+    """Per top-level statement of the file (``syntax._top_level_segments``), its first line
+    and whether :class:`ReleaseFinder` may find something in it (:func:`_may_release`),
+    from CPython's parser: a libcst parse and walk of a whole large module cost far more.
+    None when CPython cannot parse it."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            tree = ast.parse(parsed.source.text)
+            tree = ast.parse(data)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     aliases = {
@@ -155,19 +155,28 @@ def _statements_releasing(parsed, candidates: FrozenSet[str]) -> Optional[List[c
         if alias.name in candidates
     }
     spelled = _SpelledLikeRegistry(frozenset(candidates), frozenset(aliases))
-    segments = _top_level_segments(tree)
+    return [(first, _may_release(node, spelled)) for first, _, node in _top_level_segments(tree)]
+
+
+def _statements_releasing(parsed, releasing: Optional[List[Tuple[int, bool]]]) -> Optional[List[cst.CSTNode]]:
+    """The statements of ``parsed`` (pruned or not) whose segment may release; every other
+    statement is certain to give the finder nothing. None when one of them is a definition
+    the pruned parse left out, or when the statements cannot be matched with the parse's
+    (then the whole file is walked)."""
+    if releasing is None:
+        return None
     if parsed.line_map is not None:
         runs = parsed.line_map.runs
-        kept = [any(start <= seg[0] < start + length for _, start, length in runs) for seg in segments]
+        kept = [any(start <= first < start + length for _, start, length in runs) for first, _ in releasing]
     else:
-        kept = [True] * len(segments)
+        kept = [True] * len(releasing)
     if sum(kept) != len(parsed.module.body):
         return None
     body = iter(parsed.module.body)
     chosen: List[cst.CSTNode] = []
-    for (_, _, node), is_kept in zip(segments, kept):
+    for (_, may_release), is_kept in zip(releasing, kept):
         statement = next(body) if is_kept else None
-        if not _may_release(node, spelled):
+        if not may_release:
             continue
         if statement is None:
             return None  # left out of the pruned parse
