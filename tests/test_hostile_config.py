@@ -83,6 +83,11 @@ def one_error(err: str) -> str:
         ("pyproject.toml", "[tool.poolcheck.database]\ndialect = 'postgres'\n", ["no 'postgres'", "did you mean 'postgresql'"]),
         ("pyproject.toml", "[tool.poolcheck.database]\ndialect = 'myslq+pymysql'\n", ["no 'myslq'", "did you mean 'mysql'"]),
         ("pyproject.toml", "[tool.poolcheck.database]\ndialect = 'maria'\n", ["did you mean 'mariadb'"]),
+        # Globs pathspec cannot compile (were internal errors).
+        ("pyproject.toml", "[tool.poolcheck]\nexclude = ['!']\n", ["'exclude' must be gitignore-style globs, and '!' is not one"]),
+        ("pyproject.toml", "[tool.poolcheck]\nextend-exclude = [\"\\\\\"]\n", ["'extend-exclude' must be gitignore-style globs"]),
+        ("pyproject.toml", "[tool.poolcheck]\nextend-exclude = ['[z-a]']\n", ["'[z-a]' is not one (bad character range"]),
+        ("pyproject.toml", "[tool.poolcheck]\nper-file-ignores = { '[z-a]' = ['PC1'] }\n", ["'per-file-ignores' must be gitignore-style globs"]),
         # Selectors: unknown and empty ones.
         ("pyproject.toml", "[tool.poolcheck]\nselect = ['PC999']\n", ["select: unknown rule selector 'PC999'"]),
         ("pyproject.toml", "[tool.poolcheck]\nignore = ['PC1', 'ZZZ']\n", ["ignore: unknown rule selector 'ZZZ'"]),
@@ -202,3 +207,16 @@ def test_unknown_codes_in_noqa_comments(project, capsys):
     assert err.strip() == "poolcheck: warning: app.py:1: `# poolcheck: noqa` names PC9999, which is not a poolcheck rule (run `poolcheck rules` for the list)"
     code, out, err = run(["--format", "concise"], capsys)
     assert code == 1 and out.count("PC101") == 2 and "PC9999" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_gitignore_line_git_would_skip_is_skipped(project, capsys):
+    """Invalid lines in a .gitignore are not poolcheck's configuration: skipped as git skips
+    them, the valid lines still apply."""
+    (project / ".git").mkdir()
+    (project / ".gitignore").write_text("!\n\\\n[z-a]\nbuild/\n", encoding="utf-8")
+    (project / "build").mkdir()
+    (project / "build" / "generated.py").write_text(MYSQL, encoding="utf-8")
+    (project / "app.py").write_text(MYSQL, encoding="utf-8")
+    code, out, err = run(["--format", "concise"], capsys)
+    assert code == 1 and err == ""
+    assert "app.py:2:" in out and "generated.py" not in out

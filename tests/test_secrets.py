@@ -36,6 +36,7 @@ SECRETS = [
     "At@Sign-Pw-14",  # an unencoded "@" inside the password
     "Enc%40oded-Pw-15",  # a percent-encoded one
     "ConnectArgs-Pw-16",
+    "Battery-Pw-17",  # the last word of an unquoted, several-word .env value
 ]
 # Pieces of them that must not leak either (the part before an "@", the decoded form).
 FRAGMENTS = ["Sign-Pw-14", "At@Sign", "Enc@oded", "Enc%40oded", "Pw-1", "Pw-2", "Pw-3", "Pw-4", "Pw-5", "Pw-6", "Pw-7", "Pw-8", "Pw-9"]
@@ -57,6 +58,7 @@ DOTENV = (
     "DATABASE_URL=mysql+pymysql://shop:DotEnv-Pw-12@db/shop\n"
     "SQLALCHEMY_DATABASE_URI=mysql+pymysql://shop:DotEnv-Pw-13@db/shop\n"
     "FLASK_SQLALCHEMY_POOL_RECYCLE=30\n"
+    "DB_PASSWORD=correct Horse Battery-Pw-17\n"
 )
 
 
@@ -151,6 +153,7 @@ def test_diff_masks_the_source_lines_it_shows(planted, capsys):
     assert code == 1 and out.startswith("--- a/")
     assert 'literal = create_engine("mysql+pymysql://app:***@db/app", pool_pre_ping=True)' in out
     assert 'password="***"' in out and "DATABASE_URL=mysql+pymysql://shop:***@db/shop" in out
+    assert " DB_PASSWORD=***\n" in out  # a context line of the .env fix, every word masked
     assert_no_secret(out + err, "--diff")
 
 

@@ -224,9 +224,9 @@ def command_check(args) -> int:
         # The diff's lines are source lines, and --diff runs in CI logs: passwords in them are
         # masked like every other output (a hunk touching such a line no longer applies with
         # `patch`; `--fix` writes the real text).
-        from .masking import mask_secrets
+        from .masking import mask_source
 
-        _emit(mask_secrets(diff), args.output_file, sys.stdout)
+        _emit(mask_source(diff), args.output_file, sys.stdout)
         if result.errors:
             return EXIT_ERROR
         return EXIT_FINDINGS if diff and not args.exit_zero else EXIT_CLEAN
@@ -449,7 +449,9 @@ def _warn(message: str) -> None:
 
 
 def _note(message: str) -> None:
-    sys.stderr.write(f"poolcheck: {message}\n")
+    from .masking import mask_secrets
+
+    sys.stderr.write(f"poolcheck: {mask_secrets(message)}\n")
 
 
 def _error(message: str) -> None:

@@ -70,8 +70,22 @@ def _positive_int(value: Any) -> Optional[str]:
 
 def _per_file_ignores(value: Any) -> Optional[str]:
     if isinstance(value, dict) and all(isinstance(v, list) and all(isinstance(c, str) for c in v) for v in value.values()):
-        return None
+        return _bad_globs(list(value))
     return 'a table of glob = ["CODE", ...]'
+
+
+def _glob_list(value: Any) -> Optional[str]:
+    return _string_list(value) or _bad_globs(value)
+
+
+def _bad_globs(globs: List[str]) -> Optional[str]:
+    from .discovery import invalid_glob
+
+    for glob in globs:
+        reason = invalid_glob(glob)
+        if reason is not None:
+            return f"gitignore-style globs, and {glob!r} is not one ({reason})"
+    return None
 
 
 def _at_most(limit: int, server: str) -> Checker:
@@ -136,8 +150,8 @@ SCHEMA: Dict[str, Checker] = {
     "extend-select": _string_list,
     "ignore": _string_list,
     "per-file-ignores": _per_file_ignores,
-    "exclude": _string_list,
-    "extend-exclude": _string_list,
+    "exclude": _glob_list,
+    "extend-exclude": _glob_list,
 }
 
 DATABASE_SCHEMA: Dict[str, Checker] = {

@@ -81,6 +81,17 @@ def matches_any(name: str, patterns: Sequence[str]) -> bool:
     return any(fnmatchcase(name, pattern) for pattern in patterns)
 
 
+def invalid_glob(pattern: str) -> Optional[str]:
+    """Why ``pattern`` is not a gitignore-style glob, or None when it is one."""
+    import pathspec
+
+    try:
+        pathspec.GitIgnoreSpec.from_lines([pattern])
+    except Exception as exc:  # pathspec's own errors, and re.error from a bad [range]
+        return str(exc) or type(exc).__name__
+    return None
+
+
 class _GlobSet:
     """gitignore-style globs (``build``, ``tests/fixtures/*``, ``**/migrations``) anchored at
     one folder."""
@@ -88,7 +99,13 @@ class _GlobSet:
     def __init__(self, patterns: Sequence[str]) -> None:
         import pathspec
 
-        self.spec = pathspec.GitIgnoreSpec.from_lines(list(patterns)) if patterns else None
+        try:
+            self.spec = pathspec.GitIgnoreSpec.from_lines(list(patterns)) if patterns else None
+        except Exception:
+            # A line git itself would skip (`!`, `\\`, `[z-a]` in a .gitignore): skip it, keep
+            # the others. (Configured globs are validated when the configuration is read.)
+            valid = [p for p in patterns if invalid_glob(p) is None]
+            self.spec = pathspec.GitIgnoreSpec.from_lines(valid) if valid else None
 
     def matches(self, relative: str, is_dir: bool) -> Optional[bool]:
         if self.spec is None:

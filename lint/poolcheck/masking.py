@@ -23,6 +23,16 @@ _KEY_VALUE = re.compile(
     r"(?P<quote>[\"'])?(?P<secret>(?(quote)[^\"'\n]*|[^\s,;)}\]]+))"
 )
 
+# The same key starting a line of a file (.env, my.cnf, compose; a diff's +/- and `export `
+# may precede it): an unquoted value runs to the end of the line, `DB_PASSWORD=correct horse
+# battery` is one value and masking only its first word would print the rest. Only for text
+# that is lines of files (mask_source): in a message the value is one word.
+_LINE_KEY_VALUE = re.compile(
+    r"(?m)^(?P<head>(?:[ \t]*\d+[ \t]*\|)?[ \t]*[-+]?[ \t]*(?:export[ \t]+)?"
+    r"(?i:[\w.\-]*(?:password|passwd|pwd|secret)[\w.\-]*)[ \t]*[:=][ \t]*)"
+    r"(?P<secret>[^\s\"'][^\n\r]*?)[ \t]*$"
+)
+
 
 def mask_secrets(text: str) -> str:
     if not text:
@@ -33,6 +43,16 @@ def mask_secrets(text: str) -> str:
     if any(word in lowered for word in ("pass", "pwd", "secret")):
         text = _KEY_VALUE.sub(_mask_key_value, text)
     return text
+
+
+def mask_source(text: str) -> str:
+    """:func:`mask_secrets` for lines of files shown as they are (source excerpts, diffs):
+    also masks every word of an unquoted ``KEY_PASSWORD=several words`` value."""
+    if not text:
+        return text
+    if any(word in text.lower() for word in ("pass", "pwd", "secret")):
+        text = _LINE_KEY_VALUE.sub(_mask_line_value, text)
+    return mask_secrets(text)
 
 
 def _mask_url_password(match: "re.Match[str]") -> str:
@@ -49,3 +69,10 @@ def _mask_key_value(match: "re.Match[str]") -> str:
         # A placeholder or a lookup, not a literal secret: keep it readable.
         return match.group(0)
     return match.group("head") + (match.group("quote") or "") + MASK
+
+
+def _mask_line_value(match: "re.Match[str]") -> str:
+    secret = match.group("secret")
+    if secret.startswith((MASK, "{", "$", "os.", "environ", "getenv")):
+        return match.group(0)
+    return match.group("head") + MASK
