@@ -226,3 +226,41 @@ def test_command_line_flags(project, tmp_path, monkeypatch, capsys):
     # The cache folder is never checked itself.
     assert main(["check", "--format", "json", "."]) == 1
     assert all(".poolcheck_cache" not in entry["filename"] for entry in json.loads(capsys.readouterr().out))
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def _mutated(text: str) -> str:
+    """The same file saying something else: every integer scaled, True and False swapped."""
+    import re
+
+    text = re.sub(r"(?<![\w.])(\d+)(?![\w.])", lambda m: str(int(m.group(1)) * 3 + 7), text)
+    return text.replace("True", "\0").replace("False", "True").replace("\0", "False")
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        str(p.relative_to(EXAMPLES))
+        for p in EXAMPLES.rglob("*")
+        if p.is_file() and ".poolcheck_cache" not in p.parts and p.suffix in (".py", ".cnf", ".yml", ".toml", ".txt")
+    ),
+)
+def test_no_change_to_any_example_file_is_served_stale(name, tmp_path):
+    """The example project exercises every rule family and most facts: whatever one of its
+    files says differently, the cached run must report what a fresh run reports."""
+    import shutil
+
+    root = tmp_path / "examples"
+    shutil.copytree(EXAMPLES, root, ignore=shutil.ignore_patterns(".poolcheck_cache"))
+    cache = tmp_path / "cache"
+    run(root, cache)
+    path = root / name
+    changed = _mutated(path.read_text(encoding="utf-8"))
+    if changed == path.read_text(encoding="utf-8"):
+        pytest.skip("nothing to change in this file")
+    path.write_text(changed, encoding="utf-8")
+    warm, _ = run(root, cache)
+    fresh, _ = run(root, None)
+    assert summary(warm) == summary(fresh)

@@ -62,6 +62,7 @@ class Project:
     _quiet: int = field(default=0, repr=False)
     _fact_deps: Dict[str, FrozenSet[Dependency]] = field(default_factory=dict, repr=False)
     _memos: Dict[str, Dict[Any, Tuple[Any, FrozenSet[Dependency]]]] = field(default_factory=dict, repr=False)
+    _memo_active: Set[Tuple[str, Any]] = field(default_factory=set, repr=False)
     _digests: Dict[PurePosixPath, str] = field(default_factory=dict, repr=False)
     _dependency_values: Dict[Dependency, str] = field(default_factory=dict, repr=False)
     # Which tokens each Python file holds: per token, the files holding it (filled for the
@@ -350,17 +351,25 @@ class Project:
         self._fact_deps[key] = frozenset(dependencies)
         return value
 
-    def memo(self, table: str, key: Any, compute: Callable[[], Any]) -> Any:
+    def memo(self, table: str, key: Any, compute: Callable[[], Any], in_progress: Any = None) -> Any:
         """``compute()`` once per ``(table, key)`` for the whole project, like ``fact``: for
         state a fact's value keeps across files (a cache of answers), so that a file served
-        from it depends on what computing the answer read."""
+        from it depends on what computing the answer read. A key asked for again while it
+        is being computed (a cycle) gives ``in_progress``."""
         entries = self._memos.setdefault(table, {})
         entry = entries.get(key)
         if entry is not None:
             self._replay(entry[1])
             return entry[0]
-        with self.recording() as dependencies:
-            value = compute()
+        marker = (table, key)
+        if marker in self._memo_active:
+            return in_progress
+        self._memo_active.add(marker)
+        try:
+            with self.recording() as dependencies:
+                value = compute()
+        finally:
+            self._memo_active.discard(marker)
         entries[key] = (value, frozenset(dependencies))
         return value
 
