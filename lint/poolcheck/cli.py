@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional, Sequence, TextIO
 
-from . import __version__
+from . import __version__, timing
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
@@ -51,6 +51,16 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError("expected a positive number of processes")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="poolcheck",
@@ -83,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--diff", action="store_true", help="print the fixes as a unified diff and write nothing (exit 1 if anything would change)")
     check.add_argument("--show-fixes", action="store_true", help="list the fixes that were applied")
     check.add_argument("--no-color", action="store_true", help="never colour the output (NO_COLOR=1 does the same)")
+    check.add_argument("--no-cache", action="store_true", help="neither read nor write the cache (check every file again)")
+    check.add_argument(
+        "--cache-dir", type=Path, metavar="DIR",
+        help="where to keep the cache (default: .poolcheck_cache in the project root; POOLCHECK_CACHE_DIR too)",
+    )
+    check.add_argument("--jobs", "-j", type=_jobs, default=None, metavar="N", help="processes to check files with (default: one per CPU; 1: no others)")
     live = check.add_mutually_exclusive_group()
     live.add_argument("--database-url", metavar="URL", help="probe this live server (read-only) and check against its wait_timeout and connection limits; see docs/probe.md")
     live.add_argument("--database-url-env", metavar="NAME", help="the same, with the URL read from the environment variable NAME")
@@ -170,6 +186,28 @@ def _use_color(args, stream: TextIO) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
+def _cache_for(args, settings, rules, enabled, options):
+    """The cache of this run: in ``--cache-dir`` (or ``POOLCHECK_CACHE_DIR``), else in
+    ``.poolcheck_cache`` at the root of the project of the first path."""
+    from .cache import DEFAULT_DIRECTORY, Cache, code_stamp
+    from .discovery import find_project_root
+
+    directory = args.cache_dir or (Path(os.environ["POOLCHECK_CACHE_DIR"]) if os.environ.get("POOLCHECK_CACHE_DIR") else None)
+    if directory is None:
+        first = next(iter(options.paths), Path("."))
+        directory = find_project_root(first if first.exists() else Path(".")) / DEFAULT_DIRECTORY
+    configuration = "\n".join(
+        [
+            code_stamp({rule.__module__ for rule in rules}),
+            repr(settings),
+            ",".join(sorted(enabled)),
+            ",".join(sorted(rules.codes)),
+            str(Path.cwd().resolve()),
+        ]
+    )
+    return Cache(directory.resolve(), configuration)
+
+
 def command_check(args) -> int:
     from .reporters import FINGERPRINT_FORMATS, REPORTERS, STATISTICS_FORMATS, TEXT_FORMATS, ReportContext
     from .runner import RunOptions, Runner
@@ -201,8 +239,11 @@ def command_check(args) -> int:
     if args.stdin_filename is not None:
         options.stdin_filename = args.stdin_filename
         options.stdin_data = sys.stdin.buffer.read()
-    runner = Runner(settings, rules, enabled)
+    cache = None if args.no_cache or args.fix or args.diff or args.stdin_filename is not None or probe_error is not None or settings.database.live else _cache_for(args, settings, rules, enabled, options)
+    runner = Runner(settings, rules, enabled, cache=cache, jobs=args.jobs)
     result = runner.run(options)
+    if timing.enabled():
+        timing.notes.update(runner.stats)
 
     for warning in result.warnings:
         _warn(warning)
@@ -250,8 +291,9 @@ def command_check(args) -> int:
         statistics=args.statistics,
         enabled=enabled,
     )
-    report = REPORTERS[args.format](result, context)
-    _emit(report, args.output_file, stream_for_report)
+    with timing.phase("report"):
+        report = REPORTERS[args.format](result, context)
+        _emit(report, args.output_file, stream_for_report)
     if result.errors:
         return EXIT_ERROR
     if result.findings and not args.exit_zero:
@@ -484,7 +526,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_ERROR
     try:
-        return COMMANDS[args.command](args)
+        try:
+            return COMMANDS[args.command](args)
+        finally:
+            timing.write()
     except (ConfigError, SelectionError, UsageError, RuleLoadError) as exc:
         _error(str(exc))
         return EXIT_ERROR

@@ -74,6 +74,21 @@ def is_python_file(path: PurePosixPath) -> bool:
     return path.suffix in PYTHON_SUFFIXES
 
 
+def module_name_for(relative: PurePosixPath) -> Tuple[str, bool]:
+    """The dotted module name of a project file, and whether it is a package's __init__.
+
+    ``src/`` layouts are handled by the caller trying both; here the path is taken as is.
+    """
+    parts = list(relative.with_suffix("").parts)
+    is_package = bool(parts) and parts[-1] == "__init__"
+    if is_package:
+        parts = parts[:-1]
+    if parts and parts[0] == "src" and len(parts) > 1:
+        parts = parts[1:]
+    valid = all(part.isidentifier() for part in parts)
+    return (".".join(parts) if valid else ""), is_package
+
+
 def matches_any(name: str, patterns: Sequence[str]) -> bool:
     """Whether a file name matches one of the rules' non-Python ``file_patterns``."""
     from fnmatch import fnmatchcase

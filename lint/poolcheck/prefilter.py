@@ -19,12 +19,19 @@ from pathlib import PurePosixPath
 from typing import Any, Sequence, Tuple
 
 
+def _holds(raw: bytes, tokens: Sequence[bytes], project: Any, relative: PurePosixPath) -> bool:
+    holds_any = getattr(project, "holds_any", None)
+    if holds_any is not None and project.content_is(relative, raw):
+        return holds_any(relative, tuple(tokens))  # one pass over the file for every rule's tokens
+    return any(token in raw for token in tokens)
+
+
 def wants(tokens: Sequence[bytes], raw: bytes, project: Any, relative: PurePosixPath) -> bool:
     matches = getattr(tokens, "matches", None)
-    mentions = not tokens or any(token in raw for token in tokens)
+    mentions = not tokens or _holds(raw, tokens, project, relative)
     if not mentions and project is not None and hasattr(tokens, "for_project"):
         try:
-            mentions = any(token in raw for token in tokens.for_project(project))
+            mentions = _holds(raw, tokens.for_project(project), project, relative)
         except Exception:  # a broken token source must not hide the file
             return True
     if matches is None or not mentions:

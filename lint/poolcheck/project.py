@@ -3,17 +3,34 @@
 A ``Project`` is shared by every file checked under the same root. It parses other modules
 only when asked (an imported constant, a factory defined elsewhere), caches them, and never
 imports or runs anything.
+
+**What a result depends on.** Everything a check learns about other files comes through the
+project: ``read_bytes`` (and ``read_text``, ``parsed``), ``paths``, ``files_containing``,
+``resolve_module``, and the project facts and memos computed from those. While a file is
+checked inside ``recording()``, each of these notes what it answered from (a *dependency*:
+``("bytes", path)``, ``("paths",)``, ``("containing", tokens, suffixes)``, ``("resolve",
+dotted, importer)``); a fact (``fact``) or memo entry (``memo``) keeps the dependencies of
+its computation and hands them to every later reader, so a file that gets a fact computed
+for another still depends on what the fact read. ``dependency_value`` gives a dependency's
+current value (a digest): the result cache (``poolcheck.cache``) keeps a file's findings with
+the values of its dependencies and serves them only while every one is unchanged. Code that
+keeps its own state across files must do so through ``fact`` or ``memo``.
 """
 
 from __future__ import annotations
 
+import hashlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from .config import Settings
 from .discovery import ProjectTree, is_python_file
 from .source import SourceFile, decode_source
+from .tokenscan import NoCase, Token, TokenScanner, token_from_key, token_key
+
+Dependency = Tuple[Any, ...]
 
 
 @dataclass(eq=False)
@@ -40,6 +57,24 @@ class Project:
     _facts: Dict[str, Any] = field(default_factory=dict, repr=False)
     _pruning: Optional[Tuple[str, ...]] = field(default=None, repr=False)
     _computing_pruning: bool = field(default=False, repr=False)
+    # Dependency recording (see the module docstring).
+    _recorders: List[Set[Dependency]] = field(default_factory=list, repr=False)
+    _quiet: int = field(default=0, repr=False)
+    _fact_deps: Dict[str, FrozenSet[Dependency]] = field(default_factory=dict, repr=False)
+    _memos: Dict[str, Dict[Any, Tuple[Any, FrozenSet[Dependency]]]] = field(default_factory=dict, repr=False)
+    _memo_active: Set[Tuple[str, Any]] = field(default_factory=set, repr=False)
+    _digests: Dict[PurePosixPath, str] = field(default_factory=dict, repr=False)
+    _dependency_values: Dict[Dependency, str] = field(default_factory=dict, repr=False)
+    # Which tokens each Python file holds: per token, the files holding it (filled for the
+    # tokens asked about, or for the whole universe at once by ``index_tokens``). A
+    # ``token_store`` (the cache's) remembers, per file content, the tokens found before.
+    token_store: Any = field(default=None, repr=False)
+    # Looked for in a file the first time any token is asked about it (the runner sets the
+    # enabled rules' tokens): one pass answers the prefilter and the facts alike.
+    prefilter_tokens: Tuple[Token, ...] = ()
+    _token_files: Dict[Token, FrozenSet[PurePosixPath]] = field(default_factory=dict, repr=False)
+    _presence: Dict[PurePosixPath, Tuple[FrozenSet[Token], FrozenSet[Token]]] = field(default_factory=dict, repr=False)
+    _scanners: Dict[FrozenSet[Token], TokenScanner] = field(default_factory=dict, repr=False)
 
     def display(self, relative) -> Path:
         """A project-relative path as the user's paths show it: relative to the working
@@ -52,10 +87,15 @@ class Project:
 
     # --- the ProjectFiles protocol ----------------------------------------------------------
     def paths(self) -> Sequence[PurePosixPath]:
+        self._note(("paths",))
         return self.tree.files
 
     def read_bytes(self, path: PurePosixPath) -> Optional[bytes]:
         path = PurePosixPath(path)
+        self._note(("bytes", str(path)))
+        return self._raw(path)
+
+    def _raw(self, path: PurePosixPath) -> Optional[bytes]:
         if path in self.overlays:
             return self.overlays[path]
         if path not in self._bytes:
@@ -64,6 +104,78 @@ class Project:
             except OSError:
                 self._bytes[path] = None
         return self._bytes[path]
+
+    def seed_bytes(self, path: PurePosixPath, data: Optional[bytes]) -> None:
+        """The content of ``path`` as the runner read it (so that it is read once)."""
+        path = PurePosixPath(path)
+        if path not in self.overlays and path not in self._bytes:
+            self._bytes[path] = data
+
+    def content_is(self, path: PurePosixPath, data: bytes) -> bool:
+        """Whether ``data`` is what this project has (or would read) for ``path``."""
+        current = self._raw(PurePosixPath(path))
+        return current is data or current == data
+
+    def digest(self, path: PurePosixPath) -> str:
+        """A digest of the file's content as this project sees it ("-" when unreadable)."""
+        path = PurePosixPath(path)
+        value = self._digests.get(path)
+        if value is None:
+            data = self._raw(path)
+            value = self._digests[path] = hashlib.sha1(data).hexdigest() if data is not None else "-"
+        return value
+
+    # --- dependencies ------------------------------------------------------------------------
+    def _note(self, dependency: Dependency) -> None:
+        if self._recorders and not self._quiet:
+            for recorder in self._recorders:
+                recorder.add(dependency)
+
+    def _replay(self, dependencies: Iterable[Dependency]) -> None:
+        if self._recorders and not self._quiet:
+            for recorder in self._recorders:
+                recorder.update(dependencies)
+
+    @contextmanager
+    def recording(self) -> Iterator[Set[Dependency]]:
+        """Collect what the project answers from while the block runs (see the module
+        docstring); nested recordings each get everything."""
+        dependencies: Set[Dependency] = set()
+        self._recorders.append(dependencies)
+        try:
+            yield dependencies
+        finally:
+            self._recorders.pop()
+
+    @contextmanager
+    def _unrecorded(self) -> Iterator[None]:
+        self._quiet += 1
+        try:
+            yield
+        finally:
+            self._quiet -= 1
+
+    def dependency_value(self, dependency: Dependency) -> str:
+        """The current value of a dependency, as the project sees it now."""
+        value = self._dependency_values.get(dependency)
+        if value is None:
+            with self._unrecorded():
+                value = self._compute_dependency(dependency)
+            self._dependency_values[dependency] = value
+        return value
+
+    def _compute_dependency(self, dependency: Dependency) -> str:
+        kind = dependency[0]
+        if kind == "bytes":
+            return self.digest(PurePosixPath(dependency[1]))
+        if kind == "paths":
+            return _digest_lines(str(path) for path in self.tree.files)
+        if kind == "containing":
+            tokens = tuple(token_from_key(key) for key in dependency[1])
+            return _digest_lines(str(path) for path in self.files_containing(tokens, dependency[2]))
+        if kind == "resolve":
+            return str(self.resolve_module(dependency[1], PurePosixPath(dependency[2]) if dependency[2] else None))
+        raise ValueError(f"unknown dependency kind {kind!r}")
 
     def read_text(self, path: PurePosixPath) -> Optional[str]:
         data = self.read_bytes(path)
@@ -75,6 +187,9 @@ class Project:
     def parsed(self, path: PurePosixPath):
         """The ParsedFile for a project Python file, or None if it cannot be read or parsed."""
         path = PurePosixPath(path)
+        self._note(("bytes", str(path)))
+        if self._recorders:
+            self.pruning_tokens()  # what the parse kept depends on them (and what they read)
         if path not in self._parsed:
             result = None
             data = self.read_bytes(path)
@@ -102,19 +217,23 @@ class Project:
         one parse anyway) parses use the rules' tokens alone."""
         if not self.token_sources:
             return self.keep_tokens
-        if self._pruning is None:
+        if self._pruning is not None:
+            self._replay(self._fact_deps.get("pruning-tokens", ()))
+        else:
             if self._computing_pruning:
                 return self.keep_tokens
             self._computing_pruning = True
             try:
                 extra = set()
-                for source in self.token_sources:
-                    try:
-                        extra.update(token.decode("latin-1") for token in source(self))
-                    except Exception:  # a broken source costs pruning, never findings
-                        continue
+                with self.recording() as dependencies:
+                    for source in self.token_sources:
+                        try:
+                            extra.update(token.decode("latin-1") for token in source(self))
+                        except Exception:  # a broken source costs pruning, never findings
+                            continue
             finally:
                 self._computing_pruning = False
+            self._fact_deps["pruning-tokens"] = frozenset(dependencies)
             self._pruning = tuple(sorted(set(self.keep_tokens) | extra))
         return self._pruning
 
@@ -144,6 +263,7 @@ class Project:
     def failed_to_parse(self, path: PurePosixPath) -> bool:
         """Whether ``parsed(path)`` was asked for and the file could not be parsed."""
         path = PurePosixPath(path)
+        self._note(("bytes", str(path)))
         return path in self._parsed and self._parsed[path] is None
 
     def parsed_as_read(self, path: PurePosixPath, raw: bytes):
@@ -165,8 +285,14 @@ class Project:
         else:
             self.overlays[path] = data
         self._bytes.pop(path, None)
+        self._digests.pop(path, None)
+        self._dependency_values.clear()
+        self._token_files.clear()
+        self._presence.pop(path, None)
         self._parsed.pop(path, None)
         self._facts.clear()
+        self._fact_deps.clear()
+        self._memos.clear()
         if self._pruning is not None:
             before = self._pruning
             self._pruning = None
@@ -176,7 +302,7 @@ class Project:
 
     def _index(self) -> Dict[str, PurePosixPath]:
         if self._module_index is None:
-            from .syntax import module_name_for
+            from .discovery import module_name_for
 
             index: Dict[str, PurePosixPath] = {}
             for path in self.tree.files:
@@ -193,6 +319,11 @@ class Project:
         Tries the name from the project root (and ``src/``), then from the importing file's
         folder (scripts importing a sibling), then a unique suffix match (code whose import
         root is a sub-folder of the project root, such as ``backend/app/...``)."""
+        self._note(("resolve", dotted, str(importer) if importer is not None else ""))
+        with self._unrecorded():
+            return self._resolve_module(dotted, importer)
+
+    def _resolve_module(self, dotted: str, importer: Optional[PurePosixPath]) -> Optional[PurePosixPath]:
         index = self._index()
         if dotted in index:
             return index[dotted]
@@ -210,21 +341,121 @@ class Project:
 
     # --- project-wide facts, computed on first use ------------------------------------------
     def fact(self, key: str, compute: Callable[["Project"], Any]) -> Any:
-        if key not in self._facts:
-            self._facts[key] = compute(self)
-        return self._facts[key]
+        """``compute(project)``, once per project; every reader depends on what it read."""
+        if key in self._facts:
+            self._replay(self._fact_deps.get(key, ()))
+            return self._facts[key]
+        with self.recording() as dependencies:
+            value = compute(self)
+        self._facts[key] = value
+        self._fact_deps[key] = frozenset(dependencies)
+        return value
+
+    def memo(self, table: str, key: Any, compute: Callable[[], Any], in_progress: Any = None) -> Any:
+        """``compute()`` once per ``(table, key)`` for the whole project, like ``fact``: for
+        state a fact's value keeps across files (a cache of answers), so that a file served
+        from it depends on what computing the answer read. A key asked for again while it
+        is being computed (a cycle) gives ``in_progress``."""
+        entries = self._memos.setdefault(table, {})
+        entry = entries.get(key)
+        if entry is not None:
+            self._replay(entry[1])
+            return entry[0]
+        marker = (table, key)
+        if marker in self._memo_active:
+            return in_progress
+        self._memo_active.add(marker)
+        try:
+            with self.recording() as dependencies:
+                value = compute()
+        finally:
+            self._memo_active.discard(marker)
+        entries[key] = (value, frozenset(dependencies))
+        return value
 
     def python_files_containing(self, tokens: Tuple[bytes, ...]) -> List[PurePosixPath]:
         """Project Python files whose bytes contain any of ``tokens`` (the facts prefilter)."""
-        key = "files-containing:" + "|".join(t.decode("latin-1") for t in sorted(tokens))
+        return self.files_containing(tokens)
 
-        def scan(project: "Project") -> List[PurePosixPath]:
-            found = []
-            for path in project.tree.files:
-                if is_python_file(path):
-                    data = project.read_bytes(path)
-                    if data is not None and any(token in data for token in tokens):
-                        found.append(path)
-            return found
+    def files_containing(self, tokens: Sequence[Token], suffixes: Tuple[str, ...] = (".py",)) -> List[PurePosixPath]:
+        """Project files with one of ``suffixes`` whose bytes contain any of ``tokens`` (bytes,
+        or ``tokenscan.NoCase`` for any case), in the project's order. A reader depends on
+        which files these are, not on the content of all the others."""
+        tokens = tuple(tokens)
+        suffixes = tuple(suffixes)
+        self._note(("containing", tuple(sorted(token_key(t) for t in tokens)), suffixes))
+        with self._unrecorded():
+            if suffixes == (".py",):
+                self.index_tokens(tokens)
+                found: Set[PurePosixPath] = set()
+                for token in tokens:
+                    found |= self._token_files[token]
+                return [path for path in self.tree.files if path in found]
+            lowered = any(isinstance(t, NoCase) for t in tokens)
+            result = []
+            for path in self.tree.files:
+                if path.suffix not in suffixes:
+                    continue
+                data = self._raw(path)
+                if data is None:
+                    continue
+                low = data.lower() if lowered else data
+                if any((t.value in low) if isinstance(t, NoCase) else (t in data) for t in tokens):
+                    result.append(path)
+            return result
 
-        return self.fact(key, scan)
+    def index_tokens(self, tokens: Iterable[Token]) -> None:
+        """Learn, for every project Python file, which of ``tokens`` it holds."""
+        missing = [t for t in dict.fromkeys(tokens) if t not in self._token_files]
+        if not missing:
+            return
+        found: Dict[Token, Set[PurePosixPath]] = {t: set() for t in missing}
+        for path in self.tree.files:
+            if not is_python_file(path):
+                continue
+            for token in self.tokens_in(path, missing):
+                found[token].add(path)
+        for token in missing:
+            self._token_files[token] = frozenset(found[token])
+
+    def holds_any(self, path: PurePosixPath, tokens: Sequence[Token]) -> bool:
+        """Whether the file's bytes hold one of ``tokens`` (the prefilter's question; it
+        depends on the file's content only, so it records nothing)."""
+        return bool(tokens) and bool(self.tokens_in(path, tokens))
+
+    def tokens_in(self, path: PurePosixPath, tokens: Sequence[Token]) -> FrozenSet[Token]:
+        """Which of ``tokens`` the file holds. The first question about a file looks for the
+        ``prefilter_tokens`` too, in the same pass; answers are kept (and the token store's
+        answers for the same content used)."""
+        path = PurePosixPath(path)
+        wanted = frozenset(tokens)
+        checked, present = self._presence.get(path, (frozenset(), frozenset()))
+        missing = wanted - checked
+        if missing:
+            if not checked:
+                missing |= frozenset(self.prefilter_tokens)
+            found = self._scan(path, missing)
+            checked, present = checked | missing, present | found
+            self._presence[path] = (checked, present)
+        return present & wanted
+
+    def _scan(self, path: PurePosixPath, tokens: FrozenSet[Token]) -> FrozenSet[Token]:
+        data = self._raw(path)
+        if data is None:
+            return frozenset()
+        store = self.token_store
+        if store is not None:
+            known = store.lookup(self.digest(path), tokens)
+            if known is not None:
+                return known
+        scanner = self._scanners.get(tokens)
+        if scanner is None:
+            scanner = self._scanners[tokens] = TokenScanner(tokens)
+        present = scanner.scan(data)
+        if store is not None:
+            store.remember(self.digest(path), tokens, present)
+        return present
+
+
+def _digest_lines(lines: Iterable[str]) -> str:
+    return hashlib.sha1("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest()

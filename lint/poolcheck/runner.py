@@ -33,9 +33,11 @@ from .registry import RuleSet
 from .rule import Rule
 from .source import SourceError, SourceFile, read_source
 from .suppression import PerFileIgnores, apply_noqa, parse_directives, parse_text_directives, unknown_file_codes, unused_noqa
+from .timing import phase
 
 if TYPE_CHECKING:  # pragma: no cover
     from .baseline import Baseline, BaselineEntry
+    from .cache import Cache
 
 
 @dataclass
@@ -88,6 +90,8 @@ class RunResult:
     # run's scope that nothing matched any more (fixed since it was written).
     baselined: List[Finding] = field(default_factory=list)
     baseline_resolved: List["BaselineEntry"] = field(default_factory=list)
+    # The files whose findings came from the cache (their dependencies were unchanged).
+    cached_files: List[Path] = field(default_factory=list)
 
     def repository_path(self, path: Path) -> str:
         """A checked file's path relative to the repository root (POSIX), as CI systems
@@ -119,9 +123,31 @@ def _overrides(rule: Type[Rule], hook: str) -> bool:
     return getattr(rule, hook) is not getattr(Rule, hook)
 
 
+# Below this many files to parse, a pool of processes costs more than it saves.
+PARALLEL_MINIMUM = 8
+
+
 class Runner:
-    def __init__(self, settings: Settings, rules: RuleSet, enabled: FrozenSet[str], cwd: Optional[Path] = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        rules: RuleSet,
+        enabled: FrozenSet[str],
+        cwd: Optional[Path] = None,
+        *,
+        cache: Optional["Cache"] = None,
+        jobs: Optional[int] = None,
+        parallel_minimum: int = PARALLEL_MINIMUM,
+    ) -> None:
+        """``cache``: serve and keep results (see ``poolcheck.cache``); ``jobs``: processes to
+        parse and check with (None: one per CPU; 1: none besides this one), used when at
+        least ``parallel_minimum`` files are to be parsed."""
         self.settings = settings
+        self.cache = cache
+        self.jobs = jobs
+        self.parallel_minimum = parallel_minimum
+        self.stats: Dict[str, int] = {"cached": 0, "checked": 0, "parsed": 0, "workers": 0}
+        self._dependency_sets: Dict[frozenset, frozenset] = {}
         self.rules = rules
         self.enabled = enabled
         self.cwd = (cwd or Path.cwd()).resolve()
@@ -140,13 +166,24 @@ class Runner:
         self.text_patterns = tuple(sorted({p for r in self.active if _overrides(r, "check_text") for p in r.file_patterns}))
         self.claimed_patterns = tuple(sorted({p for r in rules for p in r.file_patterns}))
         self._repository_roots: Dict[Path, Path] = {}
+        # Every enabled rule's fixed tokens: a file is searched for all of them at once.
+        self.prefilter_tokens = tuple(
+            dict.fromkeys(t for r in self.active if _overrides_check(r) or _overrides(r, "check_text") for t in r.tokens)
+        )
 
     # --- projects -----------------------------------------------------------------------------
     def project(self, root: Path) -> Project:
         """The project of files as they are on disk, shared by every file checked under it."""
         if root not in self.projects:
             self.projects[root] = Project(
-                root, self.walker.tree(root), self.settings, keep_tokens=self.keep_tokens, token_sources=self.token_sources, cwd=self.cwd
+                root,
+                _LazyTree(self.walker, root),
+                self.settings,
+                keep_tokens=self.keep_tokens,
+                token_sources=self.token_sources,
+                cwd=self.cwd,
+                token_store=self.cache.tokens() if self.cache is not None else None,
+                prefilter_tokens=self.prefilter_tokens,
             )
         return self.projects[root]
 
@@ -157,7 +194,8 @@ class Runner:
             targets = [self._stdin_target(options.stdin_filename)]
             scope = [self.repository_key(t.absolute, t.root) for t in targets]
         else:
-            targets, errors = collect_targets(list(options.paths), self.walker, self.cwd, self.text_patterns, self.claimed_patterns)
+            with phase("discovery"):
+                targets, errors = collect_targets(list(options.paths), self.walker, self.cwd, self.text_patterns, self.claimed_patterns)
             result.errors.extend(errors)
             scope = [self._scope_key(path) for path in options.paths]
         result.root = self.repository_root(targets[0].root if targets else find_project_root(self.cwd))
@@ -178,9 +216,13 @@ class Runner:
             )
             self._check_target(target, project, data, options, result)
             used = [project]
-        else:
+        elif options.fix or options.diff:
+            # Fixing rewrites files and checks them again: one file at a time, no cache.
             for target in targets:
                 self._check_target(target, self.project(target.root), None, options, result)
+            used = list(self.projects.values())
+        else:
+            self._check_targets(targets, options, result)
             used = list(self.projects.values())
         result.findings.sort(key=Finding.sort_key)
         result.baselined.sort(key=Finding.sort_key)
@@ -258,32 +300,163 @@ class Runner:
         return with_fingerprints(findings, text, self.repository_key(target.absolute, target.root))
 
     def _findings(self, target: Target, project: Project, source, result: RunResult) -> List[Finding]:
+        first = self._prefilter_stage(target, project, source, result)
+        if isinstance(first, list):
+            return first
+        return self._rules_stage(first[0], first[1], result)
+
+    def _prefilter_stage(self, target: Target, project: Project, source, result: RunResult):
+        """What needs no parse: the findings of a file no enabled rule wants (a list), or the
+        file's context and the rules that want it (a pair)."""
         ctx = FileContext(target=target, project=project, source=source if isinstance(source, SourceFile) else None)
         if not target.is_python:
             return self._check_text(ctx, source, result)
         if isinstance(source, SourceError):
             self._unparsable(ctx, source, result)
             return self._suppress(ctx, result)
-        wanted = [r for r in self.active if _overrides_check(r) and wants(r.tokens, source.raw, project, target.relative)]
+        with phase("prefilter"):
+            wanted = [r for r in self.active if _overrides_check(r) and wants(r.tokens, source.raw, project, target.relative)]
         if not wanted:
             return self._suppress(ctx, result)
+        return ctx, wanted
+
+    def _rules_stage(self, ctx: FileContext, wanted: Sequence[Type[Rule]], result: RunResult) -> List[Finding]:
+        """Parse the file (pruned) and run the rules that want it, then suppress."""
+        target, project, source = ctx.target, ctx.project, ctx.source
+        self.stats["parsed"] += 1
         # The parse project facts were computed from, when they came first (same bytes, and
         # the same pruning: the project prunes with the runner's keep_tokens).
         ctx.parsed = project.parsed_as_read(target.relative, source.raw)
         if ctx.parsed is None:
-            from .syntax import ParsedFile, ParseFailure, module_name_for, parse_pruned
+            with phase("parse"):
+                from .syntax import ParsedFile, ParseFailure, module_name_for, parse_pruned
 
-            try:
-                parse = parse_pruned(source, project.pruning_tokens())
-            except ParseFailure as failure:
-                self._unparsable(ctx, SourceError("parse", failure.message, failure.line, failure.column), result)
-                return self._suppress(ctx, result)
-            name, is_package = module_name_for(target.relative)
-            ctx.parsed = ParsedFile(source, parse.module, target.relative, name, is_package, parse.line_map, parse.pruned_names, parse.statement_lines)
-            project.adopt(ctx.parsed)
-        for rule in wanted:
-            self._call(rule, "check", ctx, result)
+                try:
+                    parse = parse_pruned(source, project.pruning_tokens())
+                except ParseFailure as failure:
+                    parse = failure
+                if isinstance(parse, ParseFailure):
+                    self._unparsable(ctx, SourceError("parse", parse.message, parse.line, parse.column), result)
+                    return self._suppress(ctx, result)
+                name, is_package = module_name_for(target.relative)
+                ctx.parsed = ParsedFile(source, parse.module, target.relative, name, is_package, parse.line_map, parse.pruned_names, parse.statement_lines)
+                project.adopt(ctx.parsed)
+        with phase("rules"):
+            for rule in wanted:
+                self._call(rule, "check", ctx, result)
         return self._suppress(ctx, result)
+
+    # --- many files: cache, prefilter, then parse and check (in parallel when it pays) ---------
+    def _check_targets(self, targets: Sequence[Target], options: RunOptions, result: RunResult) -> None:
+        outcomes: List[Optional[_Outcome]] = [None] * len(targets)
+        pending: List[_Pending] = []
+        for index, target in enumerate(targets):
+            project = self.project(target.root)
+            with phase("prefilter"):
+                data, problem = _read(target)
+            if problem is not None:
+                outcomes[index] = _Outcome(errors=[f"{target.path}: cannot read: {problem}"])
+                continue
+            project.seed_bytes(target.relative, data)
+            with phase("prefilter"):
+                source = read_source(target.absolute, data, python=target.is_python)
+            digest = project.digest(target.relative)
+            if self.cache is not None:
+                with phase("cache"):
+                    hit = self.cache.results(target.root).lookup(target.relative, self._entry_digest(target, digest), project.dependency_value)
+                if hit is not None:
+                    self.stats["cached"] += 1
+                    result.cached_files.append(target.path)
+                    outcomes[index] = _Outcome(findings=hit[0], warnings=hit[1], source=source)
+                    continue
+            self.stats["checked"] += 1
+            local = RunResult()
+            with project.recording() as dependencies:
+                first = self._prefilter_stage(target, project, source, local)
+            if isinstance(first, list):
+                outcomes[index] = _Outcome(first, local.warnings, local.errors, source)
+                self._remember(target, project, digest, dependencies, outcomes[index])
+            else:
+                pending.append(_Pending(index, target, source, [r.code for r in first[1]], dependencies, digest))
+        if pending:
+            self._check_pending(pending, outcomes)
+        with phase("cache"):
+            if self.cache is not None:
+                self.cache.save()
+        for target, outcome in zip(targets, outcomes):
+            if outcome is None:
+                continue
+            result.errors.extend(outcome.errors)
+            result.warnings.extend(outcome.warnings)
+            if outcome.source is None:
+                continue
+            findings = outcome.findings
+            text = outcome.source.text if isinstance(outcome.source, SourceFile) else ""
+            if options.needs_fingerprints and findings:
+                findings = with_fingerprints(findings, text, self.repository_key(target.absolute, target.root))
+            self._finish_target(target, findings, text, options, result)
+
+    def _entry_digest(self, target: Target, digest: str) -> str:
+        """What a cached entry is for: this content, shown under this name."""
+        return f"{digest}:{target.path.as_posix()}:{int(target.is_python)}"
+
+    def _remember(self, target: Target, project: Project, digest: str, dependencies, outcome: "_Outcome", values=None) -> None:
+        """Keep a file's outcome in the cache, with its dependencies' values: ``values`` when
+        they come from a worker process, else this project's (it holds the bytes read)."""
+        if self.cache is None or outcome.errors:
+            return  # a rule's internal error is not a result worth keeping
+        with phase("cache"):
+            store = self.cache.results(target.root)
+            # Files checked alike have the same dependencies: one set for all of them.
+            dependencies = frozenset(values if values is not None else dependencies)
+            dependencies = self._dependency_sets.setdefault(dependencies, dependencies)
+            value_of = values.__getitem__ if values is not None else project.dependency_value
+            store.store(target.relative, self._entry_digest(target, digest), dependencies, value_of, outcome.findings, outcome.warnings)
+
+    def _check_pending(self, pending: List["_Pending"], outcomes: List[Optional["_Outcome"]]) -> None:
+        workers = self._workers(len(pending))
+        if workers > 1:
+            from .parallel import check_in_parallel
+
+            self.stats["workers"] = workers
+            for item, (findings, warnings, errors, values) in check_in_parallel(self, pending, workers):
+                outcome = outcomes[item.index] = _Outcome(findings, warnings, errors, item.source)
+                self._remember(item.target, self.project(item.target.root), item.digest, values, outcome, values)
+            return
+        for item in pending:
+            findings, warnings, errors, dependencies = self.check_pending(item)
+            outcome = outcomes[item.index] = _Outcome(findings, warnings, errors, item.source)
+            self._remember(item.target, self.project(item.target.root), item.digest, dependencies, outcome)
+
+    def check_pending(self, item: "_Pending"):
+        """Parse one file and run the rules that want it: (findings, warnings, errors, the
+        dependencies of the file's findings)."""
+        project = self.project(item.target.root)
+        local = RunResult()
+        ctx = FileContext(target=item.target, project=project, source=item.source)
+        wanted = [r for r in self.active if r.code in item.rules]
+        with project.recording() as dependencies:
+            findings = self._rules_stage(ctx, wanted, local)
+        return findings, local.warnings, local.errors, dependencies | item.dependencies
+
+    def _workers(self, files: int) -> int:
+        if files < self.parallel_minimum:
+            return 1
+        jobs = self.jobs if self.jobs is not None else _cpu_count()
+        return max(1, min(jobs, files))
+
+    def _finish_target(self, target: Target, findings: List[Finding], text: str, options: RunOptions, result: RunResult) -> None:
+        findings, baselined = _split_baselined(findings, options)
+        result.baselined.extend(baselined)
+        for finding in findings:
+            if finding.fix is not None and finding.fix.edits:
+                if applicable(finding.fix, options.unsafe_fixes):
+                    result.fixable += 1
+                else:
+                    result.unsafe_fixable += 1
+        if findings:
+            result.sources[target.path] = text
+        result.findings.extend(findings)
 
     def _check_text(self, ctx: FileContext, source, result: RunResult) -> List[Finding]:
         """A non-Python target: each enabled rule whose ``file_patterns`` match its name (and
@@ -313,6 +486,15 @@ class Runner:
             result.errors.append(f"{ctx.path}: internal error in rule {rule.code} ({rule.name}): {type(exc).__name__}: {exc}")
 
     def _suppress(self, ctx: FileContext, result: RunResult) -> List[Finding]:
+        hooks = [r for r in self.active if _overrides(r, "check_suppressions")]
+        if not ctx.findings and not (
+            ctx.source is not None and any(wants(r.tokens, ctx.source.raw, None, ctx.target.relative) for r in hooks)
+        ):
+            return []  # nothing to suppress, and no rule judges this file's suppressions
+        with phase("suppress"):
+            return self._suppress_findings(ctx, result, hooks)
+
+    def _suppress_findings(self, ctx: FileContext, result: RunResult, hooks) -> List[Finding]:
         text = ctx.source.text if ctx.source is not None else ""
         directives = parse_directives(text) if ctx.target.is_python else parse_text_directives(text)
         relative = self._config_relative(ctx.target)
@@ -320,7 +502,6 @@ class Runner:
         for line, code in unknown_file_codes(directives, self.known_codes, self.code_prefixes):
             result.warnings.append(f"{ctx.path}:{line}: `# poolcheck: noqa` names {code}, which is not a poolcheck rule (run `poolcheck rules` for the list)")
         findings = [f for f in findings if not self.per_file_ignores.ignored(relative, f.code)]
-        hooks = [r for r in self.active if _overrides(r, "check_suppressions")]
         if hooks and directives.line_comments:
             unused = unused_noqa(directives, self.enabled, self.known_codes, self.code_prefixes)
             if unused:
@@ -420,3 +601,66 @@ def _letters(code: str) -> str:
     while index < len(code) and code[index].isalpha():
         index += 1
     return code[:index]
+
+
+@dataclass
+class _Outcome:
+    """What checking one file gave, before fingerprints, baseline and fixes."""
+
+    findings: List[Finding] = field(default_factory=list)
+    warnings: List[str] = field(default_factory=list)
+    errors: List[str] = field(default_factory=list)
+    source: object = None  # SourceFile | SourceError; None: the file could not be read
+
+
+@dataclass
+class _Pending:
+    """A file the prefilter kept: to be parsed and checked."""
+
+    index: int
+    target: Target
+    source: SourceFile
+    rules: List[str]
+    dependencies: frozenset
+    digest: str
+
+
+class _LazyTree:
+    """A project's file list, walked the first time something asks for it: checking a
+    file that no rule wants needs no walk of the whole tree."""
+
+    def __init__(self, walker: Walker, root: Path) -> None:
+        self._walker = walker
+        self._root = root
+        self._tree = None
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        if self._tree is None:
+            with phase("discovery"):
+                self._tree = self._walker.tree(self._root)
+        return getattr(self._tree, name)
+
+
+def _read(target: Target) -> Tuple[Optional[bytes], Optional[str]]:
+    """The file's bytes, or why they cannot be read (as read_source says it)."""
+    try:
+        return target.absolute.read_bytes(), None
+    except IsADirectoryError:
+        return None, "is a directory"
+    except FileNotFoundError:
+        return None, "no such file (was it deleted during the run?)"
+    except PermissionError:
+        return None, "permission denied"
+    except OSError as exc:
+        return None, exc.strerror or str(exc)
+
+
+def _cpu_count() -> int:
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1

@@ -18,6 +18,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from .discovery import module_name_for  # noqa: F401 (here too: where rules import it from)
 from .findings import Position, Span
 from .source import SourceFile
 
@@ -646,18 +647,3 @@ def _parameters(params: cst.Parameters) -> List[cst.Param]:
     if params.star_kwarg is not None:
         found.append(params.star_kwarg)
     return found
-
-
-def module_name_for(relative: PurePosixPath) -> Tuple[str, bool]:
-    """The dotted module name of a project file, and whether it is a package's __init__.
-
-    ``src/`` layouts are handled by the caller trying both; here the path is taken as is.
-    """
-    parts = list(relative.with_suffix("").parts)
-    is_package = bool(parts) and parts[-1] == "__init__"
-    if is_package:
-        parts = parts[:-1]
-    if parts and parts[0] == "src" and len(parts) > 1:
-        parts = parts[1:]
-    valid = all(part.isidentifier() for part in parts)
-    return (".".join(parts) if valid else ""), is_package

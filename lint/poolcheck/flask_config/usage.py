@@ -51,12 +51,9 @@ def written_lines(entries: Iterable[ConfigEntry]) -> Dict[PurePosixPath, Set[int
 
 def first_read(project: "Project", key: str, writes: Iterable[ConfigEntry]) -> Optional[Location]:
     """Where the project reads ``key`` (outside the places that write it), or None."""
-    cache: Dict[Tuple[str, Tuple[int, ...]], Optional[Location]] = project.fact("flask-config-key-reads", lambda _: {})
     writes = list(writes)
     cache_key = (key, tuple(sorted(id(entry) for entry in writes)))
-    if cache_key not in cache:
-        cache[cache_key] = _first_read(project, key, written_lines(writes))
-    return cache[cache_key]
+    return project.memo("flask-config-key-reads", cache_key, lambda: _first_read(project, key, written_lines(writes)))
 
 
 def _first_read(project: "Project", key: str, skip: Dict[PurePosixPath, Set[int]]) -> Optional[Location]:

@@ -58,14 +58,11 @@ def _compute(ctx: "FileContext") -> List[JobStoreSite]:
 
 def _consumers_in(project: "Project", path: PurePosixPath, evaluator: "Evaluator") -> List[Consumer]:
     """The consumers of another project file, scanned once per parse of it."""
-    cache: Dict[PurePosixPath, Tuple["ParsedFile", List[Consumer]]] = project.fact("jobstore-consumers", lambda _: {})
     other = project.parsed(path)
     if other is None:
         return []
-    cached = cache.get(path)
-    if cached is None or cached[0] is not other:
-        cached = cache[path] = (other, scan_file(other, evaluator).consumers)
-    return cached[1]
+    # Keyed by the parse itself: a new parse of the file (after a fix) is scanned again.
+    return project.memo("jobstore-consumers", (path, id(other)), lambda: scan_file(other, evaluator).consumers)
 
 
 def _unique(sites: List[JobStoreSite]) -> List[JobStoreSite]:

@@ -65,10 +65,8 @@ class Resolver:
 
         self.project = project
         self.evaluator: Evaluator = project.fact("evaluator", Evaluator)
-        self._origins: Dict[Tuple[cst.CSTNode, Tuple], Optional[Origin]] = {}
-        self._active: set = set()
+        # Derived from a class's own nodes only (no reads): a plain cache is enough.
         self._self_attributes: Dict = {}
-        self._returned: Dict[cst.FunctionDef, Optional[object]] = {}
 
     # --- what an expression is --------------------------------------------------------------
     def origin_of(self, expr: Optional[cst.BaseExpression], where: Where, depth: int = 0) -> Optional[Origin]:
@@ -76,17 +74,9 @@ class Resolver:
         if expr is None or depth > MAX_DEPTH:
             return None
         key = (expr, tuple(id(s) for s in where.scopes))
-        if key in self._origins:
-            return self._origins[key]
-        if key in self._active:
-            return None
-        self._active.add(key)
-        try:
-            found = self._origin_of(expr, where, depth)
-        finally:
-            self._active.discard(key)
-        self._origins[key] = found
-        return found
+        # Through the project's memo: a file served an answer another file's check worked out
+        # depends on what working it out read (the result cache relies on it).
+        return self.project.memo("lifecycle-origins", key, lambda: self._origin_of(expr, where, depth))
 
     def _origin_of(self, expr: cst.BaseExpression, where: Where, depth: int) -> Optional[Origin]:
         if isinstance(expr, cst.Await):
@@ -242,13 +232,8 @@ class Resolver:
         """What every ``return`` of a plain (non-generator) project function gives, when they
         agree: an :class:`Origin` (a getter of an engine / factory) or a :class:`Creation`
         of a session (a function handing out a fresh session); else None."""
-        node = function.node
-        if node in self._returned:
-            return self._returned[node]
-        self._returned[node] = None  # cycles resolve to nothing
-        result = self._returned_by(function, depth)
-        self._returned[node] = result
-        return result
+        # Cycles resolve to nothing (the memo's in-progress answer).
+        return self.project.memo("lifecycle-returned", function.node, lambda: self._returned_by(function, depth))
 
     def _returned_by(self, function: FunctionRef, depth: int):
         if depth > MAX_DEPTH or any(_decorator_last(d.decorator) in CONTEXT_MANAGER_DECORATORS for d in function.node.decorators):

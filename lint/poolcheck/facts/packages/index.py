@@ -139,12 +139,34 @@ class PackageIndex:
         self._lock_texts: Dict[PurePosixPath, Optional[str]] = {}
         self._locked: Dict[PurePosixPath, Dict[str, LockedPackage]] = {}
         self._pins: Dict[PurePosixPath, Dict[str, List[Pin]]] = {}
+        self._answers: Dict[Tuple[str, Tuple[str, ...]], Optional[PackageVersion]] = {}
 
     def version_of(self, name: str, releases: Sequence[str]) -> Optional[PackageVersion]:
         """The version of ``name`` the project uses, or None when its files do not say.
 
         ``releases`` are the package's known releases; a range picks the newest it admits.
+        Each answer is worked out once; through the project's ``memo`` when it has one, so
+        that whoever gets an answer depends on every file working it out read (the index's
+        own caches would hide them from the second asker).
         """
+        key = (name, tuple(releases))
+        memo = getattr(self._files, "memo", None)
+        if memo is not None:
+            return memo("package-versions", key, lambda: self._fresh(lambda: self._version_of(name, releases)))
+        if key not in self._answers:
+            self._answers[key] = self._version_of(name, releases)
+        return self._answers[key]
+
+    def _fresh(self, compute):
+        """``compute()`` with the index's caches emptied first and after: every file it
+        needs is read (and so recorded) while it runs."""
+        self._folders, self._parsed, self._lock_texts, self._locked, self._pins = None, {}, {}, {}, {}
+        try:
+            return compute()
+        finally:
+            self._folders, self._parsed, self._lock_texts, self._locked, self._pins = None, {}, {}, {}, {}
+
+    def _version_of(self, name: str, releases: Sequence[str]) -> Optional[PackageVersion]:
         wanted = canonical_name(name)
         for folder in self._dependency_folders():
             locked = self._locked_in(folder, wanted)

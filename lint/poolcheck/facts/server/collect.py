@@ -78,6 +78,22 @@ def _read_python_file(files: ProjectFiles, path: PurePosixPath) -> List[Setting]
     return settings
 
 
+def _files_naming_variables(files: ProjectFiles, paths: Sequence[PurePosixPath]) -> Optional[set]:
+    """The .py and .sql files whose bytes name wait_timeout or max_connections (any case);
+    None when ``files`` cannot say without reading them all."""
+    containing = getattr(files, "files_containing", None)
+    suffixes = tuple(sorted({p.suffix for p in paths if p.suffix.lower() in (".py", ".sql")}))
+    if containing is not None:
+        from poolcheck.tokenscan import NoCase
+
+        variables = (NoCase(b"wait_timeout"), NoCase(b"max_connections"))
+        found = set()
+        for suffix in suffixes:
+            found.update(containing(variables, (suffix,)))
+        return found
+    return None  # every .py and .sql file is read (and tested by might_set_global)
+
+
 def _guarded(read: Callable[..., List[Setting]], *arguments: Any) -> List[Setting]:
     # The readers are written not to raise on any input; this is the last line of defence,
     # so that a reader's bug on one odd file costs that file's facts, not the lint run.
@@ -110,12 +126,17 @@ def collect_server_settings(files: ProjectFiles, overrides: Optional[ServerOverr
 
         for path in compose_paths:
             found += _guarded(_read_text, files, path, read_compose_file)
+    # Only files that name a variable can set it: asking the project which those are (rather
+    # than reading every file) also makes the settings depend on those files alone.
+    naming = _files_naming_variables(files, paths)
     for path in paths:
         suffix = path.suffix.lower()
         if suffix == ".sql":
-            found += _guarded(_read_sql_file, files, path)
+            if naming is None or path in naming:
+                found += _guarded(_read_sql_file, files, path)
         elif suffix == ".py":
-            found += _guarded(_read_python_file, files, path)
+            if naming is None or path in naming or is_gunicorn_config(path):
+                found += _guarded(_read_python_file, files, path)
         elif is_procfile(path):
             found += _guarded(_read_text, files, path, read_procfile)
         elif is_dockerfile(path):

@@ -1,0 +1,463 @@
+"""The result cache: ``.poolcheck_cache/`` (``--cache-dir``; ``--no-cache`` turns it off).
+
+What it keeps, all as JSON (never pickle: a cache folder can come with a checkout, and
+loading it must not run anything):
+
+- **results** of each checked file (its findings and warnings), one file per project root
+  and *configuration*: the code of poolcheck and of every loaded rule (a digest of their
+  source files' names, sizes and times), the SQLAlchemy and libcst installed, the Python
+  version, the settings, the enabled rules and the working folder. An entry is served only
+  when the file's content digest is the one it was checked with **and** every dependency it
+  recorded (``Project.recording``: other files' content, which files hold some tokens, how
+  a module name resolves, the project's file list) still has the value it had. A change to
+  ``my.cnf`` therefore re-checks the files whose findings read ``my.cnf``, and no other.
+- the **token index**: per file content digest, which prefilter tokens the file holds, so
+  an unchanged tree is not scanned again.
+- the **SQLAlchemy table** (``poolcheck.sqla``'s answers for the installed version), so a
+  run whose answers are all known does not import SQLAlchemy.
+
+Files are replaced atomically; two runs writing at once lose entries, never corrupt them.
+A damaged or foreign file is ignored (and rewritten).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path, PurePosixPath
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
+
+from . import __version__
+from .findings import Applicability, Edit, Finding, Fix, Location, Position, Related, Severity, Span
+from .tokenscan import Token, token_from_key, token_key
+
+FORMAT = 1
+DEFAULT_DIRECTORY = ".poolcheck_cache"
+
+
+# --- configuration digest -----------------------------------------------------------------------
+
+
+def _tree_stamp(folder: Path) -> List[str]:
+    """(relative name, size, modification time) of every Python file under ``folder``."""
+    stamps: List[str] = []
+    stack = [folder]
+    while stack:
+        current = stack.pop()
+        try:
+            entries = list(os.scandir(current))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name == "__pycache__":
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(Path(entry.path))
+                elif entry.name.endswith(".py"):
+                    info = entry.stat()
+                    stamps.append(f"{entry.path}:{info.st_size}:{info.st_mtime_ns}")
+            except OSError:
+                continue
+    return sorted(stamps)
+
+
+def _package_folder(module_name: str) -> Optional[Path]:
+    module = sys.modules.get(module_name.split(".")[0])
+    path = getattr(module, "__file__", None)
+    if not path:
+        return None
+    path = Path(path)
+    return path.parent if path.name == "__init__.py" else path
+
+
+def _installed_stamp(name: str) -> str:
+    """Where a package is installed and when its ``__init__`` changed: a new version is a
+    new file. Found without importing the package."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        spec = None
+    origin = getattr(spec, "origin", None)
+    if not origin:
+        return f"{name}:absent"
+    try:
+        info = os.stat(origin)
+    except OSError:
+        return f"{name}:{origin}"
+    return f"{name}:{origin}:{info.st_size}:{info.st_mtime_ns}"
+
+
+def code_stamp(rule_modules: Iterable[str]) -> str:
+    """A digest that changes whenever the code that produces findings may have changed:
+    poolcheck's own source files, the rule packages' source files, SQLAlchemy, libcst and
+    Python themselves."""
+    parts = [f"poolcheck {__version__}", sys.version, _installed_stamp("sqlalchemy"), _installed_stamp("libcst")]
+    folders = {Path(__file__).parent}
+    for name in rule_modules:
+        folder = _package_folder(name)
+        if folder is not None:
+            folders.add(folder)
+    for folder in sorted(folders):
+        parts.extend(_tree_stamp(folder) if folder.is_dir() else [str(folder)])
+    return _digest("\n".join(parts))
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+# --- findings as JSON ---------------------------------------------------------------------------
+
+
+def _position(position: Position) -> List[int]:
+    return [position.line, position.column]
+
+
+def _span(span: Span) -> List[int]:
+    return [span.start.line, span.start.column, span.end.line, span.end.column]
+
+
+def _span_from(data: Sequence[int]) -> Span:
+    return Span(Position(int(data[0]), int(data[1])), Position(int(data[2]), int(data[3])))
+
+
+def finding_to_json(finding: Finding) -> Dict[str, Any]:
+    data: Dict[str, Any] = {
+        "code": finding.code,
+        "name": finding.name,
+        "message": finding.message,
+        "severity": finding.severity.value,
+        "path": str(finding.path),
+        "span": _span(finding.span),
+    }
+    if finding.help is not None:
+        data["help"] = finding.help
+    if finding.noqa_line is not None:
+        data["noqa_line"] = finding.noqa_line
+    if finding.related:
+        data["related"] = [[str(r.location.path), r.location.line, r.location.column, r.message] for r in finding.related]
+    if finding.fix is not None:
+        data["fix"] = {
+            "message": finding.fix.message,
+            "applicability": finding.fix.applicability.value,
+            "edits": [[*_position(e.start), *_position(e.end), e.content] for e in finding.fix.edits],
+        }
+    if finding.url is not None:
+        data["url"] = finding.url
+    if finding.statement is not None:
+        data["statement"] = _span(finding.statement)
+    if finding.fingerprint is not None:
+        data["fingerprint"] = finding.fingerprint
+    return data
+
+
+def finding_from_json(data: Dict[str, Any]) -> Finding:
+    fix = None
+    if "fix" in data:
+        raw = data["fix"]
+        fix = Fix(
+            str(raw["message"]),
+            Applicability(raw["applicability"]),
+            tuple(Edit(Position(int(e[0]), int(e[1])), Position(int(e[2]), int(e[3])), str(e[4])) for e in raw["edits"]),
+        )
+    return Finding(
+        code=str(data["code"]),
+        name=str(data["name"]),
+        message=str(data["message"]),
+        severity=Severity(data["severity"]),
+        path=Path(data["path"]),
+        span=_span_from(data["span"]),
+        help=data.get("help"),
+        noqa_line=data.get("noqa_line"),
+        related=tuple(Related(Location(Path(r[0]), int(r[1]), int(r[2])), str(r[3])) for r in data.get("related", ())),
+        fix=fix,
+        url=data.get("url"),
+        statement=_span_from(data["statement"]) if "statement" in data else None,
+        fingerprint=data.get("fingerprint"),
+    )
+
+
+# --- dependencies as JSON -----------------------------------------------------------------------
+
+
+def dependency_to_json(dependency: Tuple[Any, ...]) -> List[Any]:
+    kind = dependency[0]
+    if kind == "bytes":
+        return ["bytes", str(dependency[1])]
+    if kind == "containing":
+        return ["containing", list(dependency[1]), list(dependency[2])]
+    return [str(part) for part in dependency]
+
+
+def dependency_from_json(data: List[Any]) -> Tuple[Any, ...]:
+    kind = data[0]
+    if kind == "bytes":
+        return ("bytes", str(data[1]))
+    if kind == "containing":
+        return ("containing", tuple(str(t) for t in data[1]), tuple(str(s) for s in data[2]))
+    if kind == "paths":
+        return ("paths",)
+    if kind == "resolve":
+        return ("resolve", str(data[1]), str(data[2]))
+    raise ValueError(f"unknown dependency {data!r}")
+
+
+# --- files on disk ------------------------------------------------------------------------------
+
+
+def _read_json(path: Path) -> Optional[Dict[str, Any]]:
+    try:
+        with open(path, "rb") as handle:
+            data = json.loads(handle.read())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("format") == FORMAT else None
+
+
+def _write_json(path: Path, data: Dict[str, Any]) -> None:
+    """Write atomically (a temporary file renamed over the old one); never raises."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        try:
+            os.chmod(temporary, 0o666 & ~_umask())
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                json.dump(data, handle, separators=(",", ":"))
+            os.replace(temporary, path)
+        except BaseException:
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
+            raise
+    except OSError:
+        pass
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+class TokenStore:
+    """Per file content digest, which tokens the file holds (see ``Project.tokens_of``)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._known: Dict[str, Tuple[FrozenSet[Token], FrozenSet[Token]]] = {}  # digest -> (checked, present)
+        self._dirty = False
+        data = _read_json(path)
+        if data is not None:
+            try:
+                universes = [frozenset(token_from_key(k) for k in keys) for keys in data.get("universes", [])]
+                for digest, (universe, present) in data.get("files", {}).items():
+                    self._known[str(digest)] = (universes[universe], frozenset(token_from_key(k) for k in present))
+            except (TypeError, ValueError, AttributeError, IndexError):
+                self._known = {}
+        self._used: set = set()
+
+    def lookup(self, digest: str, tokens: Sequence[Token]) -> Optional[FrozenSet[Token]]:
+        entry = self._known.get(digest)
+        if entry is None or not entry[0].issuperset(tokens):
+            return None
+        self._used.add(digest)
+        return entry[1].intersection(tokens)
+
+    def remember(self, digest: str, tokens: Sequence[Token], present: FrozenSet[Token]) -> None:
+        checked, known = self._known.get(digest, (frozenset(), frozenset()))
+        self._known[digest] = (checked | frozenset(tokens), (known - frozenset(tokens)) | present)
+        self._used.add(digest)
+        self._dirty = True
+
+    def save(self) -> None:
+        if not self._dirty:
+            return
+        # Only the contents seen in this run: files that changed since are forgotten.
+        universes: Dict[FrozenSet[Token], int] = {}
+        files = {}
+        for digest, (checked, present) in self._known.items():
+            if digest in self._used:
+                number = universes.setdefault(checked, len(universes))
+                files[digest] = [number, sorted(token_key(t) for t in present)]
+        ordered = sorted(universes, key=universes.__getitem__)
+        _write_json(self.path, {"format": FORMAT, "universes": [sorted(token_key(t) for t in u) for u in ordered], "files": files})
+        self._dirty = False
+
+
+class ResultStore:
+    """The results of one project root under one configuration.
+
+    On disk: a table of dependencies with their values, a table of *groups* (the sets of
+    dependencies entries have: files checked alike share one), and per file its content
+    digest, group, findings and warnings. Each dependency and group is judged once a run."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._entries: Dict[str, Dict[str, Any]] = {}
+        self._dependencies: List[Tuple[Tuple[Any, ...], str]] = []
+        self._groups: List[List[int]] = []
+        self._group_valid: Dict[int, bool] = {}
+        self._dependency_valid: Dict[int, bool] = {}
+        # Per file: (digest, where its dependencies are, findings as JSON, warnings); where:
+        # ("group", old group number) or ("new", dependencies, their values' getter).
+        self._written: Dict[str, Tuple[str, Tuple[Any, ...], List[Dict[str, Any]], List[str]]] = {}
+        self._dirty = False
+        data = _read_json(path)
+        if data is not None:
+            try:
+                self._dependencies = [(dependency_from_json(d), str(v)) for d, v in data.get("dependencies", [])]
+                self._groups = [[int(i) for i in group] for group in data.get("groups", [])]
+                self._entries = {str(k): v for k, v in data.get("entries", {}).items() if isinstance(v, dict)}
+            except (TypeError, ValueError, IndexError):
+                self._dependencies, self._groups, self._entries = [], [], {}
+
+    def lookup(self, relative: PurePosixPath, digest: str, current_value) -> Optional[Tuple[List[Finding], List[str]]]:
+        """The findings and warnings stored for ``relative`` when its content was ``digest``,
+        if every dependency still has its stored value (``current_value(dependency)``)."""
+        entry = self._entries.get(str(relative))
+        if entry is None or entry.get("digest") != digest:
+            return None
+        try:
+            group = int(entry["group"])
+            if not self._valid(group, current_value):
+                return None
+            findings = [finding_from_json(f) for f in entry.get("findings", [])]
+            warnings = [str(w) for w in entry.get("warnings", [])]
+        except (KeyError, TypeError, ValueError, IndexError):
+            return None
+        self._written[str(relative)] = (digest, ("group", group), entry.get("findings", []), warnings)
+        return findings, warnings
+
+    def _valid(self, group: int, current_value) -> bool:
+        valid = self._group_valid.get(group)
+        if valid is None:
+            valid = self._group_valid[group] = all(self._dependency_ok(i, current_value) for i in self._groups[group])
+        return valid
+
+    def _dependency_ok(self, index: int, current_value) -> bool:
+        ok = self._dependency_valid.get(index)
+        if ok is None:
+            dependency, value = self._dependencies[index]
+            ok = self._dependency_valid[index] = current_value(dependency) == value
+        return ok
+
+    def store(
+        self,
+        relative: PurePosixPath,
+        digest: str,
+        dependencies: FrozenSet[Tuple[Any, ...]],
+        value_of,
+        findings: Sequence[Finding],
+        warnings: Sequence[str],
+    ) -> None:
+        """Keep a file's outcome; ``value_of(dependency)`` gives the values (asked on save)."""
+        self._written[str(relative)] = (digest, ("new", dependencies, value_of), [finding_to_json(f) for f in findings], list(warnings))
+        self._dirty = True
+
+    def save(self) -> None:
+        """Write the entries looked up or stored in this run (files no longer checked, or
+        checked no more under this configuration, are dropped)."""
+        if not self._dirty and len(self._written) == len(self._entries):
+            return
+        table: Dict[Tuple[Tuple[Any, ...], str], int] = {}
+        dependencies: List[List[Any]] = []
+        groups: Dict[FrozenSet[int], int] = {}
+        by_old_group: Dict[int, int] = {}
+        by_set: Dict[int, Tuple[FrozenSet[Tuple[Any, ...]], int]] = {}  # id(dependencies) -> (the set, group)
+
+        def index_of(dependency: Tuple[Any, ...], value: str) -> int:
+            pair = (dependency, value)
+            number = table.get(pair)
+            if number is None:
+                number = table[pair] = len(dependencies)
+                dependencies.append([dependency_to_json(dependency), value])
+            return number
+
+        def group_of(indices: Iterable[int]) -> int:
+            key = frozenset(indices)
+            return groups.setdefault(key, len(groups))
+
+        entries = {}
+        for relative, (digest, where, findings, warnings) in sorted(self._written.items()):
+            if where[0] == "group":
+                old = where[1]
+                if old not in by_old_group:
+                    by_old_group[old] = group_of(index_of(*self._dependencies[i]) for i in self._groups[old])
+                group = by_old_group[old]
+            else:
+                _, wanted, value_of = where
+                known = by_set.get(id(wanted))
+                if known is None or known[0] is not wanted:
+                    known = by_set[id(wanted)] = (wanted, group_of(index_of(d, value_of(d)) for d in wanted))
+                group = known[1]
+            entries[relative] = {"digest": digest, "group": group, "findings": findings, "warnings": warnings}
+        ordered = sorted(groups, key=groups.__getitem__)
+        _write_json(self.path, {"format": FORMAT, "dependencies": dependencies, "groups": [sorted(g) for g in ordered], "entries": entries})
+        self._dirty = False
+
+
+def _freeze(dependency: Tuple[Any, ...]) -> Tuple[Any, ...]:
+    return tuple(tuple(part) if isinstance(part, list) else part for part in dependency)
+
+
+class Cache:
+    """The cache folder of one run: ``Cache(folder, configuration)``."""
+
+    def __init__(self, directory: Path, configuration: str) -> None:
+        self.directory = directory
+        self.configuration = configuration
+        self._results: Dict[Path, ResultStore] = {}
+        self._tokens: Optional[TokenStore] = None
+        self._prepared = False
+
+    def _prepare(self) -> None:
+        """Create the folder, with a ``.gitignore`` that ignores it whole (and the standard
+        CACHEDIR.TAG backup tools know)."""
+        if self._prepared:
+            return
+        self._prepared = True
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            ignore = self.directory / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("# Created by poolcheck: this folder is a cache.\n*\n", encoding="utf-8")
+            tag = self.directory / "CACHEDIR.TAG"
+            if not tag.exists():
+                tag.write_text("Signature: 8a477f597d28d172789f06886806bc55\n# poolcheck's cache (https://bford.info/cachedir/)\n", encoding="utf-8")
+        except OSError:
+            pass
+
+    def results(self, root: Path) -> ResultStore:
+        if root not in self._results:
+            name = f"results-{_digest(str(root))[:16]}-{_digest(self.configuration)[:16]}.json"
+            self._results[root] = ResultStore(self.directory / f"v{FORMAT}" / name)
+        return self._results[root]
+
+    def tokens(self) -> TokenStore:
+        if self._tokens is None:
+            self._tokens = TokenStore(self.directory / f"v{FORMAT}" / "tokens.json")
+        return self._tokens
+
+    def save(self) -> None:
+        self._prepare()
+        for root, store in self._results.items():
+            store.save()
+            self._forget_other_configurations(store.path)
+        if self._tokens is not None:
+            self._tokens.save()
+
+    def _forget_other_configurations(self, kept: Path) -> None:
+        prefix = kept.name.rsplit("-", 1)[0] + "-"
+        try:
+            for other in kept.parent.iterdir():
+                if other.name.startswith(prefix) and other != kept and other.suffix == ".json":
+                    other.unlink()
+        except OSError:
+            pass

@@ -1,0 +1,266 @@
+"""The result cache never serves a stale result, and re-checks only what a change can affect.
+
+Each scenario runs poolcheck twice on a small project, changes one file, and compares the
+cached run with a run that reads no cache: same findings, same order. The files a change
+cannot affect (they never read the changed file) must come from the cache.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import pytest
+
+from poolcheck.cache import Cache, finding_from_json, finding_to_json
+from poolcheck.cli import main
+from poolcheck.config import discover_settings
+from poolcheck.registry import load_rules
+from poolcheck.runner import RunOptions, Runner
+from poolcheck.selection import configured_selection
+
+FILES = {
+    "pyproject.toml": "[project]\nname = 'shop'\n",
+    "deploy/my.cnf": "[mysqld]\nwait_timeout = 3600\n",
+    # PC102: a pool_recycle of 7200 s is not below the wait_timeout my.cnf sets.
+    "shop/db.py": """
+        from sqlalchemy import create_engine
+        from sqlalchemy.orm import sessionmaker
+
+        engine = create_engine("mysql+pymysql://app@db/shop", pool_recycle=7200)
+        SessionLocal = sessionmaker(bind=engine)
+        """,
+    # PC401: a session from db.py's factory, never closed.
+    "shop/views.py": """
+        from shop.db import SessionLocal
+
+
+        def orders():
+            session = SessionLocal()
+            return session.execute("SELECT 1").all()
+        """,
+    # An engine of its own: its findings read my.cnf too (every engine's do), not views.py.
+    "shop/reports.py": """
+        from sqlalchemy import create_engine
+
+        reporting = create_engine("mysql+pymysql://report@replica/shop")
+        """,
+    "shop/util.py": """
+        def slugify(text):
+            return text.lower().replace(" ", "-")
+        """,
+}
+
+
+def write(root: Path, files: Dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+
+
+def run(root: Path, cache_dir: Optional[Path], jobs: int = 1, parallel_minimum: int = 8):
+    """(findings, files served from the cache) of a run over ``root``."""
+    rules = load_rules()
+    settings = discover_settings(root)
+    enabled = configured_selection(settings, rules).enabled_codes(rules)
+    cache = None
+    if cache_dir is not None:
+        from poolcheck.cache import code_stamp
+
+        cache = Cache(cache_dir, "\n".join([code_stamp({r.__module__ for r in rules}), repr(settings), ",".join(sorted(enabled))]))
+    runner = Runner(settings, rules, enabled, cwd=root, cache=cache, jobs=jobs, parallel_minimum=parallel_minimum)
+    result = runner.run(RunOptions(paths=[root]))
+    assert not result.errors, result.errors
+    return result, sorted(p.as_posix() for p in result.cached_files if p.suffix == ".py")
+
+
+def summary(result) -> List[tuple]:
+    return [(f.path.as_posix(), f.line, f.column, f.code, f.message, tuple(str(r.location) for r in f.related)) for f in result.findings]
+
+
+@pytest.fixture
+def project(tmp_path):
+    root = tmp_path / "shop"
+    write(root, FILES)
+    return root
+
+
+def test_a_warm_run_serves_every_file_from_the_cache(project, tmp_path):
+    cache = tmp_path / "cache"
+    cold, served = run(project, cache)
+    assert served == []
+    codes = {(f.path.as_posix(), f.code) for f in cold.findings}
+    assert ("shop/db.py", "PC102") in codes and ("shop/views.py", "PC401") in codes and ("shop/reports.py", "PC101") in codes
+    warm, served = run(project, cache)
+    assert summary(warm) == summary(cold)
+    assert served == ["shop/db.py", "shop/reports.py", "shop/util.py", "shop/views.py"]
+
+
+def test_a_changed_option_file_rechecks_exactly_the_files_that_read_it(project, tmp_path):
+    cache = tmp_path / "cache"
+    run(project, cache)
+    write(project, {"deploy/my.cnf": "[mysqld]\nwait_timeout = 9000\n"})
+    warm, served = run(project, cache)
+    fresh, _ = run(project, None)
+    assert summary(warm) == summary(fresh)
+    assert ("shop/db.py", "PC102") not in {(f.path.as_posix(), f.code) for f in warm.findings}  # 7200 < 9000 now
+    # The engine files read my.cnf (its wait_timeout) and are checked again; the others
+    # never read it.
+    assert served == ["shop/util.py", "shop/views.py"]
+
+
+def test_a_changed_module_is_never_served_stale_to_its_importers(project, tmp_path):
+    cache = tmp_path / "cache"
+    first, _ = run(project, cache)
+    assert ("shop/views.py", "PC401") in {(f.path.as_posix(), f.code) for f in first.findings}
+    # db.py's SessionLocal is no session factory any more: views.py's finding must go.
+    write(project, {"shop/db.py": FILES["shop/db.py"].replace("sessionmaker(bind=engine)", "dict(bind=engine)")})
+    warm, served = run(project, cache)
+    fresh, _ = run(project, None)
+    assert summary(warm) == summary(fresh)
+    assert ("shop/views.py", "PC401") not in {(f.path.as_posix(), f.code) for f in warm.findings}
+    assert "shop/views.py" not in served and "shop/db.py" not in served
+
+
+def test_an_edit_that_changes_nothing_another_file_reads_keeps_its_results(project, tmp_path):
+    cache = tmp_path / "cache"
+    run(project, cache)
+    write(project, {"shop/util.py": FILES["shop/util.py"] + "\n\ndef shout(text):\n    return text.upper()\n"})
+    warm, served = run(project, cache)
+    fresh, _ = run(project, None)
+    assert summary(warm) == summary(fresh)
+    assert "shop/util.py" not in served
+    assert {"shop/db.py", "shop/reports.py", "shop/views.py"} <= set(served)
+
+
+def test_a_new_and_a_removed_file(project, tmp_path):
+    cache = tmp_path / "cache"
+    run(project, cache)
+    write(project, {"shop/jobs.py": "from shop.db import SessionLocal\n\n\ndef job():\n    s = SessionLocal()\n    s.commit()\n"})
+    warm, _ = run(project, cache)
+    fresh, _ = run(project, None)
+    assert summary(warm) == summary(fresh)
+    assert ("shop/jobs.py", "PC401") in {(f.path.as_posix(), f.code) for f in warm.findings}
+    (project / "shop" / "db.py").unlink()
+    warm, _ = run(project, cache)
+    fresh, _ = run(project, None)
+    assert summary(warm) == summary(fresh)
+
+
+def test_configuration_is_part_of_the_key(project, tmp_path):
+    cache = tmp_path / "cache"
+    run(project, cache)
+    write(project, {"pyproject.toml": FILES["pyproject.toml"] + "\n[tool.poolcheck]\nignore = ['PC102']\n"})
+    warm, served = run(project, cache)
+    assert served == []
+    assert "PC102" not in {f.code for f in warm.findings}
+
+
+def test_a_damaged_cache_is_ignored(project, tmp_path):
+    cache = tmp_path / "cache"
+    cold, _ = run(project, cache)
+    for path in (cache / "v1").glob("*.json"):
+        path.write_text("{not json", encoding="utf-8")
+    warm, served = run(project, cache)
+    assert served == [] and summary(warm) == summary(cold)
+    for path in (cache / "v1").glob("results-*.json"):
+        data = json.loads(path.read_text())
+        data["groups"] = [[10**6]]  # indices into nothing
+        path.write_text(json.dumps(data), encoding="utf-8")
+    warm, served = run(project, cache)
+    assert served == [] and summary(warm) == summary(cold)
+
+
+def test_findings_survive_json(project, tmp_path):
+    cold, _ = run(project, None)
+    assert cold.findings
+    for finding in cold.findings:
+        assert finding_from_json(json.loads(json.dumps(finding_to_json(finding)))) == finding
+
+
+def test_parallel_runs_report_what_serial_runs_report(tmp_path):
+    """Many files, checked by two worker processes: the same findings in the same order,
+    and the same warnings, as one process."""
+    root = tmp_path / "many"
+    files = dict(FILES)
+    for number in range(12):
+        files[f"shop/service_{number}.py"] = f"""
+            from sqlalchemy import create_engine
+            from shop.db import SessionLocal
+
+            engine_{number} = create_engine("mysql+pymysql://u@h/db{number}", pool_size={number + 1}, max_overflow=-2)
+
+
+            def handler_{number}():
+                session = SessionLocal()
+                return session.get(object, {number})
+            """
+    files["shop/broken.py"] = "from sqlalchemy import create_engine\ndef broken(:\n"
+    write(root, files)
+    serial, _ = run(root, None, jobs=1)
+    parallel, _ = run(root, None, jobs=2, parallel_minimum=1)
+    assert summary(parallel) == summary(serial)
+    assert len(serial.findings) > 24
+    assert parallel.warnings == serial.warnings
+    # And what the parallel run cached serves a serial run, identical again.
+    cache = tmp_path / "cache"
+    run(root, cache, jobs=2, parallel_minimum=1)
+    warm, served = run(root, cache, jobs=1)
+    assert summary(warm) == summary(serial) and len(warm.cached_files) == len(serial.checked_files)
+
+
+def test_command_line_flags(project, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(project)
+    assert main(["check", "--no-cache", "."]) == 1
+    assert not (project / ".poolcheck_cache").exists()
+    assert main(["check", "."]) == 1
+    assert (project / ".poolcheck_cache" / ".gitignore").read_text().splitlines()[-1] == "*"
+    elsewhere = tmp_path / "elsewhere"
+    assert main(["check", "--cache-dir", str(elsewhere), "."]) == 1
+    assert any(elsewhere.rglob("results-*.json"))
+    capsys.readouterr()
+    # The cache folder is never checked itself.
+    assert main(["check", "--format", "json", "."]) == 1
+    assert all(".poolcheck_cache" not in entry["filename"] for entry in json.loads(capsys.readouterr().out))
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def _mutated(text: str) -> str:
+    """The same file saying something else: every integer scaled, True and False swapped."""
+    import re
+
+    text = re.sub(r"(?<![\w.])(\d+)(?![\w.])", lambda m: str(int(m.group(1)) * 3 + 7), text)
+    return text.replace("True", "\0").replace("False", "True").replace("\0", "False")
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        str(p.relative_to(EXAMPLES))
+        for p in EXAMPLES.rglob("*")
+        if p.is_file() and ".poolcheck_cache" not in p.parts and p.suffix in (".py", ".cnf", ".yml", ".toml", ".txt")
+    ),
+)
+def test_no_change_to_any_example_file_is_served_stale(name, tmp_path):
+    """The example project exercises every rule family and most facts: whatever one of its
+    files says differently, the cached run must report what a fresh run reports."""
+    import shutil
+
+    root = tmp_path / "examples"
+    shutil.copytree(EXAMPLES, root, ignore=shutil.ignore_patterns(".poolcheck_cache"))
+    cache = tmp_path / "cache"
+    run(root, cache)
+    path = root / name
+    changed = _mutated(path.read_text(encoding="utf-8"))
+    if changed == path.read_text(encoding="utf-8"):
+        pytest.skip("nothing to change in this file")
+    path.write_text(changed, encoding="utf-8")
+    warm, _ = run(root, cache)
+    fresh, _ = run(root, None)
+    assert summary(warm) == summary(fresh)
