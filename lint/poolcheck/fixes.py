@@ -98,16 +98,26 @@ def still_valid(text: str, name: str, is_python: bool) -> bool:
 
 
 def write_atomically(path: Path, source: SourceFile, new_text: str) -> None:
-    """Write ``new_text`` over ``path`` in the file's own encoding, BOM and permissions.
-    Raises FileChanged (and writes nothing) if the file is not what was read."""
+    """Write ``new_text`` over ``path`` in the file's own encoding, BOM, permissions and
+    owner. Raises FileChanged (and writes nothing) if the file is not what was read, or if
+    the new text cannot be written in the file's encoding.
+
+    The new content goes to a temporary file in the same folder, is flushed to disk, and is
+    renamed over the file: a run killed at any moment leaves the old file or the new one,
+    never a mix. A symbolic link is followed: the file it points to is rewritten, and the
+    link stays a link."""
+    path = Path(os.path.realpath(path))
     try:
         current = path.read_bytes()
     except OSError as exc:
         raise FileChanged(f"cannot re-read before writing: {exc.strerror or exc}") from None
     if current != source.raw:
         raise FileChanged("it changed on disk since it was read")
-    data = source.encode(new_text)
-    mode = stat.S_IMODE(os.stat(path).st_mode)
+    try:
+        data = source.encode(new_text)
+    except UnicodeEncodeError:
+        raise FileChanged(f"the fixed text cannot be written in the file's encoding ({source.encoding})") from None
+    status = os.stat(path)
     directory = path.parent
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".poolcheck-tmp", dir=directory)
     try:
@@ -115,7 +125,12 @@ def write_atomically(path: Path, source: SourceFile, new_text: str) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temporary, mode)
+        os.chmod(temporary, stat.S_IMODE(status.st_mode))
+        if hasattr(os, "chown"):
+            try:  # keep the owner and group (a fix run as root must not take the file over)
+                os.chown(temporary, status.st_uid, status.st_gid)
+            except OSError:
+                pass  # not allowed to give it away: it stays the runner's, as any edit would
         os.replace(temporary, path)
     except BaseException:
         try:
