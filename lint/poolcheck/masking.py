@@ -19,7 +19,7 @@ _URL_PASSWORD = re.compile(
 
 # password="x", PASSWORD: x, "db_password": "x", MYSQL_ROOT_PASSWORD=x, passwd=..., pwd=...
 _KEY_VALUE = re.compile(
-    r"(?P<head>(?i:\b[\w.\-]*(?:password|passwd|pwd|secret)[\w.\-]*)[\"']?\s*[:=]\s*)"
+    r"(?P<head>(?P<key>(?i:\b[\w.\-]*(?:password|passwd|pwd|secret)[\w.\-]*))[\"']?\s*(?P<separator>[:=])\s*)"
     r"(?P<quote>[\"'])?(?P<secret>(?(quote)[^\"'\n]*|[^\s,;)}\]]+))"
 )
 
@@ -31,6 +31,12 @@ _LINE_KEY_VALUE = re.compile(
     r"(?m)^(?P<head>(?:[ \t]*\d+[ \t]*\|)?[ \t]*[-+]?[ \t]*(?:export[ \t]+)?"
     r"(?i:[\w.\-]*(?:password|passwd|pwd|secret)[\w.\-]*)[ \t]*[:=][ \t]*)"
     r"(?P<secret>[^\s\"'][^\n\r]*?)[ \t]*$"
+)
+
+# `secrets.py:3:5: PC101 ...`, `password_reset.py: cannot read`: a file name and a location or
+# a message, not a key and its value.
+_FILE_NAME = re.compile(
+    r"\.(?:py|pyi|pyw|env|flaskenv|cfg|ini|toml|json|ya?ml|txt|cnf|conf|sql|lock|md|rst|sh|j2|tpl)$", re.IGNORECASE
 )
 
 
@@ -65,6 +71,8 @@ def _mask_url_password(match: "re.Match[str]") -> str:
 
 def _mask_key_value(match: "re.Match[str]") -> str:
     secret = match.group("secret")
+    if match.group("separator") == ":" and _FILE_NAME.search(match.group("key")):
+        return match.group(0)
     if not secret or secret == MASK or secret.startswith(("{", "$", "os.", "environ", "getenv")):
         # A placeholder or a lookup, not a literal secret: keep it readable.
         return match.group(0)

@@ -15,7 +15,6 @@ that one stays cheap to import; this one loads libcst and the lifecycle model.
 from __future__ import annotations
 
 import ast
-import warnings
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
@@ -24,6 +23,7 @@ import libcst as cst
 
 from poolcheck.flask_config.python_scan import FLASK_SQLALCHEMY_CLASSES, derives_from_sqlalchemy
 from poolcheck.lifecycle import CONNECTION, REGISTRY, SESSION, function_named, resolver
+from poolcheck.syntax import python_ast
 from poolcheck.values import ClassRef, Known, Where
 from poolcheck.walk import walk
 
@@ -113,13 +113,8 @@ def registered_names(project) -> Tuple[bytes, ...]:
 
 
 def _ast_calls(data: Optional[bytes]) -> List[ast.Call]:
-    if data is None:
-        return []
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(data)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = python_ast(data)
+    if tree is None:
         return []
     return [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
 

@@ -11,7 +11,6 @@ the rule module stays cheap to import: this one loads libcst and the lifecycle m
 from __future__ import annotations
 
 import ast
-import warnings
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import FrozenSet, List, Optional, Set, Tuple
@@ -22,7 +21,7 @@ from poolcheck.api import RuleContext
 from poolcheck.lifecycle import ASSIGNED, REGISTRY, resolver
 from poolcheck.lifecycle.resolve import sqlalchemy_name
 from poolcheck.lifecycle.tokens import REGISTRY_TOKENS, project_names
-from poolcheck.syntax import _top_level_segments, module_name_for
+from poolcheck.syntax import _top_level_segments, module_name_for, python_ast
 from poolcheck.values import Where
 from poolcheck.walk import walk
 
@@ -539,14 +538,8 @@ def _scan_imports(project, relative: PurePosixPath, name: str) -> bool:
     for path in project.python_files_containing((name.encode("utf-8"),)):
         if PurePosixPath(path) == relative:
             continue
-        data = project.read_bytes(path)
-        if data is None:
-            continue
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tree = ast.parse(data)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = python_ast(project.read_bytes(path))
+        if tree is None:
             continue
         importer, is_package = module_name_for(PurePosixPath(path))
         module_names: Set[str] = set()  # local dotted names bound to the defining module
