@@ -140,11 +140,8 @@ def _releasing_segments(data: bytes, candidates: FrozenSet[str]) -> Optional[Lis
     and whether :class:`ReleaseFinder` may find something in it (:func:`_may_release`),
     from CPython's parser: a libcst parse and walk of a whole large module cost far more.
     None when CPython cannot parse it."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(data)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = python_ast(data)
+    if tree is None:
         return None
     aliases = {
         alias.asname or alias.name
