@@ -313,16 +313,16 @@ def test_a_file_vanishing_mid_run(tmp_path, monkeypatch, capsys):
     write_bytes(tmp_path, "a.py", (IMPORT + ENGINE).encode())
     write_bytes(tmp_path, "b.py", (IMPORT + ENGINE).encode())
     write_bytes(tmp_path, "c.py", (IMPORT + ENGINE).encode())
-    original = poolcheck.runner.read_source
+    original = poolcheck.runner._read
 
-    def read_source(path, *args, **kwargs):
-        if path.name == "b.py":
-            path.unlink()  # deleted between the walk and the read
-        return original(path, *args, **kwargs)
+    def read(target):
+        if target.absolute.name == "b.py":
+            target.absolute.unlink()  # deleted between the walk and the read
+        return original(target)
 
-    monkeypatch.setattr(poolcheck.runner, "read_source", read_source)
+    monkeypatch.setattr(poolcheck.runner, "_read", read)
     monkeypatch.chdir(tmp_path)
-    assert main(["check", "--format", "concise", "--no-color"]) == 2
+    assert main(["check", "--format", "concise", "--no-color", "--no-cache"]) == 2
     captured = capsys.readouterr()
     assert captured.err == "poolcheck: error: b.py: cannot read: no such file (was it deleted during the run?)\n"
     assert [line.split(":")[0] for line in captured.out.splitlines() if "PC101" in line] == ["a.py", "c.py"]
