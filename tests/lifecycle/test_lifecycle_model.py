@@ -183,3 +183,30 @@ def test_a_module_importing_itself_ends(make_project):
         assert function_named(evaluator, cst.Name("helper"), where) is None
     views = Where.module_level(project.parsed(PurePosixPath("app/views.py")))
     assert function_named(evaluator, cst.Name("other"), views) is None
+
+
+def test_function_locals_stay_candidates_but_are_no_pruning_tokens(make_project):
+    """`session = sessionmaker(bind=engine)` inside a function: `session()` there is still a
+    candidate call, but the common word `session` no longer keeps every definition that
+    mentions it in every pruned parse (the local's own function names `sessionmaker`)."""
+    cli = (
+        "from sqlalchemy.orm import sessionmaker\n"
+        "\n"
+        "\n"
+        "def run(engine):\n"
+        "    session = sessionmaker(bind=engine)\n"
+        "    db = session()\n"
+        "    db.execute('SELECT 1')\n"
+        "\n"
+        "\n"
+        "def init(engine):\n"
+        "    global shared_maker\n"
+        "    shared_maker = sessionmaker(bind=engine)\n"
+    )
+    project = make_project({"app/__init__.py": "", "app/db.py": DB, "app/cli.py": cli})
+    names = project_names(project)
+    assert {"session", "shared_maker", "SessionLocal"} <= names.factories
+    tokens = names.tokens("factories", locals_too=False)
+    assert b"session" not in tokens
+    assert b"shared_maker" in tokens and b"SessionLocal" in tokens  # a declared global is read elsewhere
+    assert b"session" in names.tokens("factories")

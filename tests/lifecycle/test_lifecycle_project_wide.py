@@ -83,3 +83,33 @@ def test_a_file_without_any_token_is_not_parsed(tmp_path):
     runner, found = run(tmp_path, tmp_path / "app" / "plain.py")
     assert found == []
     assert PurePosixPath("app/plain.py") not in runner.project(tmp_path.resolve())._parsed
+
+
+def test_a_local_factory_is_still_found_when_its_name_prunes_nothing(tmp_path):
+    files = {
+        "pyproject.toml": "[tool.poolcheck]\n",
+        "app/__init__.py": "",
+        "app/cli.py": (
+            "from sqlalchemy import create_engine\n"
+            "from sqlalchemy.orm import sessionmaker\n"
+            "\n"
+            "\n"
+            "def run(url):\n"
+            "    session = sessionmaker(bind=create_engine(url))\n"
+            "    db = session()\n"
+            "    db.execute('SELECT 1')\n"
+            "\n"
+            "\n"
+            "def report(session):\n"
+            "    return session.query(1)\n"
+        ),
+    }
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    runner, found = run(tmp_path, tmp_path)
+    assert found == [("app/cli.py", 7, "PC401")]
+    project = runner.project(tmp_path.resolve())
+    assert "session" not in project.pruning_tokens()
+    assert "report" in project.parsed(PurePosixPath("app/cli.py")).pruned_names

@@ -57,12 +57,21 @@ class ProjectNames:
     factories: FrozenSet[str] = frozenset()
     registries: FrozenSet[str] = frozenset()
     engines: FrozenSet[str] = frozenset()
+    # Names bound only as locals of functions (`session = sessionmaker(bind=engine)` in a
+    # CLI command). Such a local is called only in the top-level statement binding it,
+    # whose text names its maker (a fixed token or another project name): it need not make
+    # other files parsed or other definitions kept (see :meth:`tokens`).
+    local_only: FrozenSet[str] = frozenset()
 
-    def tokens(self, *kinds: str) -> Tuple[bytes, ...]:
-        """The names of the given kinds ("factories", "registries", "engines") as bytes."""
+    def tokens(self, *kinds: str, locals_too: bool = True) -> Tuple[bytes, ...]:
+        """The names of the given kinds ("factories", "registries", "engines") as bytes;
+        without the function locals with ``locals_too=False`` (the prefilter and pruning
+        tokens: a common local name such as `session` kept every function mentioning it)."""
         names = set()
         for kind in kinds or ("factories", "registries", "engines"):
             names |= getattr(self, kind)
+        if not locals_too:
+            names -= self.local_only
         return tuple(sorted(name.encode("utf-8") for name in names))
 
 
@@ -135,24 +144,24 @@ def refine_candidates(raw: bytes, project: "Project", relative) -> bool:
 
 def session_project_tokens(project: "Project") -> Tuple[bytes, ...]:
     """For ``ProjectTokens``: names whose call may create a session."""
-    return project_names(project).tokens("factories")
+    return project_names(project).tokens("factories", locals_too=False)
 
 
 def registry_project_tokens(project: "Project") -> Tuple[bytes, ...]:
     """For ``ProjectTokens``: names that may hold a ``scoped_session`` registry."""
-    return project_names(project).tokens("registries")
+    return project_names(project).tokens("registries", locals_too=False)
 
 
 def engine_project_tokens(project: "Project") -> Tuple[bytes, ...]:
     """For ``ProjectTokens``: names that may hold an engine."""
-    return project_names(project).tokens("engines")
+    return project_names(project).tokens("engines", locals_too=False)
 
 
 def _scan(project: "Project") -> ProjectNames:
     """Files that build a factory, registry or engine (their bytes hold a maker's name) are
     read first; then, round by round, the files mentioning a name found so far (a getter
     returning ``SessionLocal()`` in another module), until nothing new turns up."""
-    bound: List[tuple] = []  # (names bound, the value or base expression, "assign" | "return" | "class")
+    bound: List[tuple] = []  # (names bound, the value or base expression, "assign" | "return" | "class" | "local")
     scanned = set()
     kinds = dict(_SEED)
     pending = [p for p in project.python_files_containing(_SCAN_TOKENS) if _worth_scanning(project.read_bytes(p))]
@@ -180,7 +189,15 @@ def _scan(project: "Project") -> ProjectNames:
     for name, kind in kinds.items():
         if name not in _SEED and len(name) > 1:
             found[kind].add(name)
-    return ProjectNames(frozenset(found["factories"]), frozenset(found["registries"]), frozenset(found["engines"]))
+    # A name is local only when every binding of it the scan saw is a function's local
+    # (nothing reads it from another module or statement by that name).
+    local = set()
+    elsewhere = set()
+    for names, _, how in bound:
+        (local if how == "local" else elsewhere).update(names)
+    return ProjectNames(
+        frozenset(found["factories"]), frozenset(found["registries"]), frozenset(found["engines"]), frozenset(local - elsewhere)
+    )
 
 
 def _worth_scanning(data: Optional[bytes]) -> bool:
@@ -197,7 +214,7 @@ def _parse(data: Optional[bytes]):
     return python_ast(data)
 
 
-def _collect(body, function: Optional[str], bound: List[tuple]) -> None:
+def _collect(body, function: Optional[str], bound: List[tuple], globals_: FrozenSet[str] = frozenset()) -> None:
     """Assignments, ``return``s (with their function's name) and class bases, through nested
     blocks, functions and classes; statements only (a cheap walk: expressions are not
     visited)."""
@@ -209,7 +226,15 @@ def _collect(body, function: Optional[str], bound: List[tuple]) -> None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 names = {n for t in targets for n in _bound_names(t)}
                 if names:
-                    bound.append((names, node.value, "assign"))
+                    # A plain name assigned in a function is its local (unless declared
+                    # global there); attributes (`self.Session = ...`) are read elsewhere.
+                    local = {
+                        n for t in targets for n in _local_names(t) if function is not None and n not in globals_
+                    }
+                    if local:
+                        bound.append((local, node.value, "local"))
+                    if names - local:
+                        bound.append((names - local, node.value, "assign"))
         elif isinstance(node, ast.Return):
             if function is not None and node.value is not None:
                 bound.append(({function}, node.value, "return"))
@@ -218,16 +243,34 @@ def _collect(body, function: Optional[str], bound: List[tuple]) -> None:
                 bound.append(({node.name}, base, "class"))
             _collect(node.body, None, bound)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            _collect(node.body, node.name, bound)
+            _collect(node.body, node.name, bound, _declared_global(node))
         else:
             for field in ("body", "orelse", "finalbody"):
                 inner = getattr(node, field, None)
                 if isinstance(inner, list):
-                    _collect(inner, function, bound)
+                    _collect(inner, function, bound, globals_)
             for handler in getattr(node, "handlers", ()) or ():
-                _collect(handler.body, function, bound)
+                _collect(handler.body, function, bound, globals_)
             for case in getattr(node, "cases", ()) or ():
-                _collect(case.body, function, bound)
+                _collect(case.body, function, bound, globals_)
+
+
+def _declared_global(function) -> FrozenSet[str]:
+    """Names a function declares ``global`` (anywhere in it, nested functions included:
+    a superset, so such a name is never taken for a local)."""
+    import ast
+
+    return frozenset(name for node in ast.walk(function) if isinstance(node, ast.Global) for name in node.names)
+
+
+def _local_names(target) -> set:
+    import ast
+
+    if isinstance(target, ast.Name):
+        return {target.id}
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return {n for element in target.elts for n in _local_names(element)}
+    return set()
 
 
 def _resolve_kinds(bound: List[tuple], kinds: Dict[str, str]) -> set:
