@@ -99,3 +99,41 @@ def test_fixed_text_validation_by_format():
     assert still_valid('{"A": 1}', "c.json", False) and not still_valid('{"A": 1,}', "c.json", False)
     assert still_valid("A = 1\n", "c.toml", False) and not still_valid("A = \n", "c.toml", False)
     assert still_valid("A=(\n", ".env", False), "a .env has no syntax to break"
+
+
+def test_a_symbolic_link_stays_a_link(tmp_path):
+    """os.replace over a link would put a regular file in its place and leave the file it
+    points to unfixed: the file behind the link is rewritten."""
+    real = tmp_path / "real" / "a.py"
+    real.parent.mkdir()
+    real.write_text("x = 1\n", encoding="utf-8")
+    link = tmp_path / "a.py"
+    link.symlink_to(Path("real") / "a.py")
+    source = read_source(link)
+    write_atomically(link, source, "x = 2\n")
+    assert link.is_symlink() and os.readlink(link) == str(Path("real") / "a.py")
+    assert real.read_text(encoding="utf-8") == "x = 2\n"
+    assert sorted(p.name for p in real.parent.iterdir()) == ["a.py"]
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root can give a file away")
+def test_owner_and_group_are_kept(tmp_path):
+    """A fix run as root (a container, a CI image) must not take the developer's file over."""
+    path = tmp_path / "a.py"
+    path.write_text("x = 1\n", encoding="utf-8")
+    os.chown(path, 65534, 65534)
+    source = read_source(path)
+    write_atomically(path, source, "x = 2\n")
+    status = os.stat(path)
+    assert (status.st_uid, status.st_gid) == (65534, 65534) and path.read_text(encoding="utf-8") == "x = 2\n"
+
+
+def test_text_the_files_encoding_cannot_hold_is_not_written(tmp_path):
+    path = tmp_path / "a.py"
+    original = b"# -*- coding: latin-1 -*-\nname = '\xe9'\n"
+    path.write_bytes(original)
+    source = read_source(path)
+    with pytest.raises(FileChanged, match="cannot be written in the file's encoding"):
+        write_atomically(path, source, source.text + "euro = '\u20ac'\n")
+    assert path.read_bytes() == original
+    assert [p.name for p in tmp_path.iterdir()] == ["a.py"]

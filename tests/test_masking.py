@@ -34,7 +34,42 @@ def test_secrets_are_masked(text, secret):
         "mysql://u:${DB_PASSWORD}@h/db",
         "password=os.environ['DB_PASSWORD']",
         "a plain sentence about passwords",
+        # File names are not keys: their locations and messages stay readable.
+        "app/secrets.py:2:10: PC101 MySQL engine",
+        "poolcheck: error: secret.py: cannot read: permission denied",
+        "password_reset.py:3:1: PC001 Syntax error",
+        "config/passwords.env:4: could not be checked",
     ],
 )
 def test_non_secrets_stay_readable(text):
     assert mask_secrets(text) == text
+
+
+@pytest.mark.parametrize(
+    "text, secret",
+    [
+        # Lines of files (excerpts, diffs): an unquoted value of several words (.env, my.cnf,
+        # compose) is one value, every word masked.
+        ("DB_PASSWORD=correct horse battery", "horse battery"),
+        ("    password = correct horse battery staple", "staple"),
+        ("-MYSQL_PASSWORD: two words", "words"),
+        ("+export DB_PASSWORD=a bee", "bee"),
+        ("      MARIADB_PASSWORD: two words  ", "words"),
+        ("x = 1\nDB_PASSWORD=correct horse\ny = 2", "horse"),
+        ("url = 'mysql://u:s3cret@h/db'", "s3cret"),
+    ],
+)
+def test_source_lines_are_masked_whole(text, secret):
+    from poolcheck.masking import mask_source
+
+    masked = mask_source(text)
+    assert secret not in masked and "***" in masked
+
+
+def test_source_masking_keeps_lookups_and_messages_keep_their_words():
+    from poolcheck.masking import mask_source
+
+    for text in ("DB_PASSWORD=${DB_PASSWORD}", "password = os.environ['DB_PASSWORD']", "x = 1"):
+        assert mask_source(text) == text
+    # In a message the value is one word: the rest of the sentence stays.
+    assert mask_secrets("DB_PASSWORD=hunter2 and wait_timeout = 600") == "DB_PASSWORD=*** and wait_timeout = 600"

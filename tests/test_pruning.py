@@ -149,3 +149,24 @@ def test_a_definition_pruned_in_one_module_is_read_whole_by_another(make_project
     value = Evaluator(project).evaluate(app.module.body[-1].body[0].value, Where.module_level(app))
     assert isinstance(value, Known) and value.value == "mysql://app@db/app"
     assert value.file.span(value.node).start.line == 2
+
+
+def test_a_short_alias_is_matched_as_a_name_not_as_a_letter():
+    """`e = create_engine(...)` made `e` an alias, and every definition whose text contains
+    the letter e (every `def`) was kept: a 1 MB module took minutes and gigabytes."""
+    text = "from sqlalchemy import create_engine\ne = create_engine('sqlite://')\n\ndef helper():\n    return 1\n\ndef user():\n    return e\n"
+    _, result, _ = parse(text)
+    assert "def user" in result.module.code
+    assert result.pruned_names == {"helper": "def"}
+
+
+def test_lines_are_counted_as_python_counts_them():
+    """A form feed or a U+2028 in a comment is not a line break for Python (nor for
+    editors): counting it as one (str.splitlines) shifted every kept statement, and the
+    engine below was never seen."""
+    for separator in ("\x0c", "\u2028", "\x1c", "\x85"):
+        text = f"from sqlalchemy import create_engine\n# a{separator}b\n\ndef unrelated():\n    return 1\n\nengine = create_engine('sqlite://')\n"
+        source, result, parsed = parse(text)
+        assert result.line_map is not None and "engine = create_engine" in result.module.code
+        calls = [n for n in parsed.positions() if isinstance(n, cst.Call)]
+        assert [parsed.span(c).start.line for c in calls] == [7], repr(separator)

@@ -148,6 +148,8 @@ def _settings_for(args, rules):
     from .config import discover_settings, load_settings
 
     if args.config is not None:
+        if args.config.is_dir():
+            raise UsageError(f"--config {args.config}: is a directory, not a configuration file")
         if not args.config.is_file():
             raise UsageError(f"--config {args.config}: no such file")
         return load_settings(args.config)
@@ -164,6 +166,9 @@ def _settings_for(args, rules):
 def _selection(args, settings, rules):
     from .selection import configured_selection
 
+    if args.select is not None and not _selectors(args.select):
+        # `--select "$CODES"` with the variable unset would otherwise run no rule and pass.
+        raise UsageError("--select: no rule selector given (codes or prefixes such as PC1, or ALL)")
     return configured_selection(
         settings,
         rules,
@@ -257,7 +262,12 @@ def command_check(args) -> int:
 
     if args.diff:
         diff = "".join(f.diff for f in result.fixed)
-        _emit(diff, args.output_file, sys.stdout)
+        # The diff's lines are source lines, and --diff runs in CI logs: passwords in them are
+        # masked like every other output (a hunk touching such a line no longer applies with
+        # `patch`; `--fix` writes the real text).
+        from .masking import mask_source
+
+        _emit(mask_source(diff), args.output_file, sys.stdout)
         if result.errors:
             return EXIT_ERROR
         return EXIT_FINDINGS if diff and not args.exit_zero else EXIT_CLEAN
@@ -481,7 +491,9 @@ def _warn(message: str) -> None:
 
 
 def _note(message: str) -> None:
-    sys.stderr.write(f"poolcheck: {message}\n")
+    from .masking import mask_secrets
+
+    sys.stderr.write(f"poolcheck: {mask_secrets(message)}\n")
 
 
 def _error(message: str) -> None:

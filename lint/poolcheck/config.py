@@ -70,17 +70,63 @@ def _positive_int(value: Any) -> Optional[str]:
 
 def _per_file_ignores(value: Any) -> Optional[str]:
     if isinstance(value, dict) and all(isinstance(v, list) and all(isinstance(c, str) for c in v) for v in value.values()):
-        return None
+        return _bad_globs(list(value))
     return 'a table of glob = ["CODE", ...]'
 
 
+def _glob_list(value: Any) -> Optional[str]:
+    return _string_list(value) or _bad_globs(value)
+
+
+def _bad_globs(globs: List[str]) -> Optional[str]:
+    from .discovery import invalid_glob
+
+    for glob in globs:
+        reason = invalid_glob(glob)
+        if reason is not None:
+            return f"gitignore-style globs, and {glob!r} is not one ({reason})"
+    return None
+
+
+def _at_most(limit: int, server: str) -> Checker:
+    """A positive integer no server accepts above ``limit`` (beyond it is a typo, or
+    milliseconds written for seconds)."""
+
+    def check(value: Any) -> Optional[str]:
+        if _positive_int(value) is None and value <= limit:
+            return None
+        return f"a positive integer of seconds, at most {limit} ({server})"
+
+    return check
+
+
 _DIALECT = re.compile(r"^[a-z][a-z0-9_]*(\+[a-z0-9_]+)?$")
+_DIALECT_EXPECTED = 'a dialect name such as "mysql", "mariadb", "postgresql" or "mysql+pymysql"'
 
 
 def _dialect(value: Any) -> Optional[str]:
-    if isinstance(value, str) and _DIALECT.match(value):
+    if not (isinstance(value, str) and _DIALECT.match(value)):
+        return _DIALECT_EXPECTED
+    near = _dialect_near_miss(value.split("+", 1)[0])
+    if near:
+        # "myslq", "postgres" (refused by SQLAlchemy since 1.4): every engine would silently
+        # be assumed to be a database nothing applies to.
+        return f"a SQLAlchemy dialect name (there is no {value.split('+', 1)[0]!r}; did you mean {near!r}?)"
+    return None
+
+
+def _dialect_near_miss(backend: str) -> Optional[str]:
+    """The SQLAlchemy dialect ``backend`` is a typo of, None when it is one or is unlike any
+    (a third-party dialect such as "snowflake" is the project's business)."""
+    try:
+        from sqlalchemy.dialects import __all__ as shipped
+    except ImportError:  # pragma: no cover - SQLAlchemy is a dependency
         return None
-    return 'a dialect name such as "mysql", "mariadb", "postgresql" or "mysql+pymysql"'
+    known = set(shipped) | {"mariadb"}
+    if backend in known:
+        return None
+    near = difflib.get_close_matches(backend, sorted(known), n=1, cutoff=0.75)
+    return near[0] if near else None
 
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -104,17 +150,17 @@ SCHEMA: Dict[str, Checker] = {
     "extend-select": _string_list,
     "ignore": _string_list,
     "per-file-ignores": _per_file_ignores,
-    "exclude": _string_list,
-    "extend-exclude": _string_list,
+    "exclude": _glob_list,
+    "extend-exclude": _glob_list,
 }
 
 DATABASE_SCHEMA: Dict[str, Checker] = {
     "dialect": _dialect,
-    "wait-timeout": _positive_int,
+    "wait-timeout": _at_most(31536000, "MySQL's and MariaDB's maximum wait_timeout"),
     "max-connections": _positive_int,
     "workers": _positive_int,
     # PostgreSQL's idle_session_timeout (seconds): PC102's limit for PostgreSQL engines.
-    "idle-session-timeout": _positive_int,
+    "idle-session-timeout": _at_most(2147483, "PostgreSQL's maximum idle_session_timeout, 2147483647 ms"),
     # `poolcheck check` probes the server whose URL this variable holds (see docs/probe.md).
     "url-env": _env_name,
 }

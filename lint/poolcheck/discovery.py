@@ -13,6 +13,7 @@ checked.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from dataclasses import dataclass, field
@@ -34,10 +35,19 @@ DEFAULT_EXCLUDES = (
 PYTHON_SUFFIXES = (".py",)
 
 
+def resolved(path: Path) -> Path:
+    """``path.resolve()``, or the absolute path as written where it cannot be resolved (a
+    symbolic link loop, which Python before 3.13 reports with RuntimeError)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(path))
+
+
 def find_project_root(path: Path) -> Path:
     """The nearest folder from ``path`` upward that holds ``pyproject.toml``,
     ``poolcheck.toml`` or ``.git``; the path's own folder when there is none."""
-    start = path.resolve()
+    start = resolved(path)
     directory = start if start.is_dir() else start.parent
     for folder in [directory, *directory.parents]:
         if has_root_marker(folder):
@@ -96,6 +106,17 @@ def matches_any(name: str, patterns: Sequence[str]) -> bool:
     return any(fnmatchcase(name, pattern) for pattern in patterns)
 
 
+def invalid_glob(pattern: str) -> Optional[str]:
+    """Why ``pattern`` is not a gitignore-style glob, or None when it is one."""
+    import pathspec
+
+    try:
+        pathspec.GitIgnoreSpec.from_lines([pattern])
+    except Exception as exc:  # pathspec's own errors, and re.error from a bad [range]
+        return str(exc) or type(exc).__name__
+    return None
+
+
 class _GlobSet:
     """gitignore-style globs (``build``, ``tests/fixtures/*``, ``**/migrations``) anchored at
     one folder."""
@@ -103,7 +124,13 @@ class _GlobSet:
     def __init__(self, patterns: Sequence[str]) -> None:
         import pathspec
 
-        self.spec = pathspec.GitIgnoreSpec.from_lines(list(patterns)) if patterns else None
+        try:
+            self.spec = pathspec.GitIgnoreSpec.from_lines(list(patterns)) if patterns else None
+        except Exception:
+            # A line git itself would skip (`!`, `\\`, `[z-a]` in a .gitignore): skip it, keep
+            # the others. (Configured globs are validated when the configuration is read.)
+            valid = [p for p in patterns if invalid_glob(p) is None]
+            self.spec = pathspec.GitIgnoreSpec.from_lines(valid) if valid else None
 
     def matches(self, relative: str, is_dir: bool) -> Optional[bool]:
         if self.spec is None:
@@ -125,6 +152,9 @@ class ProjectTree:
     root: Path
     files: Tuple[PurePosixPath, ...]
     unreadable_dirs: Tuple[str, ...] = ()
+    # What the walk could not take: folders it could not list (their files go unchecked) and
+    # Python-named entries that are not regular files (a FIFO, a symbolic link loop), with why.
+    skipped: Tuple[Tuple[PurePosixPath, str, bool], ...] = ()  # (path, reason, is a folder)
 
     def python_files_under(self, folder: PurePosixPath) -> List[PurePosixPath]:
         return self.files_under(folder)
@@ -181,6 +211,7 @@ class Walker:
         config_globs, config_base = self._config_excludes(root)
         files: List[PurePosixPath] = []
         unreadable: List[str] = []
+        skipped: List[Tuple[PurePosixPath, str, bool]] = []
         layers: List[_IgnoreLayer] = []
         info_exclude = root / ".git" / "info" / "exclude"
         if info_exclude.is_file():
@@ -194,8 +225,9 @@ class Walker:
                 layers_here.append(_IgnoreLayer(relative_folder, _GlobSet(_read_lines(gitignore))))
             try:
                 entries = sorted(os.scandir(folder), key=lambda e: e.name)
-            except OSError:
+            except OSError as exc:
                 unreadable.append(str(relative_folder))
+                skipped.append((relative_folder, f"cannot read the folder: {exc.strerror or exc}", True))
                 continue
             subfolders = []
             for entry in entries:
@@ -204,9 +236,14 @@ class Walker:
                     is_dir = entry.is_dir(follow_symlinks=False)
                     is_file = not is_dir and entry.is_file(follow_symlinks=True)
                 except OSError:
-                    continue
+                    is_dir = is_file = False
                 if not (is_dir or is_file):
-                    continue  # FIFOs, sockets, devices, dangling links
+                    # FIFOs, sockets, devices, links to folders or to nothing: skipped; said so
+                    # for a Python file (a dangling link is an editor's lock file: not said).
+                    reason = _not_a_file(entry) if is_python_file(relative) else None
+                    if reason and not _ignored(layers_here, relative, False) and not self._excluded_by_config(config_globs, config_base, relative, False):
+                        skipped.append((relative, reason, False))
+                    continue
                 if is_dir and (entry.name in defaults or (folder / entry.name / "pyvenv.cfg").exists()):
                     continue
                 if _ignored(layers_here, relative, is_dir):
@@ -220,7 +257,26 @@ class Walker:
                     files.append(relative)
             stack.extend(reversed(subfolders))
         files.sort(key=lambda p: p.parts)
-        return ProjectTree(root, tuple(files), tuple(unreadable))
+        return ProjectTree(root, tuple(files), tuple(unreadable), tuple(skipped))
+
+
+def _not_a_file(entry: "os.DirEntry") -> Optional[str]:
+    """Why a directory entry is not a file to check, or None when there is nothing to say."""
+    try:
+        mode = os.stat(entry.path).st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "skipped: a symbolic link loop"
+        if exc.errno == errno.ENOENT:
+            return None  # a dangling link
+        return f"skipped: {exc.strerror or exc}"
+    if stat.S_ISDIR(mode):
+        return None  # a link to a folder: links to folders are not followed
+    if stat.S_ISFIFO(mode):
+        return "skipped: a FIFO, not a regular file"
+    if stat.S_ISSOCK(mode):
+        return "skipped: a socket, not a regular file"
+    return "skipped: not a regular file"
 
 
 def _ignored(layers: Iterable[_IgnoreLayer], relative: PurePosixPath, is_dir: bool) -> bool:
@@ -274,10 +330,17 @@ def display_path(absolute: Path, cwd: Path) -> Path:
 
 
 def collect_targets(
-    paths: Sequence[Path], walker: Walker, cwd: Path, text_patterns: Sequence[str] = (), claimed_patterns: Sequence[str] = ()
+    paths: Sequence[Path],
+    walker: Walker,
+    cwd: Path,
+    text_patterns: Sequence[str] = (),
+    claimed_patterns: Sequence[str] = (),
+    warnings: Optional[List[str]] = None,
 ) -> Tuple[List[Target], List[str]]:
     """The files to check for the given paths, and one-line errors for paths that do not
-    exist or cannot be checked.
+    exist or cannot be checked (a folder under them that cannot be listed, too). Python-named
+    entries of the walked folders that are not files (a FIFO, a symbolic link loop) are
+    skipped, with a line each added to ``warnings``.
 
     ``text_patterns``: the non-Python file names the enabled rules check; such files are
     targets too. ``claimed_patterns``: those of every loaded rule. A named file is Python
@@ -291,9 +354,13 @@ def collect_targets(
         root for root in (find_project_root(path) for path in given_paths if path.is_file()) if root not in named_folders and not has_root_marker(root)
     )
     for given in paths:
-        absolute = (cwd / given).resolve() if not given.is_absolute() else given.resolve()
         if not os.path.lexists(cwd / given):
             errors.append(f"{given}: no such file or directory")
+            continue
+        try:
+            absolute = (cwd / given).resolve()
+        except (OSError, RuntimeError):  # RuntimeError: a symbolic link loop (Python < 3.13)
+            errors.append(f"{given}: cannot be read: a symbolic link loop")
             continue
         root = find_project_root(absolute)
         relative = PurePosixPath(os.path.relpath(absolute, root).replace(os.sep, "/"))
@@ -302,6 +369,13 @@ def collect_targets(
             for file in tree.files_under(relative, text_patterns):
                 file_abs = root / file
                 targets.setdefault(file_abs, Target(display_path(file_abs, cwd), file_abs, root, file, is_python=is_python_file(file)))
+            for skipped, reason, is_folder in tree.skipped:
+                if str(relative) in ("", ".") or skipped == relative or relative in skipped.parents:
+                    shown = display_path(root / skipped, cwd)
+                    if is_folder:
+                        errors.append(f"{shown}/: {reason}")
+                    elif warnings is not None:
+                        warnings.append(f"{shown}: {reason}")
         else:
             # Named explicitly: always checked (even if excluded); a non-regular file
             # (a FIFO would block a reader) is reported rather than read.

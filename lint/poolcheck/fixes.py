@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tempfile
 from pathlib import Path
@@ -97,32 +98,108 @@ def still_valid(text: str, name: str, is_python: bool) -> bool:
     return True
 
 
+TEMPORARY_SUFFIX = ".poolcheck-tmp"
+_TEMPORARY_PART = re.compile(r"[a-z0-9_]{8}")  # tempfile.mkstemp's random part
+
+
 def write_atomically(path: Path, source: SourceFile, new_text: str) -> None:
     """Write ``new_text`` over ``path`` in the file's own encoding, BOM and permissions.
-    Raises FileChanged (and writes nothing) if the file is not what was read."""
+
+    The bytes go to a temporary file in the same folder (``.NAME.XXXX.poolcheck-tmp``), are
+    fsynced, and the temporary file is renamed over the original: a run killed at any moment
+    leaves the old file or the new one, never a partial one (a temporary file left by a kill
+    is never checked, its name ends in ``.poolcheck-tmp``). A symbolic link is followed: its
+    target is written and the link stays a link.
+
+    Raises FileChanged (and writes nothing) if the file is not what was read, and OSError
+    (writes nothing) if it cannot be written: read-only, or the fixed text cannot be encoded
+    in the file's encoding."""
+    target = Path(os.path.realpath(path))
     try:
-        current = path.read_bytes()
+        current = target.read_bytes()
     except OSError as exc:
         raise FileChanged(f"cannot re-read before writing: {exc.strerror or exc}") from None
     if current != source.raw:
         raise FileChanged("it changed on disk since it was read")
-    data = source.encode(new_text)
-    mode = stat.S_IMODE(os.stat(path).st_mode)
-    directory = path.parent
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".poolcheck-tmp", dir=directory)
+    try:
+        data = source.encode(new_text)
+    except UnicodeEncodeError as exc:
+        raise OSError(f"the fix needs a character {source.encoding} cannot encode ({exc.object[exc.start:exc.end]!r})") from None
+    status = os.stat(target)
+    mode = stat.S_IMODE(status.st_mode)
+    if not mode & 0o222 or not os.access(target, os.W_OK):
+        # Renaming over a read-only file would succeed where writing to it would not (and
+        # root may write anything): a file nobody may write is not ours to fix.
+        raise PermissionError(13, "Permission denied (the file is read-only)")
+    directory = target.parent
+    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMPORARY_SUFFIX, dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temporary, mode)
-        os.replace(temporary, path)
+        _keep_owner(temporary, status)
+        # Last look: an editor that saved while the temporary file was being written wins.
+        if target.read_bytes() != source.raw:
+            raise FileChanged("it changed on disk since it was read")
+        os.replace(temporary, target)
     except BaseException:
         try:
             os.unlink(temporary)
         except OSError:
             pass
         raise
+    _fsync_directory(directory)
+    _remove_leftovers(target)
+
+
+def _remove_leftovers(target: Path) -> None:
+    """Delete the temporary files an earlier run killed mid-write left for this file (the
+    new content is in place now, so they hold nothing anyone needs). A concurrent run whose
+    temporary file this removes fails to rename it and reports an error: nothing is lost."""
+    prefix = f".{target.name}."
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return
+    for name in names:
+        middle = name[len(prefix) : -len(TEMPORARY_SUFFIX)]
+        if name.startswith(prefix) and name.endswith(TEMPORARY_SUFFIX) and _TEMPORARY_PART.fullmatch(middle):
+            try:
+                os.unlink(target.parent / name)
+            except OSError:
+                pass
+
+
+def _keep_owner(temporary: str, status: os.stat_result) -> None:
+    """Give the new file the old one's owner and group where allowed (root fixing a user's
+    file; a user in the file's group). Not allowed is not an error: the new file is ours."""
+    if not hasattr(os, "chown"):
+        return
+    if (status.st_uid, status.st_gid) == (os.getuid(), os.getgid()):
+        return
+    try:
+        os.chown(temporary, status.st_uid, status.st_gid)
+    except OSError:
+        try:
+            os.chown(temporary, -1, status.st_gid)
+        except OSError:
+            pass
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the rename itself durable (POSIX); a no-op where folders cannot be opened."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def unified_diff(path: Path, old: str, new: str) -> str:

@@ -19,8 +19,24 @@ _URL_PASSWORD = re.compile(
 
 # password="x", PASSWORD: x, "db_password": "x", MYSQL_ROOT_PASSWORD=x, passwd=..., pwd=...
 _KEY_VALUE = re.compile(
-    r"(?P<head>(?i:\b[\w.\-]*(?:password|passwd|pwd|secret)[\w.\-]*)[\"']?\s*[:=]\s*)"
+    r"(?P<head>(?P<key>(?i:\b[\w.\-]*(?:password|passwd|pwd|secret)[\w.\-]*))[\"']?\s*(?P<separator>[:=])\s*)"
     r"(?P<quote>[\"'])?(?P<secret>(?(quote)[^\"'\n]*|[^\s,;)}\]]+))"
+)
+
+# The same key starting a line of a file (.env, my.cnf, compose; a diff's +/- and `export `
+# may precede it): an unquoted value runs to the end of the line, `DB_PASSWORD=correct horse
+# battery` is one value and masking only its first word would print the rest. Only for text
+# that is lines of files (mask_source): in a message the value is one word.
+_LINE_KEY_VALUE = re.compile(
+    r"(?m)^(?P<head>(?:[ \t]*\d+[ \t]*\|)?[ \t]*[-+]?[ \t]*(?:export[ \t]+)?"
+    r"(?i:[\w.\-]*(?:password|passwd|pwd|secret)[\w.\-]*)[ \t]*[:=][ \t]*)"
+    r"(?P<secret>[^\s\"'][^\n\r]*?)[ \t]*$"
+)
+
+# `secrets.py:3:5: PC101 ...`, `password_reset.py: cannot read`: a file name and a location or
+# a message, not a key and its value.
+_FILE_NAME = re.compile(
+    r"\.(?:py|pyi|pyw|env|flaskenv|cfg|ini|toml|json|ya?ml|txt|cnf|conf|sql|lock|md|rst|sh|j2|tpl)$", re.IGNORECASE
 )
 
 
@@ -35,6 +51,16 @@ def mask_secrets(text: str) -> str:
     return text
 
 
+def mask_source(text: str) -> str:
+    """:func:`mask_secrets` for lines of files shown as they are (source excerpts, diffs):
+    also masks every word of an unquoted ``KEY_PASSWORD=several words`` value."""
+    if not text:
+        return text
+    if any(word in text.lower() for word in ("pass", "pwd", "secret")):
+        text = _LINE_KEY_VALUE.sub(_mask_line_value, text)
+    return mask_secrets(text)
+
+
 def _mask_url_password(match: "re.Match[str]") -> str:
     secret = match.group("secret")
     if not secret or re.fullmatch(r"\{[^{}]*\}|\$\{?\w+\}?|\*+", secret):
@@ -45,7 +71,16 @@ def _mask_url_password(match: "re.Match[str]") -> str:
 
 def _mask_key_value(match: "re.Match[str]") -> str:
     secret = match.group("secret")
+    if match.group("separator") == ":" and _FILE_NAME.search(match.group("key")):
+        return match.group(0)
     if not secret or secret == MASK or secret.startswith(("{", "$", "os.", "environ", "getenv")):
         # A placeholder or a lookup, not a literal secret: keep it readable.
         return match.group(0)
     return match.group("head") + (match.group("quote") or "") + MASK
+
+
+def _mask_line_value(match: "re.Match[str]") -> str:
+    secret = match.group("secret")
+    if secret.startswith((MASK, "{", "$", "os.", "environ", "getenv")):
+        return match.group(0)
+    return match.group("head") + MASK

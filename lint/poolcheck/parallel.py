@@ -15,7 +15,6 @@ started threads is unsafe), everything runs in this process.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import sys
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Sequence, Tuple
 

@@ -23,6 +23,7 @@ from .discovery import (
     matches_any,
     repository_path,
     repository_root,
+    resolved,
 )
 from .findings import Finding, Location
 from .fingerprints import with_fingerprints
@@ -32,7 +33,7 @@ from .project import Project
 from .registry import RuleSet
 from .rule import Rule
 from .source import SourceError, SourceFile, read_source
-from .suppression import PerFileIgnores, apply_noqa, parse_directives, parse_text_directives, unused_noqa
+from .suppression import PerFileIgnores, apply_noqa, parse_directives, parse_text_directives, unknown_file_codes, unused_noqa
 from .timing import phase
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -195,7 +196,9 @@ class Runner:
             scope = [self.repository_key(t.absolute, t.root) for t in targets]
         else:
             with phase("discovery"):
-                targets, errors = collect_targets(list(options.paths), self.walker, self.cwd, self.text_patterns, self.claimed_patterns)
+                targets, errors = collect_targets(
+                    list(options.paths), self.walker, self.cwd, self.text_patterns, self.claimed_patterns, warnings=result.warnings
+                )
             result.errors.extend(errors)
             scope = [self._scope_key(path) for path in options.paths]
         result.root = self.repository_root(targets[0].root if targets else find_project_root(self.cwd))
@@ -245,7 +248,7 @@ class Runner:
         return repository_path(absolute, self.repository_root(project_root))
 
     def _scope_key(self, given: Path) -> str:
-        absolute = (self.cwd / given).resolve() if not given.is_absolute() else given.resolve()
+        absolute = resolved(self.cwd / given)
         return self.repository_key(absolute, find_project_root(absolute))
 
     def check_buffer(self, path: Path, data: bytes, *, fix: bool = False, unsafe_fixes: bool = False) -> RunResult:
@@ -256,7 +259,7 @@ class Runner:
         return self.run(RunOptions(stdin_filename=path, stdin_data=data, fix=fix, unsafe_fixes=unsafe_fixes))
 
     def _stdin_target(self, name: Path) -> Target:
-        absolute = (self.cwd / name).resolve()
+        absolute = resolved(self.cwd / name)
         # The root is found from the name's own folder upward, whether or not that folder
         # exists yet (a new module in a new package is still part of the project around it).
         root = find_project_root(absolute)
@@ -480,8 +483,20 @@ class Runner:
             result.warnings.append(f"{ctx.path}:{error.line}: could not be checked: {error.message}")
 
     def _call(self, rule: Type[Rule], hook: str, ctx: FileContext, result: RunResult, *args) -> None:
+        from .syntax import ParseFailure, nesting_failure
+
         try:
             getattr(self.instances[rule.code], hook)(RuleContext(ctx, rule), *args)
+        except (ParseFailure, RecursionError) as exc:
+            # The rule needed more of the file than poolcheck can parse (the whole file, for a
+            # fix), or followed code nested deeper than Python's recursion limit allows: the
+            # file is not checked, and PC001 says why, as for a file that does not parse.
+            failure = exc if isinstance(exc, ParseFailure) else nesting_failure(ctx.source)
+            if hook == "check_unparsable" or (failure is None and isinstance(exc, RecursionError)):
+                result.errors.append(f"{ctx.path}: internal error in rule {rule.code} ({rule.name}): {type(exc).__name__}: {exc}")
+            elif not ctx._memo.get("reported-unparsable"):
+                ctx._memo["reported-unparsable"] = True
+                self._unparsable(ctx, SourceError("parse", failure.message, failure.line, failure.column), result)
         except Exception as exc:  # a bug in one rule must not hide the others' findings
             result.errors.append(f"{ctx.path}: internal error in rule {rule.code} ({rule.name}): {type(exc).__name__}: {exc}")
 
@@ -499,6 +514,8 @@ class Runner:
         directives = parse_directives(text) if ctx.target.is_python else parse_text_directives(text)
         relative = self._config_relative(ctx.target)
         findings = apply_noqa(ctx.findings, directives)
+        for line, code in unknown_file_codes(directives, self.known_codes, self.code_prefixes):
+            result.warnings.append(f"{ctx.path}:{line}: `# poolcheck: noqa` names {code}, which is not a poolcheck rule (run `poolcheck rules` for the list)")
         findings = [f for f in findings if not self.per_file_ignores.ignored(relative, f.code)]
         if hooks and directives.line_comments:
             unused = unused_noqa(directives, self.enabled, self.known_codes, self.code_prefixes)
@@ -544,8 +561,13 @@ class Runner:
                 codes = ", ".join(sorted({f.code for f in applied}))
                 result.warnings.append(f"{target.path}: a fix for {codes} would not parse; left unfixed (please report this)")
                 break
+            try:
+                raw = current.encode(text)
+            except UnicodeEncodeError:
+                result.warnings.append(f"{target.path}: not fixed: the fixed text cannot be written in the file's encoding ({current.encoding})")
+                break
             fixed.extend(applied)
-            current = SourceFile(path=current.path, raw=current.encode(text), text=text, encoding=current.encoding, has_bom=current.has_bom)
+            current = SourceFile(path=current.path, raw=raw, text=text, encoding=current.encoding, has_bom=current.has_bom)
             project.set_overlay(target.relative, current.raw)
             findings = self.check_source(target, project, current, result, options.needs_fingerprints)
         if options.stdin_filename is None and target.relative in project.overlays:

@@ -54,6 +54,9 @@ def validate_selectors(selectors: Iterable[str], rules: RuleSet, where: str) -> 
     result = []
     for raw in selectors:
         selector = normalise_selector(raw)
+        if not selector:
+            # "" is a prefix of every code: it would select (or ignore) everything.
+            raise SelectionError(f"{where}: empty rule selector {raw!r} (use \"ALL\" to mean every rule)")
         if selector != ALL and not any(selector_matches(selector, code) for code in rules.codes):
             raise SelectionError(unknown_selector_message(raw, rules, where))
         result.append(selector)

@@ -91,6 +91,7 @@ class SourceFile:
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LINE_WITH_END = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
 def split_lines(text: str) -> List[str]:
@@ -101,6 +102,12 @@ def split_lines(text: str) -> List[str]:
     if lines and lines[-1] == "":
         lines.pop()
     return lines
+
+
+def split_lines_keepends(text: str) -> List[str]:
+    """``text``'s lines with their line endings, numbered as Python numbers them (see
+    :func:`split_lines`; ``"".join(split_lines_keepends(text)) == text``)."""
+    return _LINE_WITH_END.findall(text)
 
 
 def read_source(path: Path, data: Optional[bytes] = None, python: bool = True) -> Union[SourceFile, SourceError]:

@@ -21,9 +21,11 @@ from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence,
 from .findings import Edit, Finding, Position
 from .selection import normalise_selector, selector_matches
 
-NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
-FILE_NOQA = re.compile(r"#\s*poolcheck\s*:\s*noqa(?::\s?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?\s*$", re.IGNORECASE)
-CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
+# A code is letters then a digit then letters and digits: "PC1O1" (a letter O typed for a zero)
+# is read whole, and reported as the unknown code it is rather than as "PC1".
+NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9][A-Z0-9]*(?:[,\s]+[A-Z]+[0-9][A-Z0-9]*)*))?", re.IGNORECASE)
+FILE_NOQA = re.compile(r"#\s*poolcheck\s*:\s*noqa(?::\s?(?P<codes>[A-Z]+[0-9][A-Z0-9]*(?:[,\s]+[A-Z]+[0-9][A-Z0-9]*)*))?\s*$", re.IGNORECASE)
+CODE = re.compile(r"[A-Z]+[0-9][A-Z0-9]*", re.IGNORECASE)
 
 
 @dataclass
@@ -40,6 +42,7 @@ class FileDirectives:
     line_comments: Dict[int, NoqaComment] = field(default_factory=dict)
     file_all: bool = False
     file_codes: FrozenSet[str] = frozenset()
+    file_code_lines: Dict[str, int] = field(default_factory=dict)  # code -> its first line
 
 
 def _comments(text: str):
@@ -68,7 +71,9 @@ def parse_directives(text: str) -> FileDirectives:
         file_match = FILE_NOQA.search(comment)
         if file_match:
             if file_match.group("codes"):
-                file_codes.update(code.upper() for code in CODE.findall(file_match.group("codes")))
+                for code in CODE.findall(file_match.group("codes")):
+                    file_codes.add(code.upper())
+                    directives.file_code_lines.setdefault(code.upper(), token.start[0])
             else:
                 directives.file_all = True
             continue
@@ -101,7 +106,9 @@ def parse_text_directives(text: str) -> FileDirectives:
         file_match = FILE_NOQA.search(comment)
         if file_match:
             if file_match.group("codes"):
-                file_codes.update(code.upper() for code in CODE.findall(file_match.group("codes")))
+                for code in CODE.findall(file_match.group("codes")):
+                    file_codes.add(code.upper())
+                    directives.file_code_lines.setdefault(code.upper(), number)
             else:
                 directives.file_all = True
             continue
@@ -134,6 +141,17 @@ def _comment_start(line: str) -> Optional[int]:
             return index
         index += 1
     return None
+
+
+def unknown_file_codes(directives: FileDirectives, known: FrozenSet[str], prefixes: FrozenSet[str]) -> List[Tuple[int, str]]:
+    """(line, code) of each code in poolcheck's namespaces that a ``# poolcheck: noqa: ...``
+    names and no rule has: it suppresses nothing, for the whole file, and nothing else would
+    say so (as ruff warns about ``# ruff: noqa: XYZ``)."""
+    return sorted(
+        (line, code)
+        for code, line in directives.file_code_lines.items()
+        if re.match(r"[A-Z]+", code).group(0) in prefixes and code not in known
+    )
 
 
 def _matches(comment: NoqaComment, code: str) -> bool:

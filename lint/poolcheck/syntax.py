@@ -20,7 +20,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .discovery import module_name_for  # noqa: F401 (here too: where rules import it from)
 from .findings import Position, Span
-from .source import SourceFile
+from .source import SourceFile, split_lines_keepends
 
 
 class ParseFailure(Exception):
@@ -31,19 +31,190 @@ class ParseFailure(Exception):
         self.column = column
 
 
+# Limits on what is handed to libcst. Its native parser recurses once per nesting level and
+# crashes the process (a stack overflow, not an exception) some ten thousand levels down; it
+# slows down quadratically with depth well before; and libcst's traversals, and the rules',
+# recurse in Python, a few frames per level, up to the interpreter's recursion limit. A
+# 50 MB module takes tens of gigabytes of syntax tree. Code beyond these limits is reported
+# as not checked (PC001) instead.
+MAX_PARSE_BYTES = 10_000_000
+MAX_NESTING = 150
+
+_LIMIT_MESSAGES = ("too many nested parentheses", "too many levels of indentation", "too many statically nested blocks")
+
+
 def parse_module(source: SourceFile) -> cst.Module:
     """Parse the whole file with libcst; every failure becomes a ParseFailure with a position.
 
     When libcst refuses a file, CPython's own parser is asked why: its messages
     ("expected ':'", "unterminated string literal") and positions are the ones the user
     will see from the interpreter, and clearer than libcst's list of expected tokens."""
+    check_size(source)
+    tree, error = cpython_parse(source.text)
+    return _parse_whole(source, tree, error)
+
+
+def check_size(source: SourceFile) -> None:
+    size = len(source.raw)
+    if size > MAX_PARSE_BYTES:
+        raise ParseFailure(
+            f"the file is too large to check ({size / 1e6:.1f} MB; poolcheck parses Python files up to {MAX_PARSE_BYTES // 1_000_000} MB)"
+        )
+
+
+def python_ast(data: Union[bytes, str, None]):
+    """The ``ast`` module of a project file's content, or None when it cannot be parsed or is
+    larger than poolcheck parses (MAX_PARSE_BYTES): for facts gathered from every file of a
+    project, where one huge or broken file must not cost the whole run its memory."""
+    import ast
+    import warnings
+
+    if data is None or len(data) > MAX_PARSE_BYTES:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(data)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def cpython_parse(text: str):
+    """``(tree, None)``, or ``(None, SyntaxError)`` when CPython refuses the text in a way
+    libcst may still accept (syntax newer than the running interpreter). Raises ParseFailure
+    when the text goes past the parser's own limits: nothing else may try it then."""
+    import ast
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarnings about escapes are not our business
+            return ast.parse(text), None
+    except (RecursionError, MemoryError):  # MemoryError: the parser's stack is exhausted
+        raise ParseFailure(_too_deep_message()) from None
+    except ValueError as exc:  # "source code string cannot contain null bytes"
+        raise ParseFailure(f"cannot parse: {exc}") from None
+    except SyntaxError as exc:
+        if any(limit in (exc.msg or "") for limit in _LIMIT_MESSAGES):
+            raise _from_syntax_error(exc) from None
+        return None, exc
+
+
+def _too_deep_message(depth: Optional[int] = None) -> str:
+    levels = f"{depth} levels deep" if depth is not None else "too deeply"
+    return f"the code is nested {levels}: poolcheck checks code nested up to {MAX_NESTING} levels deep"
+
+
+def _parse_whole(source: SourceFile, tree, error: Optional[SyntaxError]) -> cst.Module:
+    if tree is not None:
+        check_nesting(tree.body)
+    elif not _shallow_for_libcst(source.text):
+        # libcst could only crash or crawl on this; CPython's own complaint is the answer.
+        raise _from_syntax_error(error)
     try:
         return cst.parse_module(source.text)
     except RecursionError:
-        raise ParseFailure("the file is nested too deeply to parse") from None
+        raise ParseFailure(_too_deep_message()) from None
     except Exception as exc:  # ParserSyntaxError, and anything the native parser raises
         libcst_error = exc
     raise _diagnose(source.text, libcst_error)
+
+
+def nesting(node) -> Tuple[int, int, int]:
+    """How deeply ``node`` (an ``ast`` node) nests, counted as libcst and the rules recurse:
+    (depth, line, column of the deepest point). A node inside a list field (an element, an
+    argument, a statement of a block) counts twice (libcst wraps it: ``Element``, ``Arg``,
+    ``SimpleStatementLine``), and a boolean operation once per operator (libcst nests
+    ``a and b and c``, which ``ast`` keeps flat)."""
+    import ast
+
+    best = (0, getattr(node, "lineno", 1), getattr(node, "col_offset", 0))
+    stack = [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        if isinstance(current, ast.BoolOp):
+            depth += len(current.values) - 2
+        if depth > best[0]:
+            best = (depth, getattr(current, "lineno", best[1]), getattr(current, "col_offset", best[2]))
+        for name in current._fields:
+            value = getattr(current, name, None)
+            if isinstance(value, ast.AST):
+                stack.append((value, depth + 1))
+            elif isinstance(value, list):
+                stack.extend((item, depth + 2) for item in value if isinstance(item, ast.AST))
+    return best
+
+
+def check_nesting(statements: Sequence, lines: Optional[Sequence[str]] = None) -> None:
+    """Raise ParseFailure if a statement nests deeper than MAX_NESTING. ``statements`` are ast
+    nodes, or (node, first line, last line) with the file's ``lines``: a statement whose text
+    is short cannot nest deeper than it has characters, and is not walked."""
+    for item in statements:
+        if isinstance(item, tuple):
+            node, start, end = item
+            if lines is not None and sum(len(line) for line in lines[start - 1 : end]) <= MAX_NESTING:
+                continue
+        else:
+            node = item
+        depth, line, column = nesting(node)
+        if depth > MAX_NESTING:
+            raise ParseFailure(_too_deep_message(depth), line, column)
+
+
+def nesting_failure(source: Optional[SourceFile], threshold: int = 40) -> Optional[ParseFailure]:
+    """After a RecursionError while checking ``source``: the failure to report when its code
+    nests deeply enough to explain it (deeper than ``threshold``), else None (a bug)."""
+    if source is None:
+        return None
+    try:
+        tree, _ = cpython_parse(source.text)
+    except ParseFailure as failure:
+        return failure
+    if tree is None:
+        return None
+    depth, line, column = max((nesting(node) for node in tree.body), default=(0, 1, 0))
+    if depth <= threshold:
+        return None
+    return ParseFailure(f"the code is nested {depth} levels deep, too deeply for poolcheck to check", line, column)
+
+
+def _shallow_for_libcst(text: str) -> bool:
+    """For text CPython refuses: whether it is certainly shallow enough to hand to libcst.
+
+    Python's tokenizer bounds the nesting from above: brackets as CPython limits them, and
+    per logical line the operators and keywords that can each open a level (``- - x``,
+    ``a.b.c``, ``f()()``, ``not not x``). Text the tokenizer cannot read is not tried."""
+    import io
+    import tokenize
+
+    openers = {"(", "[", "{"}
+    closers = {")", "]", "}"}
+    flat = {",", ":", ";", "=", ")", "]", "}"}
+    nesting_words = {"not", "and", "or", "if", "else", "lambda", "await", "yield", "in", "is"}
+    brackets = indents = levels = 0
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            kind, string = token.type, token.string
+            if kind == tokenize.OP:
+                if string in openers:
+                    brackets += 1
+                elif string in closers:
+                    brackets = max(brackets - 1, 0)
+                if string not in flat:
+                    levels += 1
+            elif kind == tokenize.NAME and string in nesting_words:
+                levels += 1
+            elif kind == tokenize.NEWLINE:
+                levels = 0
+            elif kind == tokenize.INDENT:
+                indents += 1
+            elif kind == tokenize.DEDENT:
+                indents -= 1
+            if brackets > 200 or indents > 100 or levels > MAX_NESTING:
+                return False
+    except (tokenize.TokenError, SyntaxError, IndentationError, ValueError):
+        return False
+    return True
 
 
 def _diagnose(text: str, libcst_error: Exception) -> ParseFailure:
@@ -121,33 +292,35 @@ def parse_pruned(source: SourceFile, keep_tokens: Sequence[str]) -> PrunedParse:
     Where CPython cannot parse the file (syntax newer than the running interpreter, or an
     error), the whole file goes to libcst, which reports the error or parses it all."""
     import ast
-    import warnings
 
+    check_size(source)
     text = source.text
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return PrunedParse(parse_module(source), None, {})
-    lines = text.splitlines(keepends=True)
+    tree, error = cpython_parse(text)
+    if tree is None:
+        return PrunedParse(_parse_whole(source, None, error), None, {})
+    lines = split_lines_keepends(text)
     segments = _top_level_segments(tree)
     whole_lines = tuple(start for start, _, _ in segments)
     keep = [False] * len(segments)
     definitions: Dict[int, Tuple[str, str]] = {}
-    tokens = set(keep_tokens) | _aliases_of_tokens(segments, lines, keep_tokens)
+    # An alias is a name, matched as a whole identifier: `e = create_engine(...)` must not
+    # keep every definition whose text contains the letter "e".
+    aliases = _aliases_of_tokens(segments, lines, keep_tokens)
     for index, (start, end, node) in enumerate(segments):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             definitions[index] = (node.name, "class" if isinstance(node, ast.ClassDef) else "def")
             segment = "".join(lines[start - 1 : end])
-            keep[index] = any(token in segment for token in tokens)
+            keep[index] = any(token in segment for token in keep_tokens) or bool(
+                aliases and any(alias in segment for alias in aliases) and aliases.intersection(_IDENTIFIER.findall(segment))
+            )
         elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
             keep[index] = False  # docstrings and bare constants bind nothing
         else:
             keep[index] = True
     _keep_mentioned_definitions(segments, lines, keep, definitions)
+    check_nesting(_kept_statements(segments, keep, tree), lines)
     if all(keep):
-        return PrunedParse(parse_module(source), None, {}, whole_lines)
+        return PrunedParse(_parse_whole_checked(source), None, {}, whole_lines)
     pieces: List[str] = []
     runs: List[Tuple[int, int, int]] = []
     starts: List[int] = []
@@ -168,7 +341,7 @@ def parse_pruned(source: SourceFile, keep_tokens: Sequence[str]) -> PrunedParse:
     try:
         module = cst.parse_module("".join(pieces))
     except Exception:  # cannot happen for verbatim statements; be safe rather than sorry
-        return PrunedParse(parse_module(source), None, {})
+        return PrunedParse(_parse_whole_checked(source), None, {}, whole_lines)
     pruned_names = {name: kind for index, (name, kind) in definitions.items() if not keep[index]}
     return PrunedParse(module, LineMap(tuple(runs)), pruned_names, tuple(starts))
 
@@ -185,6 +358,29 @@ def _statement_lines_of(text: str) -> Optional[Tuple[int, ...]]:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     return tuple(start for start, _, _ in _top_level_segments(tree))
+
+
+def _kept_statements(segments, keep, tree) -> List[Tuple[object, int, int]]:
+    """(statement, first line, last line) of every kept top-level statement."""
+    kept = []
+    for index, (start, end, node) in enumerate(segments):
+        if not keep[index]:
+            continue
+        if isinstance(node, _Merged):  # several statements sharing lines
+            kept.extend((s, s.lineno, s.end_lineno or s.lineno) for s in tree.body if start <= s.lineno <= end)
+        else:
+            kept.append((node, start, end))
+    return kept
+
+
+def _parse_whole_checked(source: SourceFile) -> cst.Module:
+    """libcst's parse of a file CPython parsed and whose nesting was checked."""
+    try:
+        return cst.parse_module(source.text)
+    except RecursionError:
+        raise ParseFailure(_too_deep_message()) from None
+    except Exception as exc:
+        raise _diagnose(source.text, exc) from None
 
 
 def _aliases_of_tokens(segments, lines, keep_tokens) -> set:

@@ -15,15 +15,15 @@ that one stays cheap to import; this one loads libcst and the lifecycle model.
 from __future__ import annotations
 
 import ast
-import warnings
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
 from poolcheck.flask_config.python_scan import FLASK_SQLALCHEMY_CLASSES, derives_from_sqlalchemy
 from poolcheck.lifecycle import CONNECTION, REGISTRY, SESSION, function_named, resolver
+from poolcheck.syntax import python_ast
 from poolcheck.values import ClassRef, Known, Where
 from poolcheck.walk import walk
 
@@ -81,8 +81,15 @@ def hook_of(ctx, function: cst.FunctionDef) -> Optional[Hook]:
         expression = decorator.decorator
         if isinstance(expression, cst.Attribute) and expression.attr.value in HOOKS:
             return Hook(f"`@{ctx.parsed.code(expression)}`")
-    key = (ctx.parsed.relative.as_posix(), ctx.parsed.span(function).start.line)
+    path = ctx.parsed.relative.as_posix()
+    if path not in _registered_paths(ctx.project):
+        return None  # no registration names a function of this file: spare the position
+    key = (path, ctx.parsed.span(function).start.line)
     return registrations(ctx.project).get(key)
+
+
+def _registered_paths(project) -> FrozenSet[str]:
+    return project.fact("pc405-registered-paths", lambda project: frozenset(path for path, _ in registrations(project)))
 
 
 def registered_names(project) -> Tuple[bytes, ...]:
@@ -106,13 +113,8 @@ def registered_names(project) -> Tuple[bytes, ...]:
 
 
 def _ast_calls(data: Optional[bytes]) -> List[ast.Call]:
-    if data is None:
-        return []
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(data)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = python_ast(data)
+    if tree is None:
         return []
     return [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
 

@@ -11,7 +11,6 @@ the rule module stays cheap to import: this one loads libcst and the lifecycle m
 from __future__ import annotations
 
 import ast
-import warnings
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import FrozenSet, List, Optional, Set, Tuple
@@ -22,7 +21,7 @@ from poolcheck.api import RuleContext
 from poolcheck.lifecycle import ASSIGNED, REGISTRY, resolver
 from poolcheck.lifecycle.resolve import sqlalchemy_name
 from poolcheck.lifecycle.tokens import REGISTRY_TOKENS, project_names
-from poolcheck.syntax import module_name_for
+from poolcheck.syntax import _top_level_segments, module_name_for, python_ast
 from poolcheck.values import Where
 from poolcheck.walk import walk
 
@@ -110,19 +109,136 @@ def _gather_releases(project) -> Releases:
         data = project.read_bytes(path) or b""
         if not worth(data):
             continue
+        releasing = _releasing_segments(data, candidates)
+        if releasing is not None and not any(may for _, may in releasing):
+            continue  # nothing in it the finder could act on: not even parsed
         parsed = project.parsed(path)
-        if parsed is not None and parsed.pruned_names:
-            # A removal may sit in a definition the pruned parse left out (a teardown
-            # function naming the registry only through an alias).
-            parsed = project.unpruned(path)
         if parsed is None:
             continue
+        chosen = _statements_releasing(parsed, releasing)
+        if chosen is None:
+            # A removal may sit in a definition the pruned parse left out (a teardown
+            # function naming the registry only through an alias): the whole file then.
+            parsed = project.unpruned(path)
+            if parsed is None:
+                continue
+            chosen = _statements_releasing(parsed, releasing)
         finder = ReleaseFinder(project, parsed, candidates)
-        walk(parsed.module, finder)
+        if chosen is None:
+            walk(parsed.module, finder)
+        else:
+            for statement in chosen:
+                walk(statement, finder)
         keys |= finder.keys
         unresolved |= finder.unresolved
         close_all = close_all or finder.close_all
     return Releases(frozenset(keys), frozenset(unresolved), close_all)
+
+
+def _releasing_segments(data: bytes, candidates: FrozenSet[str]) -> Optional[List[Tuple[int, bool]]]:
+    """Per top-level statement of the file (``syntax._top_level_segments``), its first line
+    and whether :class:`ReleaseFinder` may find something in it (:func:`_may_release`),
+    from CPython's parser: a libcst parse and walk of a whole large module cost far more.
+    None when CPython cannot parse it."""
+    tree = python_ast(data)
+    if tree is None:
+        return None
+    aliases = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if alias.name in candidates
+    }
+    spelled = _SpelledLikeRegistry(frozenset(candidates), frozenset(aliases))
+    return [(first, _may_release(node, spelled)) for first, _, node in _top_level_segments(tree)]
+
+
+def _statements_releasing(parsed, releasing: Optional[List[Tuple[int, bool]]]) -> Optional[List[cst.CSTNode]]:
+    """The statements of ``parsed`` (pruned or not) whose segment may release; every other
+    statement is certain to give the finder nothing. None when one of them is a definition
+    the pruned parse left out, or when the statements cannot be matched with the parse's
+    (then the whole file is walked)."""
+    if releasing is None:
+        return None
+    if parsed.line_map is not None:
+        runs = parsed.line_map.runs
+        kept = [any(start <= first < start + length for _, start, length in runs) for first, _ in releasing]
+    else:
+        kept = [True] * len(releasing)
+    if sum(kept) != len(parsed.module.body):
+        return None
+    body = iter(parsed.module.body)
+    chosen: List[cst.CSTNode] = []
+    for (_, may_release), is_kept in zip(releasing, kept):
+        statement = next(body) if is_kept else None
+        if not may_release:
+            continue
+        if statement is None:
+            return None  # left out of the pruned parse
+        chosen.append(statement)
+    return chosen
+
+
+class _SpelledLikeRegistry:
+    """The ``ast`` twin of :meth:`ReleaseFinder._spelled_like_registry` (with every alias
+    the file imports, a superset of the module-level ones the finder knows)."""
+
+    def __init__(self, candidates: FrozenSet[str], aliases: FrozenSet[str]) -> None:
+        self.candidates = candidates
+        self.names = candidates | aliases
+
+    def __call__(self, expr) -> bool:
+        if isinstance(expr, ast.Await):
+            expr = expr.value
+        if isinstance(expr, ast.Call):
+            expr = expr.func
+        if isinstance(expr, ast.Name):
+            return expr.id in self.names
+        if isinstance(expr, ast.Attribute):
+            return expr.attr in self.candidates
+        return False
+
+
+def _may_release(statement, spelled: _SpelledLikeRegistry) -> bool:
+    """Whether a top-level statement (``ast``) holds anything :class:`ReleaseFinder` acts on:
+    ``.remove`` / ``.close`` / ``.close_all`` of something spelled like a registry (or of a
+    local, when the statement also calls something so spelled: ``s = registry(); s.close()``;
+    any local at module level, whose binding may be another statement), ``with registry()``
+    / ``with registry.begin()``, ``close_all_sessions(...)``, a registry handed to a call.
+    A superset: the finder still decides."""
+    if not isinstance(statement, ast.AST):
+        return True  # statements sharing a line, merged into one segment: walk them
+    is_definition = isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+    local_release = False
+    spelled_call = False
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Attribute) and node.attr in RELEASE_ATTRIBUTES:
+            if spelled(node.value):
+                return True
+            if isinstance(node.value, ast.Name):
+                if not is_definition:
+                    return True
+                local_release = True
+        elif isinstance(node, ast.withitem):
+            item = node.context_expr
+            if isinstance(item, ast.Call) and (
+                spelled(item.func) or (isinstance(item.func, ast.Attribute) and item.func.attr == "begin" and spelled(item.func.value))
+            ):
+                return True
+        elif isinstance(node, ast.Call):
+            func = node.func
+            last = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+            if last == "close_all_sessions":
+                return True
+            if spelled(func):
+                spelled_call = True
+            for value in [a.value if isinstance(a, ast.Starred) else a for a in node.args] + [k.value for k in node.keywords]:
+                if not isinstance(value, ast.Call) and spelled(value):
+                    return True
+        if local_release and spelled_call:
+            return True
+    return False
 
 
 def _worth_reading(candidates: FrozenSet[str]):
@@ -419,14 +535,8 @@ def _scan_imports(project, relative: PurePosixPath, name: str) -> bool:
     for path in project.python_files_containing((name.encode("utf-8"),)):
         if PurePosixPath(path) == relative:
             continue
-        data = project.read_bytes(path)
-        if data is None:
-            continue
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tree = ast.parse(data)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = python_ast(project.read_bytes(path))
+        if tree is None:
             continue
         importer, is_package = module_name_for(PurePosixPath(path))
         module_names: Set[str] = set()  # local dotted names bound to the defining module

@@ -16,15 +16,29 @@ the root, so checking one file (pre-commit) answers as a full run does.
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import FrozenSet, Optional, Set, Tuple
 
 from poolcheck.api import Invalid, Rule, RuleContext, Severity, Valid
-from poolcheck.lifecycle.tokens import REGISTRY_TOKENS, SESSION_TOKENS, registry_project_tokens, session_project_tokens
+from poolcheck.lifecycle.tokens import REGISTRY_TOKENS, SESSION_TOKENS, may_create, registry_project_tokens, session_project_tokens
 from poolcheck.prefilter import ProjectTokens
 
 
 def _registry_and_session_tokens(project) -> Tuple[bytes, ...]:
     return tuple(session_project_tokens(project)) + tuple(registry_project_tokens(project))
+
+
+def _is_test_module(relative) -> bool:
+    name = PurePosixPath(str(relative)).name
+    return name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py")
+
+
+def _may_hold_module_level_session(raw: bytes, project, relative) -> bool:
+    """PC403's refinement: its findings are creation sites and ``x = registry()`` calls, all
+    calls :func:`may_create` sees (a registry's name is one of its words); test modules are
+    skipped by the rule anyway. A file that only mentions ``Session`` / ``db_session`` is
+    not parsed for it."""
+    return not _is_test_module(relative) and may_create(project, raw)
 
 
 # --- PC402 -------------------------------------------------------------------------------------
@@ -418,7 +432,7 @@ class ModuleLevelSession(Rule):
     name = "module-level-session"
     severity = Severity.WARNING
     summary = "A session instance (not a factory) created at module level and shared by every request and thread."
-    tokens = ProjectTokens(SESSION_TOKENS + REGISTRY_TOKENS, _registry_and_session_tokens)
+    tokens = ProjectTokens(SESSION_TOKENS + REGISTRY_TOKENS, _registry_and_session_tokens, refine=_may_hold_module_level_session)
     what = """
         Flags a `Session` / `AsyncSession` *instance* created when a module is imported
         (`session = Session(engine)`, `session = SessionLocal()` with a `sessionmaker`
@@ -733,8 +747,7 @@ class ModuleLevelSession(Rule):
 
         from .scope_analysis import in_main_guard, registry_calls_at_module_level, shown_name, used_later
 
-        name = ctx.parsed.relative.name
-        if name == "conftest.py" or (name.startswith("test_") or name.endswith("_test.py")):
+        if _is_test_module(ctx.parsed.relative):
             return  # a test module serves no requests: its process is gone long before wait_timeout
         reported: Set[int] = set()
         for site in creation_sites(ctx):

@@ -158,3 +158,28 @@ def test_project_names_are_a_superset_for_the_prefilter(make_project):
     assert {"SessionLocal", "make_db", "AsyncSessionLocal", "get_session", "factory", "Session"} <= names.factories
     assert names.registries == {"db_session"}
     assert {"engine", "aengine", "get_engine"} <= names.engines
+
+
+def test_a_module_importing_itself_ends(make_project):
+    """``from app.loop import helper`` inside app/loop.py (and an import cycle between two
+    modules) once recursed until RecursionError; the name simply stays unresolved."""
+    import libcst as cst
+
+    from poolcheck.lifecycle import function_named
+    from poolcheck.values import Evaluator, Where
+
+    project = make_project(
+        {
+            "app/__init__.py": "",
+            "app/loop.py": "from app.loop import helper\n",
+            "app/ping.py": "from app.pong import helper\n",
+            "app/pong.py": "from app.ping import helper\n",
+            "app/views.py": "from app.loop import helper\nfrom app.ping import helper as other\n",
+        }
+    )
+    evaluator = Evaluator(project)
+    for name in ("app/loop.py", "app/ping.py", "app/views.py"):
+        where = Where.module_level(project.parsed(PurePosixPath(name)))
+        assert function_named(evaluator, cst.Name("helper"), where) is None
+    views = Where.module_level(project.parsed(PurePosixPath("app/views.py")))
+    assert function_named(evaluator, cst.Name("other"), views) is None

@@ -192,3 +192,55 @@ def test_pc405_is_off_by_default(tmp_path):
 def test_pc402_release_shapes(tmp_path, release, flagged):
     write(tmp_path, {"app/__init__.py": "", "app/database.py": DATABASE, "app/jobs.py": "from app.database import db_session\n\n\n" + release})
     assert run(tmp_path, tmp_path / "app" / "database.py") == ([("app/database.py", 5, "PC402")] if flagged else [])
+
+
+RELEASE_SHAPES = {
+    "app/__init__.py": "",
+    "app/db.py": (
+        "from sqlalchemy.orm import scoped_session, sessionmaker\n"
+        "r1 = scoped_session(sessionmaker())\n"
+        "r2 = scoped_session(sessionmaker())\n"
+        "r3 = scoped_session(sessionmaker())\n"
+        "r4 = scoped_session(sessionmaker())\n"
+        "r5 = scoped_session(sessionmaker())\n"
+        "r6 = scoped_session(sessionmaker())\n"
+        "r7 = scoped_session(sessionmaker())\n"
+        "never = scoped_session(sessionmaker())\n"
+    ),
+    # Only an alias names it, in a function no token keeps in a pruned parse.
+    "app/alias.py": "from app.db import r1 as cleanup_target\n\n\ndef unrelated():\n    return 1\n\n\ndef teardown(exc):\n    cleanup_target.remove()\n",
+    # A module-level local released in another top-level statement.
+    "app/script.py": "from app.db import r2\ns = r2()\nif s is not None:\n    s.close()\n",
+    # Statements sharing a line.
+    "app/oneline.py": "from app.db import r3\nx = 1; r3.remove()\n",
+    # A function's local.
+    "app/local.py": "from app.db import r4\n\n\ndef job():\n    s = r4()\n    s.add(1)\n    s.close()\n",
+    # Handed to other code, with registry(), with registry.begin().
+    "app/handed.py": "from app.db import r5, r6, r7\n\n\ndef a():\n    register(r5)\n\n\ndef b():\n    with r6() as s:\n        pass\n\n\nclass C:\n    def c(self):\n        with r7.begin():\n            pass\n",
+    # Mentions of `never` that release nothing.
+    "app/noise.py": "from app.db import never\n\n\ndef f(x: never):\n    return never.query(x).all()\n",
+}
+
+
+def test_release_fact_walks_only_what_may_release_and_finds_every_shape(make_project):
+    """The release fact parses and walks only the top-level statements an ``ast`` look says
+    may release; it must find exactly what a walk of every whole file finds."""
+    from pathlib import PurePosixPath
+
+    import poolcheck_rules.scope_analysis as analysis
+    from poolcheck.walk import walk
+
+    for keep in (("",), ("scoped_session",)):  # nothing pruned; `teardown` pruned
+        project = make_project(RELEASE_SHAPES, keep_tokens=keep)
+        found = analysis._gather_releases(project)
+        keys = set()
+        candidates = frozenset(analysis.project_names(project).registries)
+        for name in RELEASE_SHAPES:
+            parsed = project.unpruned(PurePosixPath(name))
+            finder = analysis.ReleaseFinder(project, parsed, candidates)
+            walk(parsed.module, finder)
+            keys |= finder.keys
+        assert found.keys == frozenset(keys)
+        lines = sorted(line for _, line, _ in found.keys)
+        assert lines == [2, 3, 4, 5, 6, 7, 8], (keep, lines)
+    assert "teardown" in project.parsed(PurePosixPath("app/alias.py")).pruned_names

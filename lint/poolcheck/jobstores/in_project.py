@@ -22,7 +22,6 @@ from .model import JobStoreSite
 if TYPE_CHECKING:  # pragma: no cover
     from ..context import FileContext, RuleContext
     from ..project import Project
-    from ..syntax import ParsedFile
     from ..values import Evaluator
 
 

@@ -64,6 +64,10 @@ def function_named(evaluator: Evaluator, expr: cst.BaseExpression, where: Where,
 
 
 def _from_bindings(evaluator: Evaluator, name: str, bindings, where: Where, depth: int) -> Optional[FunctionRef]:
+    # Each re-export followed is one level: a module importing a name from itself, or two
+    # modules importing it from each other, end here instead of in a RecursionError.
+    if depth > MAX_DEPTH:
+        return None
     project = evaluator.project
     if len(bindings) == 1 and bindings[0].kind in ("def", "class") and isinstance(bindings[0].node, cst.Module) and project is not None:
         full = project.unpruned(where.file.relative)  # left out of the pruned parse

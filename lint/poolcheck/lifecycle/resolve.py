@@ -22,7 +22,7 @@ Only what is traced to SQLAlchemy (or SQLModel, which re-exports it) counts: Fla
 
 from __future__ import annotations
 
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional
 
 import libcst as cst
 

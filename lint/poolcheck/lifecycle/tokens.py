@@ -192,17 +192,9 @@ def _worth_scanning(data: Optional[bytes]) -> bool:
 
 
 def _parse(data: Optional[bytes]):
-    import ast
-    import warnings
+    from ..syntax import python_ast
 
-    if data is None:
-        return None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return ast.parse(data)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+    return python_ast(data)
 
 
 def _collect(body, function: Optional[str], bound: List[tuple]) -> None:

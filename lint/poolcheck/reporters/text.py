@@ -13,7 +13,7 @@ from typing import Dict, List
 
 from ..findings import Finding, Severity
 from ..fixes import applicable
-from ..masking import mask_secrets
+from ..masking import mask_secrets, mask_source
 from ..source import split_lines
 from ..runner import RunResult
 from . import ReportContext
@@ -62,7 +62,7 @@ def excerpt(finding: Finding, lines: List[str], paint: Paint) -> List[str]:
     carets = paint("^" * width + " " + finding.code, "bold", _SEVERITY_COLOR[finding.severity])
     return [
         f"{gutter} {bar}",
-        f"{paint(str(number), 'blue', 'bold')} {bar} {mask_secrets(text)}",
+        f"{paint(str(number), 'blue', 'bold')} {bar} {mask_source(text)}",
         f"{gutter} {bar} {' ' * start}{carets}",
         f"{gutter} {bar}",
     ]
