@@ -12,8 +12,17 @@ import re
 from typing import List, Optional, Tuple
 
 from poolcheck.api import Invalid, Rule, RuleContext, Severity, Valid
+from poolcheck.prefilter import RefinedTokens
 
 PING_EVENTS = frozenset({"checkout", "engine_connect"})
+
+
+def _registers_listeners(project, relative) -> bool:
+    """A listener is registered with ``listen`` or ``listens_for`` (however imported or
+    aliased, the import names it): a file that never says ``listen`` registers none, however
+    often it says ``checkout`` (``checkoutside``, a VCS command)."""
+    data = project.read_bytes(relative)
+    return data is None or b"listen" in data
 _SELECT_ONE = re.compile(r"^\s*select\s+1\s*;?\s*$", re.IGNORECASE)
 
 
@@ -26,7 +35,7 @@ class ManualPingListener(Rule):
     name = "manual-ping-listener"
     severity = Severity.INFO
     summary = "A `checkout` / `engine_connect` listener that pings or runs `SELECT 1` by hand; use `pool_pre_ping=True`."
-    tokens = (b"checkout", b"engine_connect")
+    tokens = RefinedTokens((b"checkout", b"engine_connect"), _registers_listeners)
     what = """
         Flags an event listener for the pool's `checkout` event or the engine's
         `engine_connect` event (registered with `event.listen(...)`,
