@@ -20,6 +20,7 @@ from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence,
 
 from .findings import Edit, Finding, Position
 from .selection import normalise_selector, selector_matches
+from .source import split_lines
 
 NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 FILE_NOQA = re.compile(r"#\s*poolcheck\s*:\s*noqa(?::\s?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?\s*$", re.IGNORECASE)
@@ -93,7 +94,7 @@ def parse_text_directives(text: str) -> FileDirectives:
     if "noqa" not in text.lower():
         return directives
     file_codes: Set[str] = set()
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(split_lines(text), start=1):
         start = _comment_start(line)
         if start is None:
             continue
