@@ -47,7 +47,7 @@ def _comments(text: str):
     """The file's comment tokens, up to the first point the tokenizer gives up (an unclosed
     bracket or string): a syntax error late in a file must not disable every ``# noqa``
     before it."""
-    tokens = tokenize.generate_tokens(io.StringIO(text).readline)
+    tokens = tokenize.generate_tokens(io.StringIO(text, newline=None).readline)
     while True:
         try:
             token = next(tokens)
@@ -240,7 +240,7 @@ def _comments_and_unsafe_lines(text: str) -> Tuple[Dict[int, Tuple[int, str]], S
     fstring_start = getattr(tokenize, "FSTRING_START", None)  # Python 3.12+
     fstring_end = getattr(tokenize, "FSTRING_END", None)
     open_fstrings: List[int] = []
-    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+    for token in tokenize.generate_tokens(io.StringIO(text, newline=None).readline):
         if token.type == tokenize.COMMENT:
             comments[token.start[0]] = (token.start[1], token.string)
         elif fstring_start is not None and token.type == fstring_start:
