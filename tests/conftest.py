@@ -83,3 +83,14 @@ def make_project(tmp_path):
         return Project(root, Walker(settings).tree(root), settings, keep_tokens=tuple(keep_tokens))
 
     return make
+
+
+def pytest_collection_modifyitems(config, items):
+    """The long fuzzing profile (``@pytest.mark.fuzz``) runs only when asked for with a
+    marker expression naming it (``pytest -m fuzz``); every other run leaves it out."""
+    if "fuzz" in (config.getoption("markexpr", "") or ""):
+        return
+    kept = [item for item in items if item.get_closest_marker("fuzz") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item.get_closest_marker("fuzz") is not None])
+        items[:] = kept

@@ -137,3 +137,42 @@ def test_text_the_files_encoding_cannot_hold_is_not_written(tmp_path):
         write_atomically(path, source, source.text + "euro = '\u20ac'\n")
     assert path.read_bytes() == original
     assert [p.name for p in tmp_path.iterdir()] == ["a.py"]
+
+
+def _fixed(folder: Path, example, code: str):
+    from poolcheck.config import load_settings
+    from poolcheck.registry import load_rules
+    from poolcheck.runner import Runner
+    from poolcheck.selection import Selection
+    from poolcheck.testing import write_project
+
+    folder.mkdir()
+    target = write_project(folder, example)
+    rules = load_rules()
+    runner = Runner(load_settings(folder / "pyproject.toml"), rules, Selection(("ALL",)).enabled_codes(rules), cwd=folder)
+    result = runner.check_buffer(target, code.encode("utf-8"), fix=True, unsafe_fixes=True)
+    assert not result.errors
+    return result.fixed[0].text if result.fixed else None
+
+
+def test_fixes_land_on_the_lines_python_counts(tmp_path):
+    """Python, editors and the fixer end lines only at \\n, \\r\\n and \\r; a form feed or a
+    U+2028 in a comment is not a line break. Fixes built from line diffs counted them as
+    one (str.splitlines) and edited the line below the right one."""
+    from poolcheck.registry import load_rules
+
+    separators = "# page\x0cbreak, line\u2028separator, group\x1dseparator\n"
+    tried = 0
+    for rule in load_rules():
+        if not rule.fix:
+            continue
+        for number, example in enumerate(rule.all_invalid()):
+            if not example.path.endswith(".py") or "coding" in "".join(example.code.splitlines(True)[:2]):
+                continue
+            plain = _fixed(tmp_path / f"{rule.code}-{number}-plain", example, example.code)
+            if plain is None:
+                continue
+            tried += 1
+            shifted = _fixed(tmp_path / f"{rule.code}-{number}-shifted", example, separators + example.code)
+            assert shifted == separators + plain, f"{rule.code}: {example.note or example.code[:60]}"
+    assert tried >= 5

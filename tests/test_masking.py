@@ -18,6 +18,8 @@ from poolcheck.masking import mask_secrets
         ('{"db_password": "x1y2"}', "x1y2"),
         ("DATABASE_URL=mysql://root:toor@localhost:3306/app", "toor"),
         ("SQLALCHEMY_DATABASE_URI = 'mysql://a:b@c/d'", "b@"),
+        # A URL given where a path is expected, as pathlib gives it back.
+        ("poolcheck: error: mysql:/app:pw1x@db/app.py: no such file or directory", "pw1x"),
     ],
 )
 def test_secrets_are_masked(text, secret):

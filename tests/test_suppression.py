@@ -63,3 +63,15 @@ def test_directives_before_a_tokenizer_error_still_count():
     directives = parse_directives("# poolcheck: noqa: PC401\nx = 1  # noqa: PC101\ny = (\n")
     assert directives.file_codes == frozenset({"PC401"})
     assert directives.line_comments[2].codes == ("PC101",)
+
+
+def test_noqa_lines_in_files_with_lone_carriage_returns():
+    """Found by fuzzing: the tokenizer read the text through io.StringIO, which ends lines
+    only at \\n, so in a file with classic Mac line endings every comment was on line 1 and a
+    `# noqa` suppressed findings there instead of on its own line."""
+    from poolcheck.suppression import noqa_codes
+
+    text = "engine = create_engine(url)\rother = create_engine(url)  # noqa: PC101\r"
+    directives = parse_directives(text)
+    assert list(directives.line_comments) == [2] and directives.line_comments[2].column == 28
+    assert [(c.line, c.start) for c in noqa_codes(text)] == [(2, 36)]

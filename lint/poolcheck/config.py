@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from .findings import Location
+from .source import split_lines
 
 CONFIG_FILENAMES = ("poolcheck.toml", ".poolcheck.toml", "pyproject.toml")
 
@@ -223,7 +224,7 @@ def _check_table(table: Mapping[str, Any], schema: Mapping[str, Checker], where:
 
 
 def _key_location(path: Path, text: str, key: str) -> Location:
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(split_lines(text), start=1):
         if re.match(rf"\s*[\"']?{re.escape(key)}[\"']?\s*=", line):
             return Location(path, number)
     return Location(path, 1)

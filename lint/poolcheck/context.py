@@ -190,8 +190,11 @@ def line_edits(old: str, new: str) -> Tuple[Edit, ...]:
     """Edits turning ``old`` into ``new``, one per run of changed lines."""
     import difflib
 
-    old_lines = old.splitlines(keepends=True)
-    new_lines = new.splitlines(keepends=True)
+    from .source import split_lines_keepends
+
+    # Lines as Python and the fixer count them (str.splitlines also breaks at form feeds).
+    old_lines = split_lines_keepends(old)
+    new_lines = split_lines_keepends(new)
     edits = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False).get_opcodes():
         if tag == "equal":

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 from .findings import Applicability, Edit, Finding, Fix
-from .source import SourceFile
+from .source import SourceFile, split_lines_keepends
 
 MAX_ROUNDS = 10
 
@@ -206,7 +206,7 @@ def unified_diff(path: Path, old: str, new: str) -> str:
     import difflib
 
     lines = difflib.unified_diff(
-        old.splitlines(keepends=True), new.splitlines(keepends=True), fromfile=f"a/{path.as_posix()}", tofile=f"b/{path.as_posix()}"
+        split_lines_keepends(old), split_lines_keepends(new), fromfile=f"a/{path.as_posix()}", tofile=f"b/{path.as_posix()}"
     )
     out = []
     for line in lines:

@@ -12,9 +12,10 @@ import re
 MASK = "***"
 
 # scheme://user:password@host — the password runs to the last "@" of the URL token, so an
-# unencoded "@" inside it (p@ss) is masked too.
+# unencoded "@" inside it (p@ss) is masked too. One slash counts too: a URL given where a
+# path was expected comes back from pathlib as scheme:/user:password@host.
 _URL_PASSWORD = re.compile(
-    r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/?#\s'\"@]*:)(?P<secret>[^\s'\"]*?)(?P<tail>@)(?=[^@\s'\"]*(?:[\s'\"]|$))"
+    r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.\-]*:/{1,2}[^:/?#\s'\"@]*:)(?P<secret>[^\s'\"]*?)(?P<tail>@)(?=[^@\s'\"]*(?:[\s'\"]|$))"
 )
 
 # password="x", PASSWORD: x, "db_password": "x", MYSQL_ROOT_PASSWORD=x, passwd=..., pwd=...
@@ -44,7 +45,7 @@ def mask_secrets(text: str) -> str:
     if not text:
         return text
     lowered = text.lower()
-    if "://" in text:
+    if ":/" in text:
         text = _URL_PASSWORD.sub(_mask_url_password, text)
     if any(word in lowered for word in ("pass", "pwd", "secret")):
         text = _KEY_VALUE.sub(_mask_key_value, text)

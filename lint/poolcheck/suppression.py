@@ -20,6 +20,7 @@ from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence,
 
 from .findings import Edit, Finding, Position
 from .selection import normalise_selector, selector_matches
+from .source import split_lines
 
 # A code is letters then a digit then letters and digits: "PC1O1" (a letter O typed for a zero)
 # is read whole, and reported as the unknown code it is rather than as "PC1".
@@ -49,7 +50,7 @@ def _comments(text: str):
     """The file's comment tokens, up to the first point the tokenizer gives up (an unclosed
     bracket or string): a syntax error late in a file must not disable every ``# noqa``
     before it."""
-    tokens = tokenize.generate_tokens(io.StringIO(text).readline)
+    tokens = tokenize.generate_tokens(io.StringIO(text, newline=None).readline)
     while True:
         try:
             token = next(tokens)
@@ -98,7 +99,7 @@ def parse_text_directives(text: str) -> FileDirectives:
     if "noqa" not in text.lower():
         return directives
     file_codes: Set[str] = set()
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(split_lines(text), start=1):
         start = _comment_start(line)
         if start is None:
             continue
@@ -257,7 +258,7 @@ def _comments_and_unsafe_lines(text: str) -> Tuple[Dict[int, Tuple[int, str]], S
     fstring_start = getattr(tokenize, "FSTRING_START", None)  # Python 3.12+
     fstring_end = getattr(tokenize, "FSTRING_END", None)
     open_fstrings: List[int] = []
-    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+    for token in tokenize.generate_tokens(io.StringIO(text, newline=None).readline):
         if token.type == tokenize.COMMENT:
             comments[token.start[0]] = (token.start[1], token.string)
         elif fstring_start is not None and token.type == fstring_start:

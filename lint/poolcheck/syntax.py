@@ -193,7 +193,7 @@ def _shallow_for_libcst(text: str) -> bool:
     nesting_words = {"not", "and", "or", "if", "else", "lambda", "await", "yield", "in", "is"}
     brackets = indents = levels = 0
     try:
-        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        for token in tokenize.generate_tokens(io.StringIO(text, newline=None).readline):
             kind, string = token.type, token.string
             if kind == tokenize.OP:
                 if string in openers:

@@ -20,6 +20,7 @@ from poolcheck.api import Applicability, Edit, Example, Fix, Invalid, Related, R
 from poolcheck.flask_config.tokens import SCAN_TOKENS
 from poolcheck.prefilter import RefinedTokens
 from poolcheck.site_sources import register_site_source
+from poolcheck.source import split_lines
 
 from .flask_sqlalchemy_data import (
     DEPRECATED,
@@ -861,7 +862,7 @@ class UnknownConfigKey(_FlaskConfigRule):
         if entry.form == "data-file":
             span = entry.key_span
             text = (
-                ctx.text.splitlines()[span.start.line - 1][span.start.column : span.end.column]
+                split_lines(ctx.text)[span.start.line - 1][span.start.column : span.end.column]
                 if span.start.line == span.end.line
                 else ""
             )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, List, Optional, Tuple
 
 from ..findings import Span
+from ..source import split_lines
 from ..values import DictEntry, DictValue, Known, Value
 
 ENV_FILE_PATTERNS = (".env", ".flaskenv", "*.env")
@@ -32,7 +33,7 @@ def read_dotenv(text: str) -> List[TextKey]:
     """``KEY=value`` lines, with the value as python-dotenv gives it (quotes removed,
     escapes of double quotes applied, an unquoted value ends at `` #``)."""
     keys: List[TextKey] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(split_lines(text), start=1):
         match = _ENV_LINE.match(line)
         if match is None:
             continue
@@ -151,7 +152,7 @@ def read_toml_keys(text: str) -> Optional[List[TextKey]]:
         return None
     places = {}
     in_table = False
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(split_lines(text), start=1):
         table = _TOML_TABLE.match(line)
         if table:
             in_table = True

@@ -17,6 +17,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Dict, Iterable, Optional, Set
 
 from ..findings import Location
+from ..source import split_lines
 from .model import ConfigEntry
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -68,7 +69,7 @@ def _first_read(project: "Project", key: str, skip: Dict[PurePosixPath, Set[int]
         if text is None:
             continue
         skipped = skip.get(path, set())
-        for number, line in enumerate(text.splitlines(), start=1):
+        for number, line in enumerate(split_lines(text), start=1):
             if number in skipped:
                 continue
             for match in pattern.finditer(line):
