@@ -263,3 +263,35 @@ def test_no_change_to_any_example_file_is_served_stale(name, tmp_path):
     warm, _ = run(root, cache)
     fresh, _ = run(root, None)
     assert summary(warm) == summary(fresh)
+
+
+IMPORTS_PROBE = """
+import sys
+from poolcheck.cli import main
+code = main(sys.argv[1:])
+print(sorted(m for m in ("libcst", "sqlalchemy") if m in sys.modules))
+"""
+
+
+def _imported(root: Path, *arguments: str) -> List[str]:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORTS_PROBE, "check", *(arguments or (".",))], cwd=root, capture_output=True, text=True, timeout=300
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1].replace("'", '"'))
+
+
+def test_nothing_heavy_is_imported_when_nothing_needs_it(project):
+    """libcst only when a file is parsed; SQLAlchemy only for a question the saved table
+    of the installed version cannot answer."""
+    assert _imported(project) == ["libcst", "sqlalchemy"]  # cold: everything is worked out
+    assert _imported(project) == []  # every result from the cache
+    # A changed file is parsed again, but asks SQLAlchemy nothing new: the table answers.
+    write(project, {"shop/reports.py": FILES["shop/reports.py"] + "\nOTHER = 1\n"})
+    assert _imported(project) == ["libcst"]
+    assert _imported(project, "--no-cache", ".") == ["libcst", "sqlalchemy"]
+    # One file no rule wants: nothing is parsed, with or without the cache.
+    assert _imported(project, "shop/util.py") == []
+    assert _imported(project, "--no-cache", "shop/util.py") == []

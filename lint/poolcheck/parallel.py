@@ -36,14 +36,33 @@ def _check_one(position: int):
     item = _PENDING[position]
     runner = _RUNNER
     before = timing.snapshot()
+    known = _answer_keys()
     findings, warnings, errors, dependencies = runner.check_pending(item)
+    answers = _new_answers(known)
     project = runner.project(item.target.root)
     values: Dict[Any, str] = {}
     if runner.cache is not None and not errors:
         with timing.phase("cache"):
             values = {d: project.dependency_value(d) for d in dependencies}
     spent = {k: v - before.get(k, 0.0) for k, v in timing.snapshot().items() if v != before.get(k, 0.0)}
-    return position, findings, warnings, errors, values, spent
+    return position, findings, warnings, errors, values, spent, answers
+
+
+def _answer_keys():
+    if "poolcheck.sqla" not in sys.modules:
+        return None
+    from . import sqla
+
+    return sqla.answer_keys()
+
+
+def _new_answers(known):
+    """What the worker learnt about SQLAlchemy checking one file: the runner saves it."""
+    if "poolcheck.sqla" not in sys.modules:
+        return []
+    from . import sqla
+
+    return sqla.new_answers(known or {})
 
 
 def check_in_parallel(runner: "Runner", pending: Sequence["_Pending"], workers: int) -> Iterator[Tuple["_Pending", Tuple[List, List[str], List[str], Dict[Any, str]]]]:
@@ -65,9 +84,13 @@ def check_in_parallel(runner: "Runner", pending: Sequence["_Pending"], workers: 
         order = sorted(range(len(pending)), key=lambda i: -len(pending[i].source.raw))
         with timing.phase("parallel"):
             with context.Pool(workers, initializer=timing.reset) as pool:
-                for position, findings, warnings, errors, values, spent in pool.imap_unordered(_check_one, order, chunksize=1):
+                for position, findings, warnings, errors, values, spent, answers in pool.imap_unordered(_check_one, order, chunksize=1):
                     results[position] = (findings, warnings, errors, values)
                     timing.add({f"worker {name}": seconds for name, seconds in spent.items()})
+                    if answers:
+                        from . import sqla
+
+                        sqla.add_answers(answers)
     finally:
         _RUNNER, _PENDING = None, ()  # type: ignore[assignment]
     for position, item in enumerate(pending):

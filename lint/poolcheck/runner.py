@@ -145,6 +145,8 @@ class Runner:
         least ``parallel_minimum`` files are to be parsed."""
         self.settings = settings
         self.cache = cache
+        if cache is not None:
+            cache.use_sqlalchemy_table()
         self.jobs = jobs
         self.parallel_minimum = parallel_minimum
         self.stats: Dict[str, int] = {"cached": 0, "checked": 0, "parsed": 0, "workers": 0}

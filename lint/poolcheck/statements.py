@@ -34,7 +34,7 @@ class StatementIndex:
 
     @classmethod
     def of(cls, text: str) -> "StatementIndex":
-        from .syntax import MAX_PARSE_BYTES
+        from .pyast import MAX_PARSE_BYTES
 
         if len(text) > MAX_PARSE_BYTES:
             return cls.empty()  # not parsed for the rules either (PC001): not for this

@@ -19,6 +19,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .discovery import module_name_for  # noqa: F401 (here too: where rules import it from)
+from .pyast import MAX_PARSE_BYTES, python_ast  # noqa: F401 (libcst-free; re-exported)
 from .findings import Position, Span
 from .source import SourceFile, split_lines_keepends
 
@@ -37,7 +38,6 @@ class ParseFailure(Exception):
 # recurse in Python, a few frames per level, up to the interpreter's recursion limit. A
 # 50 MB module takes tens of gigabytes of syntax tree. Code beyond these limits is reported
 # as not checked (PC001) instead.
-MAX_PARSE_BYTES = 10_000_000
 MAX_NESTING = 150
 
 _LIMIT_MESSAGES = ("too many nested parentheses", "too many levels of indentation", "too many statically nested blocks")
@@ -60,23 +60,6 @@ def check_size(source: SourceFile) -> None:
         raise ParseFailure(
             f"the file is too large to check ({size / 1e6:.1f} MB; poolcheck parses Python files up to {MAX_PARSE_BYTES // 1_000_000} MB)"
         )
-
-
-def python_ast(data: Union[bytes, str, None]):
-    """The ``ast`` module of a project file's content, or None when it cannot be parsed or is
-    larger than poolcheck parses (MAX_PARSE_BYTES): for facts gathered from every file of a
-    project, where one huge or broken file must not cost the whole run its memory."""
-    import ast
-    import warnings
-
-    if data is None or len(data) > MAX_PARSE_BYTES:
-        return None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return ast.parse(data)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
 
 
 def cpython_parse(text: str):

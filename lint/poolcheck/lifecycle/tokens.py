@@ -209,7 +209,7 @@ def _worth_scanning(data: Optional[bytes]) -> bool:
 
 
 def _parse(data: Optional[bytes]):
-    from ..syntax import python_ast
+    from ..pyast import python_ast
 
     return python_ast(data)
 

@@ -14,7 +14,7 @@ import SQLAlchemy; the first question that needs it does.
 
 from __future__ import annotations
 
-import functools
+from typing import Any, Callable, Dict, Optional
 
 from .knowledge import Knowledge
 from .table import FORMAT_VERSION
@@ -34,7 +34,64 @@ __all__ = [
 ]
 
 
-@functools.lru_cache(maxsize=1)
+_KNOWLEDGE: Optional[Knowledge] = None
+_SAVED_SIZE = 0
+_TABLE_LOADER: Optional[Callable[[], Optional[Dict[str, Any]]]] = None
+
+
 def installed_knowledge() -> Knowledge:
-    """The process-wide Knowledge of the installed SQLAlchemy (built lazily, shared)."""
-    return Knowledge()
+    """The process-wide Knowledge of the installed SQLAlchemy (built lazily, shared; from
+    the table on disk when a ``table_loader`` has one)."""
+    global _KNOWLEDGE, _TABLE_LOADER
+    if _KNOWLEDGE is None:
+        loader, _TABLE_LOADER = _TABLE_LOADER, None
+        if loader is None or not use_table(loader()):
+            _KNOWLEDGE = Knowledge()
+    return _KNOWLEDGE
+
+
+def table_loader(load: Optional[Callable[[], Optional[Dict[str, Any]]]]) -> None:
+    """``load()`` gives the saved table (or None) the first time an answer is needed."""
+    global _TABLE_LOADER
+    _TABLE_LOADER = load
+
+
+def use_table(data: Optional[Dict[str, Any]]) -> bool:
+    """Answer from a table written by ``table_to_save`` for this very installation (the
+    caller keys it so): questions it holds need no SQLAlchemy import; others are worked out
+    from the installed library and added. False (and nothing changed) for a damaged table."""
+    global _KNOWLEDGE, _SAVED_SIZE
+    if data is None:
+        return False
+    try:
+        knowledge = Knowledge.from_dict(data)
+    except ValueError:
+        return False
+    _KNOWLEDGE = knowledge
+    _SAVED_SIZE = knowledge.size()
+    return True
+
+
+def table_to_save() -> Optional[Dict[str, Any]]:
+    """The table to write, when this process learnt answers the saved one lacks."""
+    global _SAVED_SIZE
+    if _KNOWLEDGE is None or _KNOWLEDGE.size() <= _SAVED_SIZE:
+        return None
+    _SAVED_SIZE = _KNOWLEDGE.size()
+    return _KNOWLEDGE.to_dict()
+
+
+def new_answers(since: Optional[Dict[str, set]] = None):
+    """(question, key, answer) learnt since ``since`` (``answer_keys()`` of earlier), for a
+    worker process to hand its answers to the process that saves the table."""
+    if _KNOWLEDGE is None:
+        return []
+    return _KNOWLEDGE.answers_since(since or {})
+
+
+def answer_keys() -> Dict[str, set]:
+    return _KNOWLEDGE.answer_keys() if _KNOWLEDGE is not None else {}
+
+
+def add_answers(answers) -> None:
+    installed_knowledge().add_answers(answers)

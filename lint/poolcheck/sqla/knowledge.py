@@ -126,6 +126,25 @@ class Knowledge:
         knowledge._answers["sqlalchemy_version"] = {answer_key(()): knowledge._table_version}
         return knowledge
 
+    def size(self) -> int:
+        """How many answers are known (to tell whether a saved table is behind)."""
+        return sum(len(table) for table in self._answers.values())
+
+    def answer_keys(self) -> Dict[str, set]:
+        return {question: set(table) for question, table in self._answers.items()}
+
+    def answers_since(self, keys: Dict[str, set]) -> List[Tuple[str, str, Any]]:
+        return [
+            (question, key, value)
+            for question, table in self._answers.items()
+            for key, value in table.items()
+            if key not in keys.get(question, ())
+        ]
+
+    def add_answers(self, answers) -> None:
+        for question, key, value in answers:
+            self._answers.setdefault(question, {}).setdefault(key, value)
+
     def warm(self) -> "Knowledge":
         """Answer every question that does not depend on the checked code, so that a table
         written after this answers them without SQLAlchemy."""
