@@ -295,3 +295,26 @@ def test_nothing_heavy_is_imported_when_nothing_needs_it(project):
     # One file no rule wants: nothing is parsed, with or without the cache.
     assert _imported(project, "shop/util.py") == []
     assert _imported(project, "--no-cache", "shop/util.py") == []
+
+
+def test_a_file_changed_behind_its_modification_time_is_read_again(project, tmp_path, monkeypatch):
+    """Unchanged files are known by their status (size, times, inode) without being read;
+    content changed under the same size and a restored modification time still changes the
+    change time, and is read again."""
+    from poolcheck.cache import FileStamps
+
+    monkeypatch.setattr(FileStamps, "_RACY_NS", 0)  # trust stamps at once (no 2 s wait)
+    cache = tmp_path / "cache"
+    first, _ = run(project, cache)
+    reports = project / "shop" / "reports.py"
+    info = reports.stat()
+    text = reports.read_text()
+    same_size = text.replace("mysql+pymysql://report@replica/shop", "sqlite:///report-replica.db")
+    same_size = same_size.ljust(len(text))[: len(text)] if len(same_size) <= len(text) else same_size
+    assert len(same_size) == len(text)
+    reports.write_text(same_size)
+    os.utime(reports, ns=(info.st_atime_ns, info.st_mtime_ns))
+    warm, served = run(project, cache)
+    fresh, _ = run(project, None)
+    assert summary(warm) == summary(fresh) != summary(first)
+    assert "shop/reports.py" not in served

@@ -291,6 +291,54 @@ class TokenStore:
         self._dirty = False
 
 
+class FileStamps:
+    """Per project root: each file's size, modification and change times and inode when its
+    digest was taken, so an unchanged file need not be read to know its digest.
+
+    A file changed in the same clock tick as it was stamped could keep all four: stamps
+    younger than ``_RACY_NS`` at the time they were written are not trusted (the file is
+    read again, as git does with "racily clean" entries)."""
+
+    _RACY_NS = 2_000_000_000
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._old: Dict[str, List[Any]] = {}
+        self._new: Dict[str, List[Any]] = {}
+        self._trusted_before = 0
+        data = _read_json(path)
+        if data is not None:
+            try:
+                self._trusted_before = int(data["written"]) - self._RACY_NS
+                self._old = {str(k): list(v) for k, v in data.get("files", {}).items()}
+            except (KeyError, TypeError, ValueError):
+                self._old = {}
+
+    def digest(self, relative: str, absolute: str) -> Optional[str]:
+        entry = self._old.get(relative)
+        if entry is None or len(entry) != 5:
+            return None
+        try:
+            info = os.stat(absolute)
+        except OSError:
+            return None
+        stamp = [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
+        if entry[:4] != stamp or info.st_ctime_ns >= self._trusted_before or info.st_mtime_ns >= self._trusted_before:
+            return None
+        self._new[relative] = entry
+        return str(entry[4])
+
+    def remember(self, relative: str, info: os.stat_result, digest: str) -> None:
+        self._new[relative] = [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, digest]
+
+    def save(self) -> None:
+        if self._new == self._old:
+            return
+        import time
+
+        _write_json(self.path, {"format": FORMAT, "written": time.time_ns(), "files": self._new})
+
+
 class ResultStore:
     """The results of one project root under one configuration.
 
@@ -317,6 +365,16 @@ class ResultStore:
                 self._entries = {str(k): v for k, v in data.get("entries", {}).items() if isinstance(v, dict)}
             except (TypeError, ValueError, IndexError):
                 self._dependencies, self._groups, self._entries = [], [], {}
+
+    def tokens_asked(self) -> List[Token]:
+        """Every token some stored entry's "which files hold it" dependency names: asked of
+        every file at once before entries are judged (one pass instead of one per set)."""
+        found: Dict[Token, None] = {}
+        for dependency, _ in self._dependencies:
+            if dependency[0] == "containing" and dependency[2] == (".py",):
+                for key in dependency[1]:
+                    found.setdefault(token_from_key(key))
+        return list(found)
 
     def lookup(self, relative: PurePosixPath, digest: str, current_value) -> Optional[Tuple[List[Finding], List[str]]]:
         """The findings and warnings stored for ``relative`` when its content was ``digest``,
@@ -361,11 +419,22 @@ class ResultStore:
         self._written[str(relative)] = (digest, ("new", dependencies, value_of), [finding_to_json(f) for f in findings], list(warnings))
         self._dirty = True
 
-    def save(self) -> None:
-        """Write the entries looked up or stored in this run (files no longer checked, or
-        checked no more under this configuration, are dropped)."""
-        if not self._dirty and len(self._written) == len(self._entries):
+    def save(self, root: Optional[Path] = None) -> None:
+        """Write the entries stored in this run with the others (those of files this run did
+        not check stay; those of files that no longer exist under ``root`` go)."""
+        if not self._dirty:
             return
+        for relative, entry in self._entries.items():
+            if relative in self._written or not isinstance(entry, dict):
+                continue
+            if root is not None and not os.path.exists(os.path.join(str(root), relative)):
+                continue
+            try:
+                group = int(entry["group"])
+                self._groups[group]  # noqa: B018 (an index the table has)
+                self._written[relative] = (str(entry["digest"]), ("group", group), entry.get("findings", []), entry.get("warnings", []))
+            except (KeyError, TypeError, ValueError, IndexError):
+                continue
         table: Dict[Tuple[Tuple[Any, ...], str], int] = {}
         dependencies: List[List[Any]] = []
         groups: Dict[FrozenSet[int], int] = {}
@@ -414,6 +483,7 @@ class Cache:
         self.directory = directory
         self.configuration = configuration
         self._results: Dict[Path, ResultStore] = {}
+        self._stamps: Dict[Path, FileStamps] = {}
         self._tokens: Optional[TokenStore] = None
         self._prepared = False
 
@@ -439,6 +509,11 @@ class Cache:
             name = f"results-{_digest(str(root))[:16]}-{_digest(self.configuration)[:16]}.json"
             self._results[root] = ResultStore(self.directory / f"v{FORMAT}" / name)
         return self._results[root]
+
+    def stamps(self, root: Path) -> FileStamps:
+        if root not in self._stamps:
+            self._stamps[root] = FileStamps(self.directory / f"v{FORMAT}" / f"stamps-{_digest(str(root))[:16]}.json")
+        return self._stamps[root]
 
     def tokens(self) -> TokenStore:
         if self._tokens is None:
@@ -467,8 +542,10 @@ class Cache:
             if table is not None:
                 _write_json(self._sqlalchemy_table(), {"format": FORMAT, "table": table})
         for root, store in self._results.items():
-            store.save()
+            store.save(root)
             self._forget_other_configurations(store.path)
+        for stamps in self._stamps.values():
+            stamps.save()
         if self._tokens is not None:
             self._tokens.save()
 

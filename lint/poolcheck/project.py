@@ -20,6 +20,7 @@ keeps its own state across files must do so through ``fact`` or ``memo``.
 from __future__ import annotations
 
 import hashlib
+import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -69,12 +70,20 @@ class Project:
     # tokens asked about, or for the whole universe at once by ``index_tokens``). A
     # ``token_store`` (the cache's) remembers, per file content, the tokens found before.
     token_store: Any = field(default=None, repr=False)
+    # The cache's record of files' status and digests (cache.FileStamps), or None.
+    file_stamps: Any = field(default=None, repr=False)
+    _stats: Dict[PurePosixPath, Any] = field(default_factory=dict, repr=False)
+    _stamped: Dict[PurePosixPath, str] = field(default_factory=dict, repr=False)
     # Looked for in a file the first time any token is asked about it (the runner sets the
     # enabled rules' tokens): one pass answers the prefilter and the facts alike.
     prefilter_tokens: Tuple[Token, ...] = ()
     _token_files: Dict[Token, FrozenSet[PurePosixPath]] = field(default_factory=dict, repr=False)
     _presence: Dict[PurePosixPath, Tuple[FrozenSet[Token], FrozenSet[Token]]] = field(default_factory=dict, repr=False)
     _scanners: Dict[FrozenSet[Token], TokenScanner] = field(default_factory=dict, repr=False)
+
+    @property
+    def _root_text(self) -> str:
+        return str(self.root)
 
     def display(self, relative) -> Path:
         """A project-relative path as the user's paths show it: relative to the working
@@ -99,17 +108,24 @@ class Project:
         if path in self.overlays:
             return self.overlays[path]
         if path not in self._bytes:
-            try:
-                self._bytes[path] = (self.root / path).read_bytes()
-            except OSError:
-                self._bytes[path] = None
+            data, info = read_with_stat(os.path.join(self._root_text, str(path)))
+            self._bytes[path] = data
+            self._note_stat(path, info)
         return self._bytes[path]
 
-    def seed_bytes(self, path: PurePosixPath, data: Optional[bytes]) -> None:
-        """The content of ``path`` as the runner read it (so that it is read once)."""
+    def seed_bytes(self, path: PurePosixPath, data: Optional[bytes], info: Optional[os.stat_result] = None) -> None:
+        """The content of ``path`` as the runner read it (so that it is read once), with the
+        file's status taken before reading it."""
         path = PurePosixPath(path)
         if path not in self.overlays and path not in self._bytes:
             self._bytes[path] = data
+            self._note_stat(path, info)
+
+    def _note_stat(self, path: PurePosixPath, info: Optional[os.stat_result]) -> None:
+        # A digest found from the file's status alone is dropped: the digest is of these bytes.
+        if self._stamped.pop(path, None) is not None:
+            self._digests.pop(path, None)
+        self._stats[path] = info
 
     def content_is(self, path: PurePosixPath, data: bytes) -> bool:
         """Whether ``data`` is what this project has (or would read) for ``path``."""
@@ -117,12 +133,25 @@ class Project:
         return current is data or current == data
 
     def digest(self, path: PurePosixPath) -> str:
-        """A digest of the file's content as this project sees it ("-" when unreadable)."""
+        """A digest of the file's content as this project sees it ("-" when unreadable).
+
+        With ``file_stamps`` (the cache's), a file whose size, times and inode are those it
+        had when its digest was taken, longer ago than the file system's time resolution, is
+        not read again."""
         path = PurePosixPath(path)
         value = self._digests.get(path)
         if value is None:
+            stamps = self.file_stamps
+            if stamps is not None and path not in self.overlays and path not in self._bytes:
+                value = stamps.digest(str(path), os.path.join(self._root_text, str(path)))
+                if value is not None:
+                    self._stamped[path] = value
+                    self._digests[path] = value
+                    return value
             data = self._raw(path)
             value = self._digests[path] = hashlib.sha1(data).hexdigest() if data is not None else "-"
+            if stamps is not None and path not in self.overlays and self._stats.get(path) is not None:
+                stamps.remember(str(path), self._stats[path], value)
         return value
 
     # --- dependencies ------------------------------------------------------------------------
@@ -286,6 +315,7 @@ class Project:
             self.overlays[path] = data
         self._bytes.pop(path, None)
         self._digests.pop(path, None)
+        self._stamped.pop(path, None)
         self._dependency_values.clear()
         self._token_files.clear()
         self._presence.pop(path, None)
@@ -440,14 +470,14 @@ class Project:
         return present & wanted
 
     def _scan(self, path: PurePosixPath, tokens: FrozenSet[Token]) -> FrozenSet[Token]:
+        store = self.token_store
+        if store is not None:
+            known = store.lookup(self.digest(path), tokens)  # the digest may need no read
+            if known is not None:
+                return known
         data = self._raw(path)
         if data is None:
             return frozenset()
-        store = self.token_store
-        if store is not None:
-            known = store.lookup(self.digest(path), tokens)
-            if known is not None:
-                return known
         scanner = self._scanners.get(tokens)
         if scanner is None:
             scanner = self._scanners[tokens] = TokenScanner(tokens)
@@ -455,6 +485,17 @@ class Project:
         if store is not None:
             store.remember(self.digest(path), tokens, present)
         return present
+
+
+def read_with_stat(path: str) -> Tuple[Optional[bytes], Optional[os.stat_result]]:
+    """The file's bytes and its status taken *before* reading (a change while reading makes
+    the status older than the bytes, never newer); (None, None) when it cannot be read."""
+    try:
+        with open(path, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            return handle.read(), info
+    except OSError:
+        return None, None
 
 
 def _digest_lines(lines: Iterable[str]) -> str:

@@ -186,6 +186,7 @@ class Runner:
                 token_sources=self.token_sources,
                 cwd=self.cwd,
                 token_store=self.cache.tokens() if self.cache is not None else None,
+                file_stamps=self.cache.stamps(root) if self.cache is not None else None,
                 prefilter_tokens=self.prefilter_tokens,
             )
         return self.projects[root]
@@ -355,25 +356,38 @@ class Runner:
     def _check_targets(self, targets: Sequence[Target], options: RunOptions, result: RunResult) -> None:
         outcomes: List[Optional[_Outcome]] = [None] * len(targets)
         pending: List[_Pending] = []
+        prepared = set()
         for index, target in enumerate(targets):
             project = self.project(target.root)
-            with phase("prefilter"):
-                data, problem = _read(target)
-            if problem is not None:
-                outcomes[index] = _Outcome(errors=[f"{target.path}: cannot read: {problem}"])
-                continue
-            project.seed_bytes(target.relative, data)
-            with phase("prefilter"):
-                source = read_source(target.absolute, data, python=target.is_python)
-            digest = project.digest(target.relative)
             if self.cache is not None:
+                # The file's digest (from its status when unchanged: not even read) and
+                # the cached entry, if every dependency is as it was.
                 with phase("cache"):
-                    hit = self.cache.results(target.root).lookup(target.relative, self._entry_digest(target, digest), project.dependency_value)
+                    if target.root not in prepared:
+                        prepared.add(target.root)
+                        asked = self.cache.results(target.root).tokens_asked()
+                        if asked:
+                            project.index_tokens(asked)  # one pass over the files for them all
+                    digest = project.digest(target.relative)
+                    hit = None
+                    if digest != "-":
+                        hit = self.cache.results(target.root).lookup(target.relative, self._entry_digest(target, digest), project.dependency_value)
                 if hit is not None:
                     self.stats["cached"] += 1
                     result.cached_files.append(target.path)
-                    outcomes[index] = _Outcome(findings=hit[0], warnings=hit[1], source=source)
+                    # The text is needed only to show excerpts of findings.
+                    source = read_source(target.absolute, None, python=target.is_python) if hit[0] else None
+                    outcomes[index] = _Outcome(findings=hit[0], warnings=hit[1], source=source if source is not None else _NOT_READ)
                     continue
+            with phase("prefilter"):
+                data, problem, info = _read(target)
+            if problem is not None:
+                outcomes[index] = _Outcome(errors=[f"{target.path}: cannot read: {problem}"])
+                continue
+            project.seed_bytes(target.relative, data, info)
+            with phase("prefilter"):
+                source = read_source(target.absolute, data, python=target.is_python)
+            digest = project.digest(target.relative)
             self.stats["checked"] += 1
             local = RunResult()
             with project.recording() as dependencies:
@@ -665,18 +679,32 @@ class _LazyTree:
         return getattr(self._tree, name)
 
 
-def _read(target: Target) -> Tuple[Optional[bytes], Optional[str]]:
-    """The file's bytes, or why they cannot be read (as read_source says it)."""
+def _read(target: Target):
+    """The file's bytes, or why they cannot be read (as read_source says it), and its status
+    taken before reading."""
+    import os
+
     try:
-        return target.absolute.read_bytes(), None
+        with open(target.absolute, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            return handle.read(), None, info
     except IsADirectoryError:
-        return None, "is a directory"
+        return None, "is a directory", None
     except FileNotFoundError:
-        return None, "no such file (was it deleted during the run?)"
+        return None, "no such file (was it deleted during the run?)", None
     except PermissionError:
-        return None, "permission denied"
+        return None, "permission denied", None
     except OSError as exc:
-        return None, exc.strerror or str(exc)
+        return None, exc.strerror or str(exc), None
+
+
+class _NotRead:
+    """The source of a file served from the cache without findings: never read."""
+
+    text = ""
+
+
+_NOT_READ = _NotRead()
 
 
 def _cpu_count() -> int:
