@@ -8,6 +8,7 @@ cannot affect (they never read the changed file) must come from the cache.
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from pathlib import Path
 from typing import Dict, List, Optional
