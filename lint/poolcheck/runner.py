@@ -284,17 +284,7 @@ class Runner:
             applicable(f.fix, options.unsafe_fixes) for f in _not_baselined(findings, options)
         ):
             findings, text = self._fix(target, project, source, findings, options, result)
-        findings, baselined = _split_baselined(findings, options)
-        result.baselined.extend(baselined)
-        for finding in findings:
-            if finding.fix is not None and finding.fix.edits:
-                if applicable(finding.fix, options.unsafe_fixes):
-                    result.fixable += 1
-                else:
-                    result.unsafe_fixable += 1
-        if findings:
-            result.sources[target.path] = text
-        result.findings.extend(findings)
+        self._finish_target(target, findings, text, options, result)
 
     def check_source(self, target: Target, project: Project, source, result: RunResult, fingerprints: bool = False) -> List[Finding]:
         """All findings for one file's content, after suppression (with their statements and
