@@ -277,6 +277,16 @@ def test_unreadable_file(tmp_path, monkeypatch, capsys):
         return original(self)
 
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    import builtins
+
+    import poolcheck.runner
+
+    def open_file(file, *args, **kwargs):  # the runner opens each target once, with open()
+        if Path(file).name == "secret.py":
+            raise PermissionError(13, "Permission denied", str(file))
+        return builtins.open(file, *args, **kwargs)
+
+    monkeypatch.setattr(poolcheck.runner, "open", open_file, raising=False)
     monkeypatch.chdir(tmp_path)
     assert main(["check", "--format", "concise", "--no-color"]) == 2
     captured = capsys.readouterr()
