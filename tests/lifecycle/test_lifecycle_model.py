@@ -210,3 +210,25 @@ def test_function_locals_stay_candidates_but_are_no_pruning_tokens(make_project)
     assert b"session" not in tokens
     assert b"shared_maker" in tokens and b"SessionLocal" in tokens  # a declared global is read elsewhere
     assert b"session" in names.tokens("factories")
+
+
+def test_makers_imported_under_another_name(make_project):
+    """`from sqlalchemy.orm import sessionmaker as make_maker`: the factory it builds is a
+    factory (this once depended on another file spelling the same name unaliased)."""
+    module = (
+        "from sqlalchemy import create_engine as build_engine\n"
+        "from sqlalchemy.orm import Session as BaseSession, scoped_session as registry_of, sessionmaker as make_maker\n"
+        "\n"
+        "engine = build_engine('postgresql://db/app')\n"
+        "AppSession = make_maker(bind=engine)\n"
+        "Registry = registry_of(AppSession)\n"
+        "\n"
+        "\n"
+        "class TenantSession(BaseSession):\n"
+        "    pass\n"
+    )
+    names = project_names(make_project({"app/__init__.py": "", "app/db.py": module}))
+    assert {"AppSession", "TenantSession"} <= names.factories
+    assert "Registry" in names.registries
+    assert "engine" in names.engines
+    assert not {"make_maker", "registry_of", "build_engine", "BaseSession"} & (names.factories | names.registries | names.engines)

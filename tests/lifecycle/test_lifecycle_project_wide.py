@@ -113,3 +113,25 @@ def test_a_local_factory_is_still_found_when_its_name_prunes_nothing(tmp_path):
     project = runner.project(tmp_path.resolve())
     assert "session" not in project.pruning_tokens()
     assert "report" in project.parsed(PurePosixPath("app/cli.py")).pruned_names
+
+
+def test_a_factory_built_by_an_aliased_maker_is_followed(tmp_path):
+    """The bench corpus's leak: `sessionmaker as _make`, the factory used in the same file.
+    Without the alias understood by the prefilter's name scan, the file was never parsed for
+    PC401 (and the leak was reported only when some other file spelled the name plainly)."""
+    (tmp_path / "pyproject.toml").write_text("[tool.poolcheck]\n", encoding="utf-8")
+    (tmp_path / "jobs.py").write_text(
+        "from sqlalchemy import create_engine as _create, text as _text\n"
+        "from sqlalchemy.orm import sessionmaker as _make\n"
+        "\n"
+        "_engine = _create('postgresql://db/app')\n"
+        "_Factory = _make(bind=_engine)\n"
+        "\n"
+        "\n"
+        "def leak():\n"
+        "    session = _Factory()\n"
+        "    return session.execute(_text('SELECT 1')).scalar()\n",
+        encoding="utf-8",
+    )
+    _, findings = run(tmp_path, tmp_path / "jobs.py")
+    assert findings == [("jobs.py", 9, "PC401")]

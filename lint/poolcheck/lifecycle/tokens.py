@@ -162,6 +162,9 @@ def _scan(project: "Project") -> ProjectNames:
     read first; then, round by round, the files mentioning a name found so far (a getter
     returning ``SessionLocal()`` in another module), until nothing new turns up."""
     bound: List[tuple] = []  # (names bound, the value or base expression, "assign" | "return" | "class" | "local")
+    # `from sqlalchemy.orm import sessionmaker as make_factory`: the alias calls the same
+    # maker. Kept project-wide (an over-approximation, as the rest of the scan).
+    aliases: Dict[str, str] = {}
     scanned = set()
     kinds = dict(_SEED)
     pending = [p for p in project.python_files_containing(_SCAN_TOKENS) if _worth_scanning(project.read_bytes(p))]
@@ -171,10 +174,11 @@ def _scan(project: "Project") -> ProjectNames:
             tree = _parse(project.read_bytes(path))
             if tree is not None:
                 _collect(tree.body, None, bound)
+                _collect_aliases(tree.body, aliases)
         # Only session factories and registries lead to more files (a getter in another
         # module returning `SessionLocal()`); engine names are too common a word to follow.
         # A common word (`session`, `factory`) would pull in half the project: not followed.
-        new = {name for name in _resolve_kinds(bound, kinds) if kinds[name] != "engines" and name.lower() not in _COMMON}
+        new = {name for name in _resolve_kinds(bound, kinds, aliases) if kinds[name] != "engines" and name.lower() not in _COMMON}
         if not new:
             break
         # Read only files that return or assign one of them (a getter, an alias).
@@ -273,13 +277,34 @@ def _local_names(target) -> set:
     return set()
 
 
-def _resolve_kinds(bound: List[tuple], kinds: Dict[str, str]) -> set:
+def _collect_aliases(body, aliases: Dict[str, str]) -> None:
+    """Imports of SQLAlchemy's makers and session classes under another name, at any depth
+    of statements (an import inside a function counts too)."""
+    import ast
+
+    wanted = set(_SEED) | _SESSION_CLASSES | {"partial"}
+    for node in body:
+        if isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if alias.asname and alias.name in wanted and alias.asname != alias.name:
+                    aliases[alias.asname] = alias.name
+        elif not isinstance(node, (ast.Import, ast.expr)):
+            for field in ("body", "orelse", "finalbody"):
+                inner = getattr(node, field, None)
+                if isinstance(inner, list):
+                    _collect_aliases(inner, aliases)
+            for handler in getattr(node, "handlers", ()) or ():
+                _collect_aliases(handler.body, aliases)
+
+
+def _resolve_kinds(bound: List[tuple], kinds: Dict[str, str], aliases: Optional[Dict[str, str]] = None) -> set:
     """Give names their kind until nothing changes; the names newly given one."""
     new = set()
+    aliases = aliases or {}
     for _ in range(_MAX_ROUNDS):
         added = False
         for names, value, how in bound:
-            kind = _kind_of(value, kinds, how)
+            kind = _kind_of(value, kinds, how, aliases)
             if kind is None:
                 continue
             if how == "return" and not _SUGGESTIVE.search(next(iter(names))):
@@ -294,10 +319,16 @@ def _resolve_kinds(bound: List[tuple], kinds: Dict[str, str]) -> set:
     return new
 
 
-def _kind_of(value, kinds, how: str):
+def _kind_of(value, kinds, how: str, aliases: Optional[Dict[str, str]] = None):
     """What a value made this way may be: an alias of a known name, a call of a known maker,
     ``partial(Session, ...)``; a getter returning a session counts as a factory."""
     import ast
+
+    aliases = aliases or {}
+
+    def _head(node) -> str:
+        name = _plain_head(node)
+        return aliases.get(name, name)
 
     is_getter = how == "return"
     if how == "class":
@@ -326,7 +357,7 @@ def _kind_of(value, kinds, how: str):
     return "engines" if kinds.get(head) == "engines" and _SUGGESTIVE.search(head) else None
 
 
-def _head(node) -> str:
+def _plain_head(node) -> str:
     import ast
 
     if isinstance(node, ast.Name):
