@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Optional
 
 from poolcheck.api import Rule, RuleContext, Severity
-from poolcheck.lifecycle.tokens import CONNECTION_TOKENS, SESSION_TOKENS, refine_candidates, session_project_tokens
+from poolcheck.lifecycle.tokens import CONNECTION_TOKENS, SESSION_TOKENS, refine_candidates, refine_connections, session_project_tokens
 from poolcheck.prefilter import ProjectTokens
 
 from . import _lifecycle_examples as examples
@@ -185,7 +185,7 @@ class ConnectionNotClosed(Rule):
     name = "connection-not-closed"
     severity = Severity.WARNING
     summary = "`engine.connect()` / `engine.raw_connection()` (sync or async) not closed on every path, exceptions included."
-    tokens = ProjectTokens(CONNECTION_TOKENS, refine=refine_candidates)
+    tokens = ProjectTokens(CONNECTION_TOKENS, refine=refine_connections)
     what = """
         Flags a connection taken from an engine inside a function and not closed on every
         way out of it, exceptions included: `engine.connect()`, `engine.raw_connection()`,

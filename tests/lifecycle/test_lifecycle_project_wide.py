@@ -135,3 +135,53 @@ def test_a_factory_built_by_an_aliased_maker_is_followed(tmp_path):
     )
     _, findings = run(tmp_path, tmp_path / "jobs.py")
     assert findings == [("jobs.py", 9, "PC401")]
+
+
+def test_connections_need_an_engine_in_sight_to_be_parsed(tmp_path):
+    """`.connect(` alone (sockets, sqlite3) no longer makes PC404 parse a file; an engine
+    reached by any name the project binds (a one-letter module constant, a getter with a
+    generic name) still does, and its leak is reported."""
+    files = {
+        "pyproject.toml": "[tool.poolcheck]\n",
+        "app/__init__.py": "",
+        "app/db.py": (
+            "from sqlalchemy import create_engine\n"
+            "e = create_engine('postgresql://db/app')\n"
+            "\n"
+            "\n"
+            "def make():\n"
+            "    return create_engine('postgresql://db/other')\n"
+        ),
+        "app/net.py": (
+            "import socket\n"
+            "\n"
+            "\n"
+            "def ping(address):\n"
+            "    sock = socket.socket()\n"
+            "    sock.connect(address)\n"
+            "    return sock.recv(1)\n"
+        ),
+        "app/short.py": (
+            "from app.db import e\n"
+            "\n"
+            "\n"
+            "def count():\n"
+            "    conn = e.connect()\n"
+            "    return conn.exec_driver_sql('SELECT 1').scalar()\n"
+        ),
+        "app/generic.py": (
+            "from app.db import make\n"
+            "\n"
+            "\n"
+            "def count():\n"
+            "    conn = make().connect()\n"
+            "    return conn.exec_driver_sql('SELECT 1').scalar()\n"
+        ),
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    runner, findings = run(tmp_path, tmp_path / "app/net.py")
+    assert findings == [] and runner.stats["parsed"] == 0
+    _, findings = run(tmp_path, tmp_path / "app")
+    assert findings == [("app/generic.py", 5, "PC404"), ("app/short.py", 5, "PC404")]

@@ -62,6 +62,9 @@ class ProjectNames:
     # whose text names its maker (a fixed token or another project name): it need not make
     # other files parsed or other definitions kept (see :meth:`tokens`).
     local_only: FrozenSet[str] = frozenset()
+    # Every name the scan saw bound to an engine, however short or generic (`e`, a getter
+    # named `make`): what a file must name for one of its `x.connect()` to be an engine's.
+    engine_words: FrozenSet[str] = frozenset()
 
     def tokens(self, *kinds: str, locals_too: bool = True) -> Tuple[bytes, ...]:
         """The names of the given kinds ("factories", "registries", "engines") as bytes;
@@ -142,6 +145,31 @@ def refine_candidates(raw: bytes, project: "Project", relative) -> bool:
     return may_create(project, raw)
 
 
+def may_connect(project: "Project", raw: bytes) -> bool:
+    """Whether a file may take a connection from an engine: it may call ``x.connect()``
+    (see :func:`may_create`) and names something that can be an engine. Every engine the
+    resolver knows is built by a factory whose name holds ``engine`` (``create_engine``,
+    ``engine_from_config``, Flask-SQLAlchemy's ``db.engine``), so a file reaches one through
+    that word or through a name the project binds to one (``from app.db import e``, a getter
+    ``make()``). Sockets, sqlite3 and HTTP clients call ``.connect(`` too; without this,
+    every such file was parsed (a third of the standard library's largest test modules)."""
+    return may_create(project, raw) and _engine_evidence(project).search(raw) is not None
+
+
+def _engine_evidence(project: "Project") -> "re.Pattern[bytes]":
+    def compile_evidence(project: "Project") -> "re.Pattern[bytes]":
+        words = sorted(project_names(project).engine_words)
+        alternatives = [b"engine"] + [rb"\b" + re.escape(word.encode("utf-8")) + rb"\b" for word in words]
+        return re.compile(b"|".join(alternatives))
+
+    return project.fact("lifecycle-engine-evidence", compile_evidence)
+
+
+def refine_connections(raw: bytes, project: "Project", relative) -> bool:
+    """For PC404's ``ProjectTokens``: see :func:`may_connect`."""
+    return may_connect(project, raw)
+
+
 def session_project_tokens(project: "Project") -> Tuple[bytes, ...]:
     """For ``ProjectTokens``: names whose call may create a session."""
     return project_names(project).tokens("factories", locals_too=False)
@@ -199,8 +227,13 @@ def _scan(project: "Project") -> ProjectNames:
     elsewhere = set()
     for names, _, how in bound:
         (local if how == "local" else elsewhere).update(names)
+    # Engines without the filters that keep prefilter tokens few: any getter name, any length.
+    engine_kinds = dict(kinds)
+    _resolve_kinds(bound, engine_kinds, aliases, any_getter=True)
+    engine_words = frozenset(name for name, kind in engine_kinds.items() if kind == "engines" and name not in _SEED)
     return ProjectNames(
-        frozenset(found["factories"]), frozenset(found["registries"]), frozenset(found["engines"]), frozenset(local - elsewhere)
+        frozenset(found["factories"]), frozenset(found["registries"]), frozenset(found["engines"]), frozenset(local - elsewhere),
+        engine_words,
     )
 
 
@@ -297,8 +330,9 @@ def _collect_aliases(body, aliases: Dict[str, str]) -> None:
                 _collect_aliases(handler.body, aliases)
 
 
-def _resolve_kinds(bound: List[tuple], kinds: Dict[str, str], aliases: Optional[Dict[str, str]] = None) -> set:
-    """Give names their kind until nothing changes; the names newly given one."""
+def _resolve_kinds(bound: List[tuple], kinds: Dict[str, str], aliases: Optional[Dict[str, str]] = None, any_getter: bool = False) -> set:
+    """Give names their kind until nothing changes; the names newly given one. Getters count
+    only when their name says what they give, unless ``any_getter``."""
     new = set()
     aliases = aliases or {}
     for _ in range(_MAX_ROUNDS):
@@ -307,7 +341,7 @@ def _resolve_kinds(bound: List[tuple], kinds: Dict[str, str], aliases: Optional[
             kind = _kind_of(value, kinds, how, aliases)
             if kind is None:
                 continue
-            if how == "return" and not _SUGGESTIVE.search(next(iter(names))):
+            if how == "return" and not any_getter and not _SUGGESTIVE.search(next(iter(names))):
                 continue  # a getter named `get` or `run` would make every `x.get()` a candidate
             for name in names:
                 if name not in kinds:
