@@ -170,3 +170,29 @@ def test_lines_are_counted_as_python_counts_them():
         assert result.line_map is not None and "engine = create_engine" in result.module.code
         calls = [n for n in parsed.positions() if isinstance(n, cst.Call)]
         assert [parsed.span(c).start.line for c in calls] == [7], repr(separator)
+
+
+def test_trusted_parse_builds_the_same_tree_and_restores_validation():
+    """parse_trusted skips libcst's per-node validation while parsing text CPython accepted:
+    the tree is the one libcst's validating parse builds, and validation is back on after
+    (a node built by hand with bad whitespace is still refused), even when the parse fails."""
+    import libcst as cst
+    import pytest
+
+    from poolcheck.syntax import parse_trusted
+
+    texts = [
+        "import os\nx = (1 +\n     2)  # c\n\n\nasync def f(a, /, b=2, *c, d, **e):\n    async with a as b:\n        yield [i async for i in b]\n",
+        "match p:\n    case {'k': [1, *rest]} if rest:\n        pass\nclass C[T](Base, metaclass=M):\n    x: int = 1\n",
+        "f'{a!r:>{w}} {b=}'\nlambda *a, **k: (yield)\ntry:\n    pass\nexcept* (A, B) as e:\n    raise\n",
+    ]
+    for text in texts:
+        trusted = parse_trusted(text)
+        assert trusted.code == text
+        assert trusted.deep_equals(cst.parse_module(text))
+    with pytest.raises(cst.CSTValidationError):
+        cst.SimpleWhitespace("not whitespace")
+    with pytest.raises(Exception):
+        parse_trusted("def (:\n")
+    with pytest.raises(cst.CSTValidationError):
+        cst.SimpleWhitespace("still checked after a failed parse")

@@ -11,6 +11,7 @@ answered by the small, explicit binding tables here.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
@@ -54,6 +55,31 @@ def parse_module(source: SourceFile) -> cst.Module:
     return _parse_whole(source, tree, error)
 
 
+_TRUSTED_PARSE = threading.Lock()
+
+
+def parse_trusted(text: str) -> cst.Module:
+    """``cst.parse_module`` of text CPython's parser has accepted, without libcst's
+    validation of every node built (``CSTNode.__post_init__``): a third of libcst's parsing
+    time, spent checking that its own parser built what the grammar allows (libcst's code
+    says as much: "It might make more sense to move validation work into the visitor, which
+    would allow us to avoid validating the tree when parsing a file"). Nodes built by other
+    code (fixes) keep their validation, except those built on another thread during such a
+    parse: validation is a check for mistakes in the code building nodes, not in the input."""
+    base = cst.CSTNode
+    with _TRUSTED_PARSE:
+        validate = base.__post_init__
+        base.__post_init__ = _skip_validation
+        try:
+            return cst.parse_module(text)
+        finally:
+            base.__post_init__ = validate
+
+
+def _skip_validation(self) -> None:
+    return None
+
+
 def check_size(source: SourceFile) -> None:
     size = len(source.raw)
     if size > MAX_PARSE_BYTES:
@@ -95,7 +121,7 @@ def _parse_whole(source: SourceFile, tree, error: Optional[SyntaxError]) -> cst.
         # libcst could only crash or crawl on this; CPython's own complaint is the answer.
         raise _from_syntax_error(error)
     try:
-        return cst.parse_module(source.text)
+        return parse_trusted(source.text) if tree is not None else cst.parse_module(source.text)
     except RecursionError:
         raise ParseFailure(_too_deep_message()) from None
     except Exception as exc:  # ParserSyntaxError, and anything the native parser raises
@@ -322,7 +348,7 @@ def parse_pruned(source: SourceFile, keep_tokens: Sequence[str]) -> PrunedParse:
         pieces.extend(chunk)
         pruned_line += len(chunk)
     try:
-        module = cst.parse_module("".join(pieces))
+        module = parse_trusted("".join(pieces))
     except Exception:  # cannot happen for verbatim statements; be safe rather than sorry
         return PrunedParse(_parse_whole_checked(source), None, {}, whole_lines)
     pruned_names = {name: kind for index, (name, kind) in definitions.items() if not keep[index]}
@@ -359,7 +385,7 @@ def _kept_statements(segments, keep, tree) -> List[Tuple[object, int, int]]:
 def _parse_whole_checked(source: SourceFile) -> cst.Module:
     """libcst's parse of a file CPython parsed and whose nesting was checked."""
     try:
-        return cst.parse_module(source.text)
+        return parse_trusted(source.text)
     except RecursionError:
         raise ParseFailure(_too_deep_message()) from None
     except Exception as exc:
