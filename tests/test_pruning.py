@@ -196,3 +196,14 @@ def test_trusted_parse_builds_the_same_tree_and_restores_validation():
         parse_trusted("def (:\n")
     with pytest.raises(cst.CSTValidationError):
         cst.SimpleWhitespace("still checked after a failed parse")
+
+
+def test_top_level_ranges_are_the_files_lines_of_each_kept_statement():
+    """What creation_sites reads instead of parsing the file a third time."""
+    _, result, _ = parse(CODE)
+    lines = CODE.splitlines()
+    assert len(result.top_level_ranges) == len(result.module.body)
+    for (first, last), statement in zip(result.top_level_ranges, result.module.body):
+        assert cst.Module(body=[statement]).code.strip().splitlines() == [line for line in lines[first - 1 : last] if line.strip()]
+    whole = parse("import os\nx = 1\n")[1]
+    assert whole.top_level_ranges == ((1, 1), (2, 2))

@@ -238,7 +238,7 @@ class Project:
         except ParseFailure:
             return None
         name, is_package = module_name_for(path)
-        return ParsedFile(source, parse.module, path, name, is_package, parse.line_map, parse.pruned_names, parse.statement_lines)
+        return ParsedFile(source, parse.module, path, name, is_package, parse.line_map, parse.pruned_names, parse.statement_lines, parse.top_level_ranges)
 
     def pruning_tokens(self) -> Tuple[str, ...]:
         """What pruned parses keep: the loaded rules' tokens, plus the tokens the project

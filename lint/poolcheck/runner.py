@@ -335,7 +335,7 @@ class Runner:
                     self._unparsable(ctx, SourceError("parse", parse.message, parse.line, parse.column), result)
                     return self._suppress(ctx, result)
                 name, is_package = module_name_for(target.relative)
-                ctx.parsed = ParsedFile(source, parse.module, target.relative, name, is_package, parse.line_map, parse.pruned_names, parse.statement_lines)
+                ctx.parsed = ParsedFile(source, parse.module, target.relative, name, is_package, parse.line_map, parse.pruned_names, parse.statement_lines, parse.top_level_ranges)
                 project.adopt(ctx.parsed)
         with phase("rules"):
             for rule in wanted:

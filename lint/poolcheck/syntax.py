@@ -285,6 +285,8 @@ class PrunedParse:
     # first decorator's, if any); None when unknown. Lets positions be computed for one
     # statement instead of the whole module (ParsedFile.span).
     statement_lines: Optional[Tuple[int, ...]] = None
+    # The file's own (first, last) lines of each top-level statement of ``module.body``.
+    top_level_ranges: Optional[Tuple[Tuple[int, int], ...]] = None
 
 
 def parse_pruned(source: SourceFile, keep_tokens: Sequence[str]) -> PrunedParse:
@@ -310,6 +312,7 @@ def parse_pruned(source: SourceFile, keep_tokens: Sequence[str]) -> PrunedParse:
     lines = split_lines_keepends(text)
     segments = _top_level_segments(tree)
     whole_lines = tuple(start for start, _, _ in segments)
+    whole_ranges = tuple((start, end) for start, end, _ in segments)
     keep = [False] * len(segments)
     definitions: Dict[int, Tuple[str, str]] = {}
     # An alias is a name, matched as a whole identifier: `e = create_engine(...)` must not
@@ -329,7 +332,7 @@ def parse_pruned(source: SourceFile, keep_tokens: Sequence[str]) -> PrunedParse:
     _keep_mentioned_definitions(segments, lines, keep, definitions)
     check_nesting(_kept_statements(segments, keep, tree), lines)
     if all(keep):
-        return PrunedParse(_parse_whole_checked(source), None, {}, whole_lines)
+        return PrunedParse(_parse_whole_checked(source), None, {}, whole_lines, whole_ranges)
     pieces: List[str] = []
     runs: List[Tuple[int, int, int]] = []
     starts: List[int] = []
@@ -350,9 +353,10 @@ def parse_pruned(source: SourceFile, keep_tokens: Sequence[str]) -> PrunedParse:
     try:
         module = parse_trusted("".join(pieces))
     except Exception:  # cannot happen for verbatim statements; be safe rather than sorry
-        return PrunedParse(_parse_whole_checked(source), None, {}, whole_lines)
+        return PrunedParse(_parse_whole_checked(source), None, {}, whole_lines, whole_ranges)
     pruned_names = {name: kind for index, (name, kind) in definitions.items() if not keep[index]}
-    return PrunedParse(module, LineMap(tuple(runs)), pruned_names, tuple(starts))
+    kept_ranges = tuple(whole_ranges[index] for index in range(len(segments)) if keep[index])
+    return PrunedParse(module, LineMap(tuple(runs)), pruned_names, tuple(starts), kept_ranges)
 
 
 def _statement_lines_of(text: str) -> Optional[Tuple[int, ...]]:
@@ -657,6 +661,8 @@ class ParsedFile:
     pruned_names: Dict[str, str] = field(default_factory=dict)
     # See PrunedParse.statement_lines; found with CPython's parser when not given.
     statement_lines: Optional[Tuple[int, ...]] = None
+    # See PrunedParse.top_level_ranges (None: unknown; found from CPython when needed).
+    top_level_ranges: Optional[Tuple[Tuple[int, int], ...]] = None
     _positions: Optional[Dict[cst.CSTNode, object]] = field(default=None, repr=False)
     _statement_of: Optional[Dict[int, int]] = field(default=None, repr=False)
     _statement_positions: Dict[int, Dict[cst.CSTNode, object]] = field(default_factory=dict, repr=False)

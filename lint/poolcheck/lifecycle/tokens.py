@@ -199,9 +199,11 @@ def _scan(project: "Project") -> ProjectNames:
     for _ in range(_MAX_ROUNDS):
         for path in pending:
             scanned.add(path)
-            tree = _parse(project.read_bytes(path))
+            data = project.read_bytes(path)
+            tree = _parse(data)
             if tree is not None:
-                _collect(tree.body, None, bound)
+                # `global` declarations are rare: without the word, no function is walked for them.
+                _collect(tree.body, None, bound, may_declare_globals=b"global" in data)
                 _collect_aliases(tree.body, aliases)
         # Only session factories and registries lead to more files (a getter in another
         # module returning `SessionLocal()`); engine names are too common a word to follow.
@@ -251,7 +253,7 @@ def _parse(data: Optional[bytes]):
     return python_ast(data)
 
 
-def _collect(body, function: Optional[str], bound: List[tuple], globals_: FrozenSet[str] = frozenset()) -> None:
+def _collect(body, function: Optional[str], bound: List[tuple], globals_: FrozenSet[str] = frozenset(), may_declare_globals: bool = True) -> None:
     """Assignments, ``return``s (with their function's name) and class bases, through nested
     blocks, functions and classes; statements only (a cheap walk: expressions are not
     visited)."""
@@ -278,18 +280,19 @@ def _collect(body, function: Optional[str], bound: List[tuple], globals_: Frozen
         elif isinstance(node, ast.ClassDef):
             for base in node.bases:
                 bound.append(({node.name}, base, "class"))
-            _collect(node.body, None, bound)
+            _collect(node.body, None, bound, may_declare_globals=may_declare_globals)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            _collect(node.body, node.name, bound, _declared_global(node))
+            declared = _declared_global(node) if may_declare_globals else frozenset()
+            _collect(node.body, node.name, bound, declared, may_declare_globals)
         else:
             for field in ("body", "orelse", "finalbody"):
                 inner = getattr(node, field, None)
                 if isinstance(inner, list):
-                    _collect(inner, function, bound, globals_)
+                    _collect(inner, function, bound, globals_, may_declare_globals)
             for handler in getattr(node, "handlers", ()) or ():
-                _collect(handler.body, function, bound, globals_)
+                _collect(handler.body, function, bound, globals_, may_declare_globals)
             for case in getattr(node, "cases", ()) or ():
-                _collect(case.body, function, bound, globals_)
+                _collect(case.body, function, bound, globals_, may_declare_globals)
 
 
 def _declared_global(function) -> FrozenSet[str]:
