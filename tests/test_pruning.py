@@ -207,3 +207,41 @@ def test_top_level_ranges_are_the_files_lines_of_each_kept_statement():
         assert cst.Module(body=[statement]).code.strip().splitlines() == [line for line in lines[first - 1 : last] if line.strip()]
     whole = parse("import os\nx = 1\n")[1]
     assert whole.top_level_ranges == ((1, 1), (2, 2))
+
+
+def test_only_statements_the_relevant_code_depends_on_pull_in_definitions():
+    """A table of classes kept as a module-level statement no longer keeps every class it
+    names; a statement binding a name the engine's call uses does, and what it uses too."""
+    text = textwrap.dedent(
+        '''\
+        from sqlalchemy import create_engine
+
+
+        class SubjectHeader:
+            pass
+
+
+        class DateHeader:
+            pass
+
+
+        HEADERS = {"subject": SubjectHeader, "date": DateHeader}
+
+
+        def make_options():
+            return {"pool_recycle": 10}
+
+
+        def unused_helper():
+            return 1
+
+
+        OPTIONS = make_options()
+        engine = create_engine("mysql://h/db", **OPTIONS)
+        '''
+    )
+    _, result, parsed = parse(text)
+    code = result.module.code
+    assert "def make_options" in code and "OPTIONS = make_options()" in code and "HEADERS = " in code
+    assert "class SubjectHeader" not in code and "class DateHeader" not in code and "def unused_helper" not in code
+    assert parsed.module_scope.bindings["SubjectHeader"][0].kind == "class"  # still bound (pruned)

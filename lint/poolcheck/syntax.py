@@ -318,18 +318,21 @@ def parse_pruned(source: SourceFile, keep_tokens: Sequence[str]) -> PrunedParse:
     # An alias is a name, matched as a whole identifier: `e = create_engine(...)` must not
     # keep every definition whose text contains the letter "e".
     aliases = _aliases_of_tokens(segments, lines, keep_tokens)
+    # Statements holding a token (or an alias of one): where a rule's answer starts.
+    relevant = [False] * len(segments)
     for index, (start, end, node) in enumerate(segments):
+        segment = "".join(lines[start - 1 : end])
+        relevant[index] = any(token in segment for token in keep_tokens) or bool(
+            aliases and any(alias in segment for alias in aliases) and aliases.intersection(_IDENTIFIER.findall(segment))
+        )
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             definitions[index] = (node.name, "class" if isinstance(node, ast.ClassDef) else "def")
-            segment = "".join(lines[start - 1 : end])
-            keep[index] = any(token in segment for token in keep_tokens) or bool(
-                aliases and any(alias in segment for alias in aliases) and aliases.intersection(_IDENTIFIER.findall(segment))
-            )
+            keep[index] = relevant[index]
         elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
             keep[index] = False  # docstrings and bare constants bind nothing
         else:
             keep[index] = True
-    _keep_mentioned_definitions(segments, lines, keep, definitions)
+    _keep_mentioned_definitions(segments, lines, keep, definitions, relevant)
     check_nesting(_kept_statements(segments, keep, tree), lines)
     if all(keep):
         return PrunedParse(_parse_whole_checked(source), None, {}, whole_lines, whole_ranges)
@@ -437,32 +440,74 @@ class _Merged:
         self.names = names
 
 
-def _keep_mentioned_definitions(segments, lines, keep, definitions) -> None:
-    """Keep the left-out definitions connected to kept code, until nothing changes: one whose
-    name the kept code uses (a base class, a helper, a decorator), and one that uses a kept
-    definition (a route whose ``Depends(get_db)`` names a kept dependency). Names are read
-    from the syntax tree, so a name inside a string (``__all__ = ["Base"]``) or a comment
-    does not count; kept assignments do not pull in their users (every function using a
-    module-level ``logger`` would come along)."""
+def _keep_mentioned_definitions(segments, lines, keep, definitions, relevant=None) -> None:
+    """Keep the left-out definitions connected to what matters, until nothing changes: one
+    whose name that code uses (a base class, a helper, a decorator), and one that uses a kept
+    definition (a route whose ``Depends(get_db)`` names a kept dependency).
+
+    What matters is a slice: the statements holding a token (``relevant``; every kept
+    statement when not given), then the statements binding a name those use (``OPTIONS =
+    make_options()`` for ``create_engine(URL, **OPTIONS)``), and so on. Every module-level
+    statement is kept (it may bind a name), but one outside the slice pulls in nothing: a
+    table of classes (``_header_map = {"subject": SubjectHeader, ...}``) once kept every class
+    of a module because one engine was appended to it. Names are read from the syntax tree,
+    so a name inside a string (``__all__ = ["Base"]``) or a comment does not count."""
     pending = {index: name for index, (name, _) in definitions.items() if not keep[index]}
     if not pending:
         return
+    if relevant is None:
+        relevant = keep
     # What a left-out definition uses is read from its text (C-speed regex, not a Python walk
     # of its tree): a name that only appears in a string makes it kept, which is safe.
     uses = {index: set(_IDENTIFIER.findall("".join(lines[segments[index][0] - 1 : segments[index][1]]))) for index in pending}
     used = set()
+    # Kept statements outside the slice so far, with the names they bind.
+    outside: Dict[int, set] = {}
     for index, (_, _, node) in enumerate(segments):
-        if keep[index]:
+        if not keep[index]:
+            continue
+        if relevant[index] or index in definitions or isinstance(node, _Merged):
             used |= _names_used(node)
+        else:
+            outside[index] = _names_bound(node)
     kept_definitions = {name for index, (name, _) in definitions.items() if keep[index]}
+    # A definition whose name a kept statement binds again stays, so that the scope's
+    # bindings keep their order (pruned names are added after every kept statement).
+    rebound = set().union(*outside.values())
     while True:
-        found = [index for index, name in pending.items() if name in used or uses[index] & kept_definitions]
-        if not found:
+        joining = [index for index, binds in outside.items() if binds & used]
+        for index in joining:
+            outside.pop(index)
+            used |= _names_used(segments[index][2])
+        found = [index for index, name in pending.items() if name in used or name in rebound or uses[index] & kept_definitions]
+        if not found and not joining:
             return
         for index in found:
             keep[index] = True
             used |= uses[index]
             kept_definitions.add(pending.pop(index))
+
+
+def _names_bound(node) -> set:
+    """Names a module-level statement may bind: assignment and loop targets, imports, ``as``
+    names, definitions nested in its blocks (``if TYPE_CHECKING: ...``), globals."""
+    import ast
+
+    bound = set()
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name) and not isinstance(child.ctx, ast.Load):
+            bound.add(child.id)
+        elif isinstance(child, ast.alias):
+            bound.add((child.asname or child.name).split(".")[0])
+        elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(child.name)
+        elif isinstance(child, ast.ExceptHandler) and child.name:
+            bound.add(child.name)
+        elif isinstance(child, (ast.MatchAs, ast.MatchStar)) and child.name:
+            bound.add(child.name)
+        elif isinstance(child, ast.MatchMapping) and child.rest:
+            bound.add(child.rest)
+    return bound
 
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
