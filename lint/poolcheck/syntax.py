@@ -710,6 +710,7 @@ class ParsedFile:
     top_level_ranges: Optional[Tuple[Tuple[int, int], ...]] = None
     _positions: Optional[Dict[cst.CSTNode, object]] = field(default=None, repr=False)
     _statement_of: Optional[Dict[int, int]] = field(default=None, repr=False)
+    _expression_rank: Dict[int, int] = field(default_factory=dict, repr=False)
     _statement_positions: Dict[int, Dict[cst.CSTNode, object]] = field(default_factory=dict, repr=False)
     _starts_checked: bool = field(default=False, repr=False)
     _scopes: Dict[int, Scope] = field(default_factory=dict, repr=False)
@@ -767,11 +768,16 @@ class ParsedFile:
             from .walk import child_fields
 
             index: Dict[int, int] = {}
+            ranks: Dict[int, int] = {}
             for number, statement in enumerate(self.module.body):
                 stack = [statement]
+                rank = 0
                 while stack:
                     current = stack.pop()
                     index[id(current)] = number
+                    if isinstance(current, cst.BaseExpression):
+                        ranks[id(current)] = rank
+                        rank += 1
                     for name in child_fields(current):
                         value = getattr(current, name)
                         if isinstance(value, cst.CSTNode):
@@ -779,7 +785,21 @@ class ParsedFile:
                         elif isinstance(value, (tuple, list)):
                             stack.extend(item for item in value if isinstance(item, cst.CSTNode))
             self._statement_of = index
+            self._expression_rank = ranks
         return self._statement_of.get(id(node))
+
+    def node_key(self, node: cst.CSTNode) -> Optional[Tuple[int, int]]:
+        """Where ``node`` (an expression) is, without computing positions: (the file's first
+        line of the top-level statement holding it, its rank among that statement's
+        expressions in a fixed walk). The same for every parse of the same content, pruned or
+        whole (kept statements are verbatim; the blank lines and comments around them, which
+        differ, hold no expression). None when the statements' lines are unknown."""
+        number = self.statement_index(node)
+        starts = self._starts()
+        if number is None or starts is None or id(node) not in self._expression_rank:
+            return None
+        first = self.line_map.original(starts[number]) if self.line_map is not None else starts[number]
+        return first, self._expression_rank[id(node)]
 
     def statement_positions(self, number: int):
         """The positions of the nodes of top-level statement ``number`` (module lines)."""
