@@ -100,7 +100,7 @@ class Project:
         return self.tree.files
 
     def read_bytes(self, path: PurePosixPath) -> Optional[bytes]:
-        path = PurePosixPath(path)
+        path = _posix(path)
         self._note(("bytes", str(path)))
         return self._raw(path)
 
@@ -116,7 +116,7 @@ class Project:
     def seed_bytes(self, path: PurePosixPath, data: Optional[bytes], info: Optional[os.stat_result] = None) -> None:
         """The content of ``path`` as the runner read it (so that it is read once), with the
         file's status taken before reading it."""
-        path = PurePosixPath(path)
+        path = _posix(path)
         if path not in self.overlays and path not in self._bytes:
             self._bytes[path] = data
             self._note_stat(path, info)
@@ -129,7 +129,7 @@ class Project:
 
     def content_is(self, path: PurePosixPath, data: bytes) -> bool:
         """Whether ``data`` is what this project has (or would read) for ``path``."""
-        current = self._raw(PurePosixPath(path))
+        current = self._raw(_posix(path))
         return current is data or current == data
 
     def digest(self, path: PurePosixPath) -> str:
@@ -138,7 +138,7 @@ class Project:
         With ``file_stamps`` (the cache's), a file whose size, times and inode are those it
         had when its digest was taken, longer ago than the file system's time resolution, is
         not read again."""
-        path = PurePosixPath(path)
+        path = _posix(path)
         value = self._digests.get(path)
         if value is None:
             stamps = self.file_stamps
@@ -215,7 +215,7 @@ class Project:
     # --- parsed modules ---------------------------------------------------------------------
     def parsed(self, path: PurePosixPath):
         """The ParsedFile for a project Python file, or None if it cannot be read or parsed."""
-        path = PurePosixPath(path)
+        path = _posix(path)
         self._note(("bytes", str(path)))
         if self._recorders:
             self.pruning_tokens()  # what the parse kept depends on them (and what they read)
@@ -272,7 +272,7 @@ class Project:
         rule's token). None when it cannot be read or parsed."""
         from .syntax import ParsedFile, ParseFailure, module_name_for, parse_module
 
-        path = PurePosixPath(path)
+        path = _posix(path)
         pruned = self.parsed(path)
         if pruned is None or not pruned.pruned_names:
             return pruned
@@ -291,7 +291,7 @@ class Project:
 
     def failed_to_parse(self, path: PurePosixPath) -> bool:
         """Whether ``parsed(path)`` was asked for and the file could not be parsed."""
-        path = PurePosixPath(path)
+        path = _posix(path)
         self._note(("bytes", str(path)))
         return path in self._parsed and self._parsed[path] is None
 
@@ -301,14 +301,14 @@ class Project:
         The runner checks a file with the parse project facts were computed from (when they
         were computed first), so the syntax nodes those facts hold are the checked file's own,
         and no file is parsed twice."""
-        parsed = self._parsed.get(PurePosixPath(path))
+        parsed = self._parsed.get(_posix(path))
         return parsed if parsed is not None and parsed.source.raw == raw else None
 
     def set_overlay(self, path: PurePosixPath, data: Optional[bytes]) -> None:
         """Use ``data`` as the content of ``path`` (None: the disk's again), and forget what
         was computed from the old content: the file's parse and every project fact (a fix
         that moves a config key changes what the whole project's facts say)."""
-        path = PurePosixPath(path)
+        path = _posix(path)
         if data is None:
             self.overlays.pop(path, None)
         else:
@@ -457,7 +457,7 @@ class Project:
         """Which of ``tokens`` the file holds. The first question about a file looks for the
         ``prefilter_tokens`` too, in the same pass; answers are kept (and the token store's
         answers for the same content used)."""
-        path = PurePosixPath(path)
+        path = _posix(path)
         wanted = frozenset(tokens)
         checked, present = self._presence.get(path, (frozenset(), frozenset()))
         missing = wanted - checked
@@ -500,3 +500,9 @@ def read_with_stat(path: str) -> Tuple[Optional[bytes], Optional[os.stat_result]
 
 def _digest_lines(lines: Iterable[str]) -> str:
     return hashlib.sha1("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _posix(path) -> PurePosixPath:
+    """``path`` as a PurePosixPath, without building a new one when it is one already (the
+    prefilter asks about every file dozens of times: pathlib's parsing showed in profiles)."""
+    return path if type(path) is PurePosixPath else PurePosixPath(path)
