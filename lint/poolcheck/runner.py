@@ -383,7 +383,9 @@ class Runner:
             with project.recording() as dependencies:
                 first = self._prefilter_stage(target, project, source, local)
             if isinstance(first, list):
-                outcomes[index] = _Outcome(first, local.warnings, local.errors, source)
+                # The text is kept only to show excerpts of findings: most files have none,
+                # and keeping every file's text doubled a large tree's peak memory.
+                outcomes[index] = _Outcome(first, local.warnings, local.errors, source if first else _NOT_READ)
                 self._remember(target, project, digest, dependencies, outcomes[index])
             else:
                 pending.append(_Pending(index, target, source, [r.code for r in first[1]], dependencies, digest))

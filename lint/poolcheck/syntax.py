@@ -304,11 +304,17 @@ def parse_pruned(source: SourceFile, keep_tokens: Sequence[str]) -> PrunedParse:
     error), the whole file goes to libcst, which reports the error or parses it all."""
     import ast
 
+    from .pyast import shared_ast
+
     check_size(source)
     text = source.text
-    tree, error = cpython_parse(text)
+    # The name scan may have parsed these very bytes already (the same tree: positions of
+    # a file parsed from its bytes or from its decoded text are the same).
+    tree = shared_ast(source.raw)
     if tree is None:
-        return PrunedParse(_parse_whole(source, None, error), None, {})
+        tree, error = cpython_parse(text)
+        if tree is None:
+            return PrunedParse(_parse_whole(source, None, error), None, {})
     lines = split_lines_keepends(text)
     segments = _top_level_segments(tree)
     whole_lines = tuple(start for start, _, _ in segments)
