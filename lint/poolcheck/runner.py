@@ -28,6 +28,7 @@ from .discovery import (
 from .findings import Finding, Location
 from .fingerprints import with_fingerprints
 from .fixes import MAX_ROUNDS, FileChanged, apply_fixes, applicable, still_valid, unified_diff, write_atomically
+from .installation import save_table, use_saved_table
 from .prefilter import wants
 from .project import Project
 from .registry import RuleSet
@@ -145,8 +146,7 @@ class Runner:
         least ``parallel_minimum`` files are to be parsed."""
         self.settings = settings
         self.cache = cache
-        if cache is not None:
-            cache.use_sqlalchemy_table()
+        use_saved_table()  # per installation, with or without a result cache
         self.jobs = jobs
         self.parallel_minimum = parallel_minimum
         self.stats: Dict[str, int] = {"cached": 0, "checked": 0, "parsed": 0, "workers": 0}
@@ -237,6 +237,7 @@ class Runner:
             matched = {f.fingerprint for f in result.baselined if f.fingerprint}
             result.baseline_resolved = options.baseline.resolved(matched, scope, self.enabled)
         self._warn_unmatched_per_file_ignores(result, used, targets)
+        save_table()
         return result
 
     # --- repository paths (fingerprints, baselines, CI reports) --------------------------------
