@@ -345,8 +345,36 @@ class Runner:
 
     # --- many files: cache, prefilter, then parse and check (in parallel when it pays) ---------
     def _check_targets(self, targets: Sequence[Target], options: RunOptions, result: RunResult) -> None:
+        from .parallel import PendingFiles
+
         outcomes: List[Optional[_Outcome]] = [None] * len(targets)
-        pending: List[_Pending] = []
+        # Files kept by the prefilter: checked by worker processes while this loop goes on
+        # (see poolcheck.parallel), or here after it when there are few.
+        pending = PendingFiles(self, self.jobs if self.jobs is not None else _cpu_count(), self.parallel_minimum)
+        try:
+            self._prefilter_targets(targets, outcomes, pending, result)
+            self._check_pending(pending, outcomes)
+        finally:
+            pending.close()
+        with phase("cache"):
+            if self.cache is not None:
+                self.cache.save()
+        for target, outcome in zip(targets, outcomes):
+            if outcome is None:
+                continue
+            result.errors.extend(outcome.errors)
+            result.warnings.extend(outcome.warnings)
+            if outcome.source is None:
+                continue
+            findings = outcome.findings
+            text = outcome.source.text if isinstance(outcome.source, SourceFile) else ""
+            if options.needs_fingerprints and findings:
+                findings = with_fingerprints(findings, text, self.repository_key(target.absolute, target.root))
+            self._finish_target(target, findings, text, options, result)
+
+    def _prefilter_targets(self, targets: Sequence[Target], outcomes: List[Optional["_Outcome"]], pending, result: RunResult) -> None:
+        """Serve what the cache holds, read and prefilter the rest: outcomes for the files
+        no rule wants, the others to ``pending``."""
         prepared = set()
         for index, target in enumerate(targets):
             project = self.project(target.root)
@@ -389,24 +417,7 @@ class Runner:
                 outcomes[index] = _Outcome(first, local.warnings, local.errors, source if first else _NOT_READ)
                 self._remember(target, project, digest, dependencies, outcomes[index])
             else:
-                pending.append(_Pending(index, target, source, [r.code for r in first[1]], dependencies, digest))
-        if pending:
-            self._check_pending(pending, outcomes)
-        with phase("cache"):
-            if self.cache is not None:
-                self.cache.save()
-        for target, outcome in zip(targets, outcomes):
-            if outcome is None:
-                continue
-            result.errors.extend(outcome.errors)
-            result.warnings.extend(outcome.warnings)
-            if outcome.source is None:
-                continue
-            findings = outcome.findings
-            text = outcome.source.text if isinstance(outcome.source, SourceFile) else ""
-            if options.needs_fingerprints and findings:
-                findings = with_fingerprints(findings, text, self.repository_key(target.absolute, target.root))
-            self._finish_target(target, findings, text, options, result)
+                pending.add(_Pending(index, target, source, [r.code for r in first[1]], dependencies, digest))
 
     def _entry_digest(self, target: Target, digest: str) -> str:
         """What a cached entry is for: this content, shown under this name."""
@@ -425,20 +436,15 @@ class Runner:
             value_of = values.__getitem__ if values is not None else project.dependency_value
             store.store(target.relative, self._entry_digest(target, digest), dependencies, value_of, outcome.findings, outcome.warnings)
 
-    def _check_pending(self, pending: List["_Pending"], outcomes: List[Optional["_Outcome"]]) -> None:
-        workers = self._workers(len(pending))
-        if workers > 1:
-            from .parallel import check_in_parallel
-
-            self.stats["workers"] = workers
-            for item, (findings, warnings, errors, values) in check_in_parallel(self, pending, workers):
-                outcome = outcomes[item.index] = _Outcome(findings, warnings, errors, item.source)
-                self._remember(item.target, self.project(item.target.root), item.digest, values, outcome, values)
-            return
-        for item in pending:
-            findings, warnings, errors, dependencies = self.check_pending(item)
+    def _check_pending(self, pending, outcomes: List[Optional["_Outcome"]]) -> None:
+        """Collect the outcomes of the pending files (``parallel.PendingFiles``) and keep them."""
+        for item, (findings, warnings, errors, dependencies) in pending.results():
             outcome = outcomes[item.index] = _Outcome(findings, warnings, errors, item.source)
-            self._remember(item.target, self.project(item.target.root), item.digest, dependencies, outcome)
+            if pending.started:
+                self.stats["workers"] = pending.workers
+                self._remember(item.target, self.project(item.target.root), item.digest, dependencies, outcome, dependencies)
+            else:
+                self._remember(item.target, self.project(item.target.root), item.digest, dependencies, outcome)
 
     def check_pending(self, item: "_Pending"):
         """Parse one file and run the rules that want it: (findings, warnings, errors, the
@@ -450,12 +456,6 @@ class Runner:
         with project.recording() as dependencies:
             findings = self._rules_stage(ctx, wanted, local)
         return findings, local.warnings, local.errors, dependencies | item.dependencies
-
-    def _workers(self, files: int) -> int:
-        if files < self.parallel_minimum:
-            return 1
-        jobs = self.jobs if self.jobs is not None else _cpu_count()
-        return max(1, min(jobs, files))
 
     def _finish_target(self, target: Target, findings: List[Finding], text: str, options: RunOptions, result: RunResult) -> None:
         findings, baselined = _split_baselined(findings, options)
