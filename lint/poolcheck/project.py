@@ -48,6 +48,8 @@ class Project:
     # Sources of tokens the project itself defines (prefilter.ProjectTokens.for_project of
     # every loaded rule): names of factories and engines, kept in pruned parses too.
     token_sources: Tuple[Callable[["Project"], Any], ...] = ()
+    # Rule.pruning tests: what else pruned parses keep.
+    pruning_tests: Tuple[Callable[["Project", str], Callable[[str], bool]], ...] = ()
     # The folder paths are shown relative to (the runner's working directory).
     cwd: Optional[Path] = None
     _bytes: Dict[PurePosixPath, Optional[bytes]] = field(default_factory=dict, repr=False)
@@ -234,11 +236,22 @@ class Project:
         from .syntax import ParsedFile, ParseFailure, module_name_for, parse_pruned
 
         try:
-            parse = parse_pruned(source, self.pruning_tokens())
+            parse = parse_pruned(source, self.pruning_tokens(), self.definition_tests(source.text))
         except ParseFailure:
             return None
         name, is_package = module_name_for(path)
         return ParsedFile(source, parse.module, path, name, is_package, parse.line_map, parse.pruned_names, parse.statement_lines, parse.top_level_ranges)
+
+    def definition_tests(self, text: str) -> Tuple[Callable[[str], bool], ...]:
+        """The rules' pruning tests for a file's ``text`` (see ``Rule.pruning``). A test that
+        fails keeps every definition: pruning is an optimisation, never a reason to miss one."""
+        tests = []
+        for make in self.pruning_tests:
+            try:
+                tests.append(make(self, text))
+            except Exception:
+                tests.append(_keep_everything)
+        return tuple(tests)
 
     def pruning_tokens(self) -> Tuple[str, ...]:
         """What pruned parses keep: the loaded rules' tokens, plus the tokens the project
@@ -506,3 +519,7 @@ def _posix(path) -> PurePosixPath:
     """``path`` as a PurePosixPath, without building a new one when it is one already (the
     prefilter asks about every file dozens of times: pathlib's parsing showed in profiles)."""
     return path if type(path) is PurePosixPath else PurePosixPath(path)
+
+
+def _keep_everything(text: str) -> bool:
+    return True

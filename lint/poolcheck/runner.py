@@ -121,6 +121,12 @@ def _overrides_check(rule: Type[Rule]) -> bool:
     return rule.check is not Rule.check
 
 
+def _pruning_tokens(rule: Type[Rule]) -> Tuple[bytes, ...]:
+    """The tokens that keep definitions in pruned parses: none of a rule's own when it has a
+    finer test (``Rule.pruning``)."""
+    return () if rule.pruning is not None else tuple(rule.tokens)
+
+
 def _overrides(rule: Type[Rule], hook: str) -> bool:
     return getattr(rule, hook) is not getattr(Rule, hook)
 
@@ -161,10 +167,14 @@ class Runner:
         self.per_file_ignores = PerFileIgnores(settings.per_file_ignores)
         self.known_codes = frozenset(rules.codes)
         self.code_prefixes = frozenset(_letters(code) for code in rules.codes)
-        self.keep_tokens = tuple(sorted({t.decode("latin-1") for rule in rules for t in (*rule.tokens, *rule.keep_tokens)}))
-        # Tokens the project defines (prefilter.ProjectTokens), from every loaded rule: pruned
-        # parses are the same whichever rules a run selects.
-        self.token_sources = tuple(dict.fromkeys(r.tokens.for_project for r in rules if hasattr(r.tokens, "for_project")))
+        # What pruned parses keep, from every loaded rule (pruned parses are the same whichever
+        # rules a run selects): definitions holding a rule's token, or one the project defines
+        # (prefilter.ProjectTokens), or passing a rule's own pruning test (Rule.pruning).
+        self.keep_tokens = tuple(sorted({t.decode("latin-1") for rule in rules for t in (*_pruning_tokens(rule), *rule.keep_tokens)}))
+        self.token_sources = tuple(
+            dict.fromkeys(r.tokens.for_project for r in rules if r.pruning is None and hasattr(r.tokens, "for_project"))
+        )
+        self.pruning_tests = tuple(dict.fromkeys(r.pruning for r in rules if r.pruning is not None))
         # Non-Python files: those the enabled rules check, and those any loaded rule would.
         self.text_patterns = tuple(sorted({p for r in self.active if _overrides(r, "check_text") for p in r.file_patterns}))
         self.claimed_patterns = tuple(sorted({p for r in rules for p in r.file_patterns}))
@@ -184,6 +194,7 @@ class Runner:
                 self.settings,
                 keep_tokens=self.keep_tokens,
                 token_sources=self.token_sources,
+                pruning_tests=self.pruning_tests,
                 cwd=self.cwd,
                 token_store=self.cache.tokens() if self.cache is not None else None,
                 file_stamps=self.cache.stamps(root) if self.cache is not None else None,
@@ -218,6 +229,7 @@ class Runner:
                 overlays={target.relative: data},
                 keep_tokens=self.keep_tokens,
                 token_sources=self.token_sources,
+                pruning_tests=self.pruning_tests,
                 cwd=self.cwd,
             )
             self._check_target(target, project, data, options, result)
@@ -329,7 +341,7 @@ class Runner:
                 from .syntax import ParsedFile, ParseFailure, module_name_for, parse_pruned
 
                 try:
-                    parse = parse_pruned(source, project.pruning_tokens())
+                    parse = parse_pruned(source, project.pruning_tokens(), project.definition_tests(source.text))
                 except ParseFailure as failure:
                     parse = failure
                 if isinstance(parse, ParseFailure):

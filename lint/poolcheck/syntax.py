@@ -14,7 +14,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -289,8 +289,11 @@ class PrunedParse:
     top_level_ranges: Optional[Tuple[Tuple[int, int], ...]] = None
 
 
-def parse_pruned(source: SourceFile, keep_tokens: Sequence[str]) -> PrunedParse:
+def parse_pruned(source: SourceFile, keep_tokens: Sequence[str], keep_if: Sequence[Callable[[str], bool]] = ()) -> PrunedParse:
     """Parse only the top-level statements that can matter.
+
+    A statement matters when its text holds one of ``keep_tokens`` (or an alias of one), or
+    one of ``keep_if`` says so of its text (rules' finer tests: ``Rule.pruning``).
 
     libcst is slow on large files (its parse and every traversal are pure-Python work per
     node), while most of a large module is functions and classes that mention nothing any
@@ -328,8 +331,10 @@ def parse_pruned(source: SourceFile, keep_tokens: Sequence[str]) -> PrunedParse:
     relevant = [False] * len(segments)
     for index, (start, end, node) in enumerate(segments):
         segment = "".join(lines[start - 1 : end])
-        relevant[index] = any(token in segment for token in keep_tokens) or bool(
-            aliases and any(alias in segment for alias in aliases) and aliases.intersection(_IDENTIFIER.findall(segment))
+        relevant[index] = (
+            any(token in segment for token in keep_tokens)
+            or bool(aliases and any(alias in segment for alias in aliases) and aliases.intersection(_IDENTIFIER.findall(segment)))
+            or any(test(segment) for test in keep_if)
         )
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             definitions[index] = (node.name, "class" if isinstance(node, ast.ClassDef) else "def")

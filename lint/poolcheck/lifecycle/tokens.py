@@ -140,6 +140,48 @@ _RAW_ALIAS = re.compile(rb"\b(\w+)\s+as\s+(\w+)")
 _TEXT_ALIAS = re.compile(r"\b(\w+)\s+as\s+(\w+)")
 
 
+def definition_test(project: "Project", text: str):
+    """For ``Rule.pruning``: which top-level statements of ``text`` matter to the lifecycle
+    rules: those that may create a session or a registry (a call of a candidate name or of a
+    name imported as one, a maker such as ``sessionmaker(...)()``), take a connection from
+    an engine (``.connect(`` with an engine in sight, as :func:`may_connect` asks of files),
+    or release a project registry (``db_session.remove()``: PC402's release facts read
+    them). The fixed tokens kept every function mentioning ``Session`` (a project whose
+    registry is named ``Session`` uses it in most: ``Session.query(...)``) or ``.connect(``
+    (sockets, sqlite3)."""
+    names = project_names(project)
+    words = set(CALLEE_NAMES | names.factories | names.registries)
+    words |= {alias for original, alias in _TEXT_ALIAS.findall(text) if original in words or original in _MAKERS}
+    creates = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(words))) + r")\s*\(|\b(?:" + "|".join(sorted(_MAKERS)) + r")\b")
+    registries = sorted(set(names.registries) | {a for o, a in _TEXT_ALIAS.findall(text) if o in names.registries})
+    release = re.compile(
+        (r"\b(?:" + "|".join(map(re.escape, registries)) + r")\b\s*(?:\(\s*\))?\s*\.\s*(?:remove|close|close_all)\b|" if registries else "")
+        + r"close_all_sessions"
+    )
+    evidence = _engine_evidence_text(project)
+
+    def matters(segment: str) -> bool:
+        return bool(
+            creates.search(segment)
+            or release.search(segment)
+            or (_ENGINE_METHOD_CALL.search(segment) and evidence.search(segment))
+        )
+
+    return matters
+
+
+_MAKERS = frozenset({"sessionmaker", "async_sessionmaker", "scoped_session", "async_scoped_session"})
+_ENGINE_METHOD_CALL = re.compile(r"\.\s*(?:connect|raw_connection|begin)\s*\(")
+
+
+def _engine_evidence_text(project: "Project") -> "re.Pattern[str]":
+    def compile_evidence(project: "Project") -> "re.Pattern[str]":
+        words = sorted(project_names(project).engine_words)
+        return re.compile("|".join(["engine"] + [r"\b" + re.escape(word) + r"\b" for word in words]))
+
+    return project.fact("lifecycle-engine-evidence-text", compile_evidence)
+
+
 def refine_candidates(raw: bytes, project: "Project", relative) -> bool:
     """For ``ProjectTokens(..., refine=refine_candidates)``: see :func:`may_create`."""
     return may_create(project, raw)
