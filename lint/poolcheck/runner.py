@@ -324,10 +324,41 @@ class Runner:
             self._unparsable(ctx, source, result)
             return self._suppress(ctx, result)
         with phase("prefilter"):
-            wanted = [r for r in self.active if _overrides_check(r) and wants(r.tokens, source.raw, project, target.relative)]
+            if self._mentions_nothing(project, target.relative, source.raw):
+                wanted = []  # most files: one look instead of one per rule
+            else:
+                wanted = [r for r in self.active if _overrides_check(r) and wants(r.tokens, source.raw, project, target.relative)]
         if not wanted:
             return self._suppress(ctx, result)
         return ctx, wanted
+
+    def _mentions_nothing(self, project: Project, relative: PurePosixPath, raw: bytes) -> bool:
+        """Whether the file holds none of the enabled rules' tokens, fixed or defined by the
+        project: then no rule wants it (``prefilter.wants`` asks for a mention first). The
+        fixed tokens are read as they are now (a rule's may grow as sources register); the
+        project's come through a fact, so the answer depends on what they read."""
+        fixed: Dict[bytes, None] = {}
+        for rule in self.active:
+            if _overrides_check(rule):
+                if not rule.tokens:
+                    return False  # a rule that wants every file
+                fixed.update(dict.fromkeys(rule.tokens))
+        defined = project.fact("runner-project-tokens", self._project_tokens)
+        if defined is None or not project.content_is(relative, raw):
+            return False
+        return not project.holds_any(relative, tuple(fixed) + defined)
+
+    def _project_tokens(self, project: Project) -> Optional[Tuple[bytes, ...]]:
+        """The tokens the project defines for the enabled rules (prefilter.ProjectTokens);
+        None when a source fails (``wants`` then asks each rule)."""
+        found: Dict[bytes, None] = {}
+        for rule in self.active:
+            if _overrides_check(rule) and hasattr(rule.tokens, "for_project"):
+                try:
+                    found.update(dict.fromkeys(rule.tokens.for_project(project)))
+                except Exception:
+                    return None
+        return tuple(found)
 
     def _rules_stage(self, ctx: FileContext, wanted: Sequence[Type[Rule]], result: RunResult) -> List[Finding]:
         """Parse the file (pruned) and run the rules that want it, then suppress."""
