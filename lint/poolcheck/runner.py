@@ -180,6 +180,7 @@ class Runner:
         self.claimed_patterns = tuple(sorted({p for r in rules for p in r.file_patterns}))
         self._repository_roots: Dict[Path, Path] = {}
         # Every enabled rule's fixed tokens: a file is searched for all of them at once.
+        self._fixed_tokens: Optional[Tuple[bytes, ...]] = None  # see _mentions_nothing
         self.prefilter_tokens = tuple(
             dict.fromkeys(t for r in self.active if _overrides_check(r) or _overrides(r, "check_text") for t in r.tokens)
         )
@@ -335,18 +336,25 @@ class Runner:
     def _mentions_nothing(self, project: Project, relative: PurePosixPath, raw: bytes) -> bool:
         """Whether the file holds none of the enabled rules' tokens, fixed or defined by the
         project: then no rule wants it (``prefilter.wants`` asks for a mention first). The
-        fixed tokens are read as they are now (a rule's may grow as sources register); the
-        project's come through a fact, so the answer depends on what they read."""
-        fixed: Dict[bytes, None] = {}
-        for rule in self.active:
-            if _overrides_check(rule):
-                if not rule.tokens:
-                    return False  # a rule that wants every file
-                fixed.update(dict.fromkeys(rule.tokens))
+        project's tokens come through a fact, so the answer depends on what they read."""
+        if self._fixed_tokens is None:
+            # Read once, when the first file is prefiltered: the rules' modules (and the
+            # engine-site sources they register, which add tokens) are all loaded by then.
+            fixed: Dict[bytes, None] = {}
+            for rule in self.active:
+                if _overrides_check(rule):
+                    if not rule.tokens:
+                        self._fixed_tokens = ()
+                        break
+                    fixed.update(dict.fromkeys(rule.tokens))
+            else:
+                self._fixed_tokens = tuple(fixed)
+        if not self._fixed_tokens:
+            return False  # a rule wants every file
         defined = project.fact("runner-project-tokens", self._project_tokens)
         if defined is None or not project.content_is(relative, raw):
             return False
-        return not project.holds_any(relative, tuple(fixed) + defined)
+        return not project.holds_any(relative, self._fixed_tokens + defined)
 
     def _project_tokens(self, project: Project) -> Optional[Tuple[bytes, ...]]:
         """The tokens the project defines for the enabled rules (prefilter.ProjectTokens);
