@@ -462,21 +462,22 @@ def _block(suite) -> list:
     return list(suite.body) if isinstance(suite, cst.IndentedBlock) else []
 
 
-def used_later(ctx: RuleContext, names) -> bool:
+def used_later(ctx: RuleContext, names, loops: bool = True) -> bool:
     """Whether a module-level name is used by code that runs after import: a function or
-    class body of the module, a loop at module level, or another project module importing
-    it (``from m import name``, ``m.name``)."""
+    class body of the module, a loop at module level (unless ``loops`` is false: a session
+    created in a module-level loop is that loop's own, made again each time round), or
+    another project module importing it (``from m import name``, ``m.name``)."""
     names = set(names)
     whole = ctx.project.unpruned(ctx.parsed.relative) or ctx.parsed
-    if _used_in_deferred_code(whole, names):
+    if _used_in_deferred_code(whole, names, loops):
         return True
     return any(_imported_elsewhere(ctx.project, ctx.parsed.relative, name) for name in names)
 
 
-def _used_in_deferred_code(parsed, names: Set[str]) -> bool:
+def _used_in_deferred_code(parsed, names: Set[str], loops: bool = True) -> bool:
     """A read of the module's global ``names`` inside a function, lambda or class body (not
     shadowed by a local of the same name: a parameter, an assignment), or inside a loop at
-    module level."""
+    module level (when ``loops``)."""
     found: List[bool] = []
 
     class Finder(cst.CSTVisitor):
@@ -505,6 +506,8 @@ def _used_in_deferred_code(parsed, names: Set[str]) -> bool:
             return True
 
         def on_leave(self, original_node: cst.CSTNode) -> None:
+            if found:
+                return  # on_visit stopped pushing once a read was found; leaves still come
             if isinstance(original_node, (cst.FunctionDef, cst.Lambda)):
                 self.functions.pop()
             elif isinstance(original_node, cst.ClassDef):
@@ -514,7 +517,7 @@ def _used_in_deferred_code(parsed, names: Set[str]) -> bool:
 
         def _global_read(self, name: str) -> bool:
             if not self.functions:
-                return bool(self.classes or self.loops)
+                return bool(self.classes or (self.loops and loops))
             for function in reversed(self.functions):
                 if isinstance(function, cst.Lambda):
                     if any(p.name.value == name for p in _lambda_params(function)):

@@ -621,8 +621,48 @@ class ModuleLevelSession(Rule):
             message="scoped_session",
             note="the importing thread's session of a registry, shared by every thread",
         ),
+        Invalid(
+            """
+            from sqlalchemy import create_engine, text
+            from sqlalchemy.orm import Session
+
+            engine = create_engine("mysql+pymysql://app@db/app")
+            session = Session(engine)
+
+
+            def count_users():
+                return session.execute(text("SELECT COUNT(*) FROM users")).scalar()
+
+
+            def health():
+                return "ok"
+            """,
+            line=5,
+            note="a function defined after the one using it (found by fuzzing: the rule once failed here)",
+        ),
     )
     valid = (
+        Valid(
+            """
+            from sqlalchemy import create_engine
+            from sqlalchemy.orm import Session
+
+            engine = create_engine("mysql+pymysql://app@db/app")
+
+            for path in ["a.csv", "b.csv"]:
+                session = Session(engine)
+                try:
+                    session.execute(f"LOAD DATA INFILE '{path}' INTO TABLE rows")
+                    session.commit()
+                finally:
+                    session.close()
+
+
+            def handler(request):
+                return None
+            """,
+            note="a script's loop making a session each time round and closing it (found by fuzzing)",
+        ),
         Valid(
             """
             from sqlalchemy import create_engine, text
@@ -760,7 +800,8 @@ class ModuleLevelSession(Rule):
             if site.holding == ARGUMENT and not isinstance(site.statement, (cst.Assign, cst.AnnAssign)):
                 continue  # Session(engine) passed to a call whose result is not kept
             at_class_level = isinstance(site.where.scopes[-1], cst.ClassDef)
-            if site.holding == ASSIGNED and not at_class_level and not used_later(ctx, site.names):
+            in_loop = any(isinstance(parent, (cst.For, cst.While)) for parent in site.parents)
+            if site.holding == ASSIGNED and not at_class_level and not used_later(ctx, site.names, loops=not in_loop):
                 continue
             reported.add(id(site.call))
             owner = site.where.scopes[-1].name.value if at_class_level else None
