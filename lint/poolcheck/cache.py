@@ -291,6 +291,50 @@ class TokenStore:
         self._dirty = False
 
 
+class SummaryStore:
+    """Per kind of summary and file content digest, a small JSON value computed from the
+    file's bytes alone (``Project.summary``): the lifecycle name scan's bindings of a file,
+    so a project-wide scan of an unchanged tree parses nothing.
+
+    Kept with the digest of the code that computes summaries (``code``): any change to
+    poolcheck or a rule package forgets them all, so a summary never outlives the code whose
+    meaning it records."""
+
+    def __init__(self, path: Path, code: str) -> None:
+        self.path = path
+        self.code = code
+        self._known: Dict[str, Dict[str, Any]] = {}  # kind -> digest -> value
+        self._used: Dict[str, set] = {}
+        self._dirty = False
+        data = _read_json(path)
+        if data is not None and data.get("code") == code and isinstance(data.get("kinds"), dict):
+            self._known = {str(k): dict(v) for k, v in data["kinds"].items() if isinstance(v, dict)}
+
+    def lookup(self, kind: str, digest: str, missing: Any = None) -> Any:
+        table = self._known.get(kind)
+        if table is None or digest not in table:
+            return missing
+        self._used.setdefault(kind, set()).add(digest)
+        return table[digest]
+
+    def remember(self, kind: str, digest: str, value: Any) -> None:
+        self._known.setdefault(kind, {})[digest] = value
+        self._used.setdefault(kind, set()).add(digest)
+        self._dirty = True
+
+    def save(self) -> None:
+        if not self._dirty:
+            return
+        # Only the contents seen in this run (as the token index does): the old contents of
+        # files changed since are forgotten. A kind not asked for in this run is kept whole.
+        kinds = {
+            kind: ({d: v for d, v in table.items() if d in self._used[kind]} if kind in self._used else table)
+            for kind, table in self._known.items()
+        }
+        _write_json(self.path, {"format": FORMAT, "code": self.code, "kinds": kinds})
+        self._dirty = False
+
+
 class FileStamps:
     """Per project root: each file's size, modification and change times and inode when its
     digest was taken, so an unchanged file need not be read to know its digest.
@@ -479,9 +523,13 @@ def _freeze(dependency: Tuple[Any, ...]) -> Tuple[Any, ...]:
 class Cache:
     """The cache folder of one run: ``Cache(folder, configuration)``."""
 
-    def __init__(self, directory: Path, configuration: str) -> None:
+    def __init__(self, directory: Path, configuration: str, code: Optional[str] = None) -> None:
+        """``code``: the digest of the code that computes findings (``code_stamp``), which
+        keys the file summaries (the whole configuration when not given)."""
         self.directory = directory
         self.configuration = configuration
+        self.code = code if code is not None else configuration
+        self._summaries: Optional[SummaryStore] = None
         self._results: Dict[Path, ResultStore] = {}
         self._stamps: Dict[Path, FileStamps] = {}
         self._tokens: Optional[TokenStore] = None
@@ -520,6 +568,11 @@ class Cache:
             self._tokens = TokenStore(self.directory / f"v{FORMAT}" / "tokens.json")
         return self._tokens
 
+    def summaries(self) -> SummaryStore:
+        if self._summaries is None:
+            self._summaries = SummaryStore(self.directory / f"v{FORMAT}" / "summaries.json", self.code)
+        return self._summaries
+
     def _sqlalchemy_table(self) -> Path:
         return self.directory / f"v{FORMAT}" / f"sqlalchemy-{_digest(_installed_stamp('sqlalchemy'))[:16]}.json"
 
@@ -548,6 +601,8 @@ class Cache:
             stamps.save()
         if self._tokens is not None:
             self._tokens.save()
+        if self._summaries is not None:
+            self._summaries.save()
 
     def _forget_other_configurations(self, kept: Path) -> None:
         prefix = kept.name.rsplit("-", 1)[0] + "-"

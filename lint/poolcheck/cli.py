@@ -196,16 +196,17 @@ def _cache_for(args, settings, rules, enabled, options):
     if directory is None:
         first = next(iter(options.paths), Path("."))
         directory = find_project_root(first if first.exists() else Path(".")) / DEFAULT_DIRECTORY
+    code = code_stamp({rule.__module__ for rule in rules})
     configuration = "\n".join(
         [
-            code_stamp({rule.__module__ for rule in rules}),
+            code,
             repr(settings),
             ",".join(sorted(enabled)),
             ",".join(sorted(rules.codes)),
             str(Path.cwd().resolve()),
         ]
     )
-    return Cache(directory.resolve(), configuration)
+    return Cache(directory.resolve(), configuration, code)
 
 
 def command_check(args) -> int:

@@ -187,6 +187,7 @@ class Runner:
                 cwd=self.cwd,
                 token_store=self.cache.tokens() if self.cache is not None else None,
                 file_stamps=self.cache.stamps(root) if self.cache is not None else None,
+                summary_store=self.cache.summaries() if self.cache is not None else None,
                 prefilter_tokens=self.prefilter_tokens,
             )
         return self.projects[root]
