@@ -122,10 +122,13 @@ class _GlobSet:
     one folder."""
 
     def __init__(self, patterns: Sequence[str]) -> None:
+        self.spec = None
+        if not patterns:
+            return  # pathspec is not even imported (a one-file run's import time counts)
         import pathspec
 
         try:
-            self.spec = pathspec.GitIgnoreSpec.from_lines(list(patterns)) if patterns else None
+            self.spec = pathspec.GitIgnoreSpec.from_lines(list(patterns))
         except Exception:
             # A line git itself would skip (`!`, `\\`, `[z-a]` in a .gitignore): skip it, keep
             # the others. (Configured globs are validated when the configuration is read.)
