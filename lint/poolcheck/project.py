@@ -140,7 +140,7 @@ class Project:
         With ``file_stamps`` (the cache's), a file whose size, times and inode are those it
         had when its digest was taken, longer ago than the file system's time resolution, is
         not read again."""
-        path = PurePosixPath(path)
+        path = _posix(path)
         value = self._digests.get(path)
         if value is None:
             stamps = self.file_stamps
@@ -478,7 +478,7 @@ class Project:
         """Which of ``tokens`` the file holds. The first question about a file looks for the
         ``prefilter_tokens`` too, in the same pass; answers are kept (and the token store's
         answers for the same content used)."""
-        path = PurePosixPath(path)
+        path = _posix(path)
         wanted = frozenset(tokens)
         checked, present = self._presence.get(path, (frozenset(), frozenset()))
         missing = wanted - checked
@@ -509,6 +509,13 @@ class Project:
 
 
 _MISSING = object()
+
+
+def _posix(path) -> PurePosixPath:
+    """``path`` as a PurePosixPath, not built again when it is one (the tree's paths are: a
+    check of every file's tokens asks about each of them, and building and hashing a path
+    anew cost more than the rest of the question)."""
+    return path if type(path) is PurePosixPath else PurePosixPath(path)
 
 
 def read_with_stat(path: str) -> Tuple[Optional[bytes], Optional[os.stat_result]]:
