@@ -316,3 +316,31 @@ def test_a_summary_follows_the_content_not_the_path(tmp_path):
     assert "renamed" in names.factories and "maker" not in names.factories
     project = Project(root.resolve(), Walker(Settings()).tree(root.resolve()), Settings(), summary_store=store)
     assert project.summary("test-kind", PurePosixPath("app/db.py"), len) == len((root / "app/db.py").read_bytes())
+
+
+# --- editors: the buffer on standard input, the project around it from disk -----------------
+
+
+def check_buffer(root: Path, capsys, monkeypatch, name: str, *args: str) -> List[str]:
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO((root / name).read_bytes())))
+    return check(root, capsys, *args, "--stdin-filename", name, "-")
+
+
+@pytest.mark.parametrize("first", [FACTORY, NOT_A_FACTORY], ids=["factory-first", "no-factory-first"])
+def test_a_buffer_uses_the_summaries_and_sees_edits_of_the_factory_module(project, capsys, monkeypatch, first):
+    then = NOT_A_FACTORY if first == FACTORY else FACTORY
+    edit(project, "shop/db.py", FACTORY, first)
+    age(project)
+    check(project, capsys, ".")
+    summaries = project / ".poolcheck_cache" / "v1" / "summaries.json"
+    before = summaries.read_bytes()
+    assert (LEAK in check_buffer(project, capsys, monkeypatch, "shop/views.py")) == (first == FACTORY)
+    assert summaries.read_bytes() == before  # answered from them: nothing new to keep
+    for old, new in ((first, then), (then, first)):
+        edit(project, "shop/db.py", old, new)
+        alone = check_buffer(project, capsys, monkeypatch, "shop/views.py")
+        assert (LEAK in alone) == (new == FACTORY)
+        assert alone == check_buffer(project, capsys, monkeypatch, "shop/views.py", "--no-cache")

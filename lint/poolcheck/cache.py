@@ -376,9 +376,14 @@ class FileStamps:
 
     def remember(self, relative: str, info: os.stat_result, digest: str) -> None:
         self._new[relative] = [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, digest]
+        self._remembered = True
+
+    _remembered = False
 
     def save(self) -> None:
-        if self._new == self._old:
+        # A run that took no digest anew (an editor's buffer that asked about no other file)
+        # keeps the file as it is, rather than shrink it to the few stamps it looked at.
+        if self._new == self._old or not self._remembered:
             return
         import time
 

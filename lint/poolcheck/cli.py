@@ -195,6 +195,10 @@ def _cache_for(args, settings, rules, enabled, options):
     directory = args.cache_dir or (Path(os.environ["POOLCHECK_CACHE_DIR"]) if os.environ.get("POOLCHECK_CACHE_DIR") else None)
     if directory is None:
         first = next(iter(options.paths), Path("."))
+        if options.stdin_filename is not None:  # the project around the buffer's name
+            first = options.stdin_filename.parent
+            while str(first) not in ("", ".") and not first.exists():
+                first = first.parent
         directory = find_project_root(first if first.exists() else Path(".")) / DEFAULT_DIRECTORY
     code = code_stamp({rule.__module__ for rule in rules})
     configuration = "\n".join(
@@ -240,7 +244,9 @@ def command_check(args) -> int:
     if args.stdin_filename is not None:
         options.stdin_filename = args.stdin_filename
         options.stdin_data = sys.stdin.buffer.read()
-    cache = None if args.no_cache or args.fix or args.diff or args.stdin_filename is not None or probe_error is not None or settings.database.live else _cache_for(args, settings, rules, enabled, options)
+    # Standard input (editors) uses only what the cache keeps per file content (the token
+    # index, the name scan's summaries), never stored results: see Runner.run.
+    cache = None if args.no_cache or ((args.fix or args.diff) and args.stdin_filename is None) or probe_error is not None or settings.database.live else _cache_for(args, settings, rules, enabled, options)
     runner = Runner(settings, rules, enabled, cache=cache, jobs=args.jobs)
     result = runner.run(options)
     if timing.enabled():
