@@ -135,10 +135,14 @@ def build_parser() -> argparse.ArgumentParser:
 # --- commands ------------------------------------------------------------------------------------
 
 
+# The saved index of rule entry points `check` reads and writes in its cache folder.
+_rule_index: Optional[Path] = None
+
+
 def _load_rules():
     from .registry import load_rules
 
-    rules = load_rules()
+    rules = load_rules(index=_rule_index)
     for warning in rules.warnings:
         _warn(warning)
     return rules
@@ -186,20 +190,30 @@ def _use_color(args, stream: TextIO) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
+def _cache_directory(args, paths: Sequence[Path], stdin_filename: Optional[Path]) -> Path:
+    """``--cache-dir``, ``POOLCHECK_CACHE_DIR``, else ``.poolcheck_cache`` at the root of the
+    project of the first path (of the buffer's name, for standard input)."""
+    from .cache import DEFAULT_DIRECTORY
+    from .discovery import find_project_root
+
+    directory = args.cache_dir or (Path(os.environ["POOLCHECK_CACHE_DIR"]) if os.environ.get("POOLCHECK_CACHE_DIR") else None)
+    if directory is None:
+        first = next(iter(paths), Path("."))
+        if stdin_filename is not None:  # the project around the buffer's name
+            first = stdin_filename.parent
+            while str(first) not in ("", ".") and not first.exists():
+                first = first.parent
+        directory = find_project_root(first if first.exists() else Path(".")) / DEFAULT_DIRECTORY
+    return directory
+
+
 def _cache_for(args, settings, rules, enabled, options):
     """The cache of this run: in ``--cache-dir`` (or ``POOLCHECK_CACHE_DIR``), else in
     ``.poolcheck_cache`` at the root of the project of the first path."""
     from .cache import DEFAULT_DIRECTORY, Cache, code_stamp
     from .discovery import find_project_root
 
-    directory = args.cache_dir or (Path(os.environ["POOLCHECK_CACHE_DIR"]) if os.environ.get("POOLCHECK_CACHE_DIR") else None)
-    if directory is None:
-        first = next(iter(options.paths), Path("."))
-        if options.stdin_filename is not None:  # the project around the buffer's name
-            first = options.stdin_filename.parent
-            while str(first) not in ("", ".") and not first.exists():
-                first = first.parent
-        directory = find_project_root(first if first.exists() else Path(".")) / DEFAULT_DIRECTORY
+    directory = _cache_directory(args, options.paths, options.stdin_filename)
     code = code_stamp({rule.__module__ for rule in rules})
     configuration = "\n".join(
         [
@@ -228,7 +242,16 @@ def command_check(args) -> int:
         args.stdin_filename = Path("stdin.py")
     if args.stdin_filename is not None and any(str(p) != "-" for p in args.paths):
         raise UsageError("--stdin-filename reads standard input: do not also give paths (use - or nothing)")
-    rules = _load_rules()
+    global _rule_index
+    if not args.no_cache:
+        from .cache import FORMAT
+
+        paths = [p for p in args.paths if str(p) != "-"] or [Path(".")]
+        _rule_index = _cache_directory(args, paths, args.stdin_filename).resolve() / f"v{FORMAT}" / "rules.json"
+    try:
+        rules = _load_rules()
+    finally:
+        _rule_index = None
     settings = _settings_for(args, rules)
     selection = _selection(args, settings, rules)
     enabled = selection.enabled_codes(rules)
