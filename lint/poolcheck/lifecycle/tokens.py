@@ -313,18 +313,37 @@ def _skeleton(node):
 
 
 def _from_skeleton(skeleton):
+    """Nodes ``_kind_of`` reads as it would the parsed ones (only read: leaves are shared)."""
     import ast
 
     tag = skeleton[0]
-    if tag == "N":
-        return ast.Name(id=skeleton[1])
-    if tag == "A":
-        return ast.Attribute(value=ast.Name(id="_"), attr=skeleton[1])
+    if tag == "X":
+        return _shared_leaf(tag, None)
+    if tag == "N" or tag == "A":
+        return _shared_leaf(tag, skeleton[1])
     if tag == "W":
         return ast.Await(value=_from_skeleton(skeleton[1]))
     if tag == "C":
         return ast.Call(func=_from_skeleton(skeleton[1]), args=[_from_skeleton(a) for a in skeleton[2]], keywords=[])
-    return ast.Constant(value=None)
+    return _shared_leaf("X", None)
+
+
+_LEAVES: Dict[tuple, object] = {}
+
+
+def _shared_leaf(tag: str, name):
+    leaf = _LEAVES.get((tag, name))
+    if leaf is None:
+        import ast
+
+        if tag == "N":
+            leaf = ast.Name(id=name)
+        elif tag == "A":
+            leaf = ast.Attribute(value=ast.Name(id="_"), attr=name)
+        else:
+            leaf = ast.Constant(value=None)
+        _LEAVES[(tag, name)] = leaf
+    return leaf
 
 
 def _parse(data: Optional[bytes]):
