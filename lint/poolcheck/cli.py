@@ -135,14 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
 # --- commands ------------------------------------------------------------------------------------
 
 
-# The saved index of rule entry points `check` reads and writes in its cache folder.
-_rule_index: Optional[Path] = None
-
-
 def _load_rules():
     from .registry import load_rules
 
-    rules = load_rules(index=_rule_index)
+    rules = load_rules()
     for warning in rules.warnings:
         _warn(warning)
     return rules
@@ -242,16 +238,17 @@ def command_check(args) -> int:
         args.stdin_filename = Path("stdin.py")
     if args.stdin_filename is not None and any(str(p) != "-" for p in args.paths):
         raise UsageError("--stdin-filename reads standard input: do not also give paths (use - or nothing)")
-    global _rule_index
-    if not args.no_cache:
+    from . import registry
+
+    if not args.no_cache:  # the rule entry points saved in the cache folder
         from .cache import FORMAT
 
         paths = [p for p in args.paths if str(p) != "-"] or [Path(".")]
-        _rule_index = _cache_directory(args, paths, args.stdin_filename).resolve() / f"v{FORMAT}" / "rules.json"
+        registry.INDEX = _cache_directory(args, paths, args.stdin_filename).resolve() / f"v{FORMAT}" / "rules.json"
     try:
         rules = _load_rules()
     finally:
-        _rule_index = None
+        registry.INDEX = None
     settings = _settings_for(args, rules)
     selection = _selection(args, settings, rules)
     enabled = selection.enabled_codes(rules)

@@ -189,15 +189,20 @@ def _rules_in(obj, origin: str) -> List[Type[Rule]]:
     raise TypeError(f"{origin} is neither a module, a Rule subclass nor a list of them")
 
 
-def load_rules(entry_points: Optional[Iterable] = None, index: Optional[Path] = None) -> RuleSet:
-    """Load every rule of the group (``index``: see :func:`_entry_points`). A plugin that fails to import is skipped with a warning
+# Where `load_rules` keeps the group's entry points between runs (see `_entry_points`): set
+# by `poolcheck check` to a file in its cache folder while it loads the rules.
+INDEX: Optional[Path] = None
+
+
+def load_rules(entry_points: Optional[Iterable] = None) -> RuleSet:
+    """Load every rule of the group (through the saved ``INDEX`` when set). A plugin that fails to import is skipped with a warning
     (one broken plugin must not take the built-in rules down with it); two rules claiming one
     code or one name is an error, because selection and suppression would be ambiguous."""
     warnings: List[str] = []
     rules: List[Type[Rule]] = []
     origins: Dict[str, str] = {}
     names: Dict[str, str] = {}
-    points = list(entry_points) if entry_points is not None else _entry_points(ENTRY_POINT_GROUP, index)
+    points = list(entry_points) if entry_points is not None else _entry_points(ENTRY_POINT_GROUP, INDEX)
     for point in sorted(points, key=lambda p: (p.name, p.value)):
         origin = f"rule plugin {point.name!r} ({point.value})"
         try:
