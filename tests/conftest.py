@@ -62,6 +62,16 @@ def postgresql_url() -> str:
     return POSTGRESQL_URL
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _user_cache_folder(tmp_path_factory):
+    """Runs keep what they learn about the installed SQLAlchemy in the user's cache folder
+    (poolcheck.installation): the tests' runs, and the programs they start, use one of their
+    own, never the real ``~/.cache``."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("user-cache")))
+        yield
+
+
 @pytest.fixture
 def make_project(tmp_path):
     """Write ``files`` (name -> text) under a temporary project root and return a Project."""

@@ -284,15 +284,19 @@ def _imported(root: Path, *arguments: str) -> List[str]:
     return json.loads(done.stdout.strip().splitlines()[-1].replace("'", '"'))
 
 
-def test_nothing_heavy_is_imported_when_nothing_needs_it(project):
+def test_nothing_heavy_is_imported_when_nothing_needs_it(project, tmp_path, monkeypatch):
     """libcst only when a file is parsed; SQLAlchemy only for a question the saved table
-    of the installed version cannot answer."""
+    of the installed version cannot answer (kept per installation: --no-cache uses it too)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))  # no table yet
     assert _imported(project) == ["libcst", "sqlalchemy"]  # cold: everything is worked out
     assert _imported(project) == []  # every result from the cache
     # A changed file is parsed again, but asks SQLAlchemy nothing new: the table answers.
     write(project, {"shop/reports.py": FILES["shop/reports.py"] + "\nOTHER = 1\n"})
     assert _imported(project) == ["libcst"]
+    assert _imported(project, "--no-cache", ".") == ["libcst"]
+    monkeypatch.setenv("POOLCHECK_SQLALCHEMY_TABLE", "0")
     assert _imported(project, "--no-cache", ".") == ["libcst", "sqlalchemy"]
+    monkeypatch.delenv("POOLCHECK_SQLALCHEMY_TABLE")
     # One file no rule wants: nothing is parsed, with or without the cache.
     assert _imported(project, "shop/util.py") == []
     assert _imported(project, "--no-cache", "shop/util.py") == []

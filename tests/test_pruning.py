@@ -170,3 +170,78 @@ def test_lines_are_counted_as_python_counts_them():
         assert result.line_map is not None and "engine = create_engine" in result.module.code
         calls = [n for n in parsed.positions() if isinstance(n, cst.Call)]
         assert [parsed.span(c).start.line for c in calls] == [7], repr(separator)
+
+
+def test_trusted_parse_builds_the_same_tree_and_restores_validation():
+    """parse_trusted skips libcst's per-node validation while parsing text CPython accepted:
+    the tree is the one libcst's validating parse builds, and validation is back on after
+    (a node built by hand with bad whitespace is still refused), even when the parse fails."""
+    import libcst as cst
+    import pytest
+
+    from poolcheck.syntax import parse_trusted
+
+    texts = [
+        "import os\nx = (1 +\n     2)  # c\n\n\nasync def f(a, /, b=2, *c, d, **e):\n    async with a as b:\n        yield [i async for i in b]\n",
+        "match p:\n    case {'k': [1, *rest]} if rest:\n        pass\nclass C[T](Base, metaclass=M):\n    x: int = 1\n",
+        "f'{a!r:>{w}} {b=}'\nlambda *a, **k: (yield)\ntry:\n    pass\nexcept* (A, B) as e:\n    raise\n",
+    ]
+    for text in texts:
+        trusted = parse_trusted(text)
+        assert trusted.code == text
+        assert trusted.deep_equals(cst.parse_module(text))
+    with pytest.raises(cst.CSTValidationError):
+        cst.SimpleWhitespace("not whitespace")
+    with pytest.raises(Exception):
+        parse_trusted("def (:\n")
+    with pytest.raises(cst.CSTValidationError):
+        cst.SimpleWhitespace("still checked after a failed parse")
+
+
+def test_top_level_ranges_are_the_files_lines_of_each_kept_statement():
+    """What creation_sites reads instead of parsing the file a third time."""
+    _, result, _ = parse(CODE)
+    lines = CODE.splitlines()
+    assert len(result.top_level_ranges) == len(result.module.body)
+    for (first, last), statement in zip(result.top_level_ranges, result.module.body):
+        assert cst.Module(body=[statement]).code.strip().splitlines() == [line for line in lines[first - 1 : last] if line.strip()]
+    whole = parse("import os\nx = 1\n")[1]
+    assert whole.top_level_ranges == ((1, 1), (2, 2))
+
+
+def test_only_statements_the_relevant_code_depends_on_pull_in_definitions():
+    """A table of classes kept as a module-level statement no longer keeps every class it
+    names; a statement binding a name the engine's call uses does, and what it uses too."""
+    text = textwrap.dedent(
+        '''\
+        from sqlalchemy import create_engine
+
+
+        class SubjectHeader:
+            pass
+
+
+        class DateHeader:
+            pass
+
+
+        HEADERS = {"subject": SubjectHeader, "date": DateHeader}
+
+
+        def make_options():
+            return {"pool_recycle": 10}
+
+
+        def unused_helper():
+            return 1
+
+
+        OPTIONS = make_options()
+        engine = create_engine("mysql://h/db", **OPTIONS)
+        '''
+    )
+    _, result, parsed = parse(text)
+    code = result.module.code
+    assert "def make_options" in code and "OPTIONS = make_options()" in code and "HEADERS = " in code
+    assert "class SubjectHeader" not in code and "class DateHeader" not in code and "def unused_helper" not in code
+    assert parsed.module_scope.bindings["SubjectHeader"][0].kind == "class"  # still bound (pruned)

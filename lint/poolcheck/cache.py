@@ -590,27 +590,8 @@ class Cache:
             self._summaries = SummaryStore(self.directory / f"v{FORMAT}" / "summaries.json", self.code)
         return self._summaries
 
-    def _sqlalchemy_table(self) -> Path:
-        return self.directory / f"v{FORMAT}" / f"sqlalchemy-{_digest(_installed_stamp('sqlalchemy'))[:16]}.json"
-
-    def use_sqlalchemy_table(self) -> None:
-        """Answer SQLAlchemy questions from this installation's saved table (read the first
-        time one is asked), so a run that asks only known questions never imports it."""
-        from . import sqla
-
-        path = self._sqlalchemy_table()
-        sqla.table_loader(lambda: (_read_json(path) or {}).get("table"))
-
     def save(self) -> None:
         self._prepare()
-        import sys
-
-        if "poolcheck.sqla" in sys.modules:
-            from . import sqla
-
-            table = sqla.table_to_save()
-            if table is not None:
-                _write_json(self._sqlalchemy_table(), {"format": FORMAT, "table": table})
         for root, store in self._results.items():
             store.save(root)
             self._forget_other_configurations(store.path)

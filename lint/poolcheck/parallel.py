@@ -1,9 +1,10 @@
 """Parse and check the files the prefilter kept in several processes.
 
-The worker processes are forked from the runner once the prefilter has run, so they start
-with everything it knows (the rules, the settings, every project with its file contents,
-token index and facts) and import nothing more than a file's check needs. Each takes one
-file at a time (files differ a hundredfold in cost) and sends back the file's findings,
+The worker processes are forked from the runner as soon as enough files are pending, so they
+start with everything it knows by then (the rules, the settings, the projects' facts) and
+import nothing more than a file's check needs; the runner goes on reading and prefiltering
+the other files meanwhile and hands each kept file to them as it finds it. Each worker takes
+one file at a time (files differ a hundredfold in cost) and sends back the file's findings,
 warnings and errors and the values of the dependencies its findings have (computed where
 the bytes were read). The runner puts the results in the files' order: a parallel run
 reports exactly what a serial run does, in the same order.
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import multiprocessing
 import sys
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Tuple
 
 from . import timing
 
@@ -25,15 +26,13 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # What the forked workers inherit (set just before the pool starts).
 _RUNNER: "Runner" = None  # type: ignore[assignment]
-_PENDING: Sequence["_Pending"] = ()
 
 
 def can_fork() -> bool:
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
-def _check_one(position: int):
-    item = _PENDING[position]
+def _check_one(item: "_Pending"):
     runner = _RUNNER
     before = timing.snapshot()
     known = _answer_keys()
@@ -45,7 +44,7 @@ def _check_one(position: int):
         with timing.phase("cache"):
             values = {d: project.dependency_value(d) for d in dependencies}
     spent = {k: v - before.get(k, 0.0) for k, v in timing.snapshot().items() if v != before.get(k, 0.0)}
-    return position, findings, warnings, errors, values, spent, answers
+    return findings, warnings, errors, values, spent, answers
 
 
 def _answer_keys():
@@ -65,33 +64,80 @@ def _new_answers(known):
     return sqla.new_answers(known or {})
 
 
-def check_in_parallel(runner: "Runner", pending: Sequence["_Pending"], workers: int) -> Iterator[Tuple["_Pending", Tuple[List, List[str], List[str], Dict[Any, str]]]]:
-    """(item, (findings, warnings, errors, dependency values)) for every pending file, in
-    the files' order."""
-    if not can_fork():
-        for item in pending:
-            findings, warnings, errors, dependencies = runner.check_pending(item)
-            project = runner.project(item.target.root)
-            values = {d: project.dependency_value(d) for d in dependencies} if runner.cache is not None and not errors else {}
-            yield item, (findings, warnings, errors, values)
-        return
-    global _RUNNER, _PENDING
-    _RUNNER, _PENDING = runner, pending
-    results: Dict[int, tuple] = {}
-    try:
+Outcome = Tuple[List, List[str], List[str], Dict[Any, str]]
+
+
+class PendingFiles:
+    """The files the prefilter kept, checked while the runner goes on prefiltering the rest.
+
+    Below ``minimum`` files nothing is forked (a pool costs more than it saves): they are
+    checked in this process by ``results``. Once ``minimum`` files are pending, ``workers``
+    processes are forked, with everything the runner knows by then (the rules, the settings,
+    the projects' facts), and every file kept from then on goes to them at once: the
+    workers parse and check while this process still reads and prefilters the others.
+    ``results`` gives (item, (findings, warnings, errors, dependencies)) in the files'
+    order, whatever order the workers finish in: a parallel run reports exactly what a
+    serial run does. The dependencies come with their values (a dict) from the workers
+    (``started``), as a set of this process's project otherwise."""
+
+    def __init__(self, runner: "Runner", workers: int, minimum: int) -> None:
+        self.runner = runner
+        self.workers = workers if can_fork() else 1
+        self.minimum = minimum
+        self.items: List["_Pending"] = []
+        self._pool = None
+        self._futures: List[Any] = []
+        self.started = False
+
+    def add(self, item: "_Pending") -> None:
+        self.items.append(item)
+        if self._pool is not None:
+            self._submit(item)
+        elif self.workers > 1 and len(self.items) >= self.minimum:
+            self._start()
+
+    def _start(self) -> None:
+        global _RUNNER
+        _RUNNER = self.runner
         context = multiprocessing.get_context("fork")
-        # The longest files first: a big file started last would keep one worker busy alone.
-        order = sorted(range(len(pending)), key=lambda i: -len(pending[i].source.raw))
-        with timing.phase("parallel"):
-            with context.Pool(workers, initializer=timing.reset) as pool:
-                for position, findings, warnings, errors, values, spent, answers in pool.imap_unordered(_check_one, order, chunksize=1):
-                    results[position] = (findings, warnings, errors, values)
+        self._pool = context.Pool(self.workers, initializer=timing.reset)
+        self.started = True
+        for item in self.items:
+            self._submit(item)
+
+    def _submit(self, item: "_Pending") -> None:
+        self._futures.append(self._pool.apply_async(_check_one, (item,)))
+
+    def results(self) -> Iterator[Tuple["_Pending", Outcome]]:
+        if self._pool is None:
+            for item in self.items:
+                findings, warnings, errors, dependencies = self.runner.check_pending(item)
+                yield item, (findings, warnings, errors, dependencies)
+            return
+        global _RUNNER
+        try:
+            with timing.phase("parallel"):
+                done = []
+                for future in self._futures:
+                    findings, warnings, errors, values, spent, answers = future.get()
+                    done.append((findings, warnings, errors, values))
                     timing.add({f"worker {name}": seconds for name, seconds in spent.items()})
                     if answers:
                         from . import sqla
 
                         sqla.add_answers(answers)
-    finally:
-        _RUNNER, _PENDING = None, ()  # type: ignore[assignment]
-    for position, item in enumerate(pending):
-        yield item, results[position]
+        finally:
+            self._pool.close()
+            self._pool.join()
+            self._pool = None
+            _RUNNER = None  # type: ignore[assignment]
+        yield from zip(self.items, done)
+
+    def close(self) -> None:
+        """Stop the workers (a run that ends early, by an error)."""
+        global _RUNNER
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+            _RUNNER = None  # type: ignore[assignment]

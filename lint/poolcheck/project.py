@@ -48,6 +48,8 @@ class Project:
     # Sources of tokens the project itself defines (prefilter.ProjectTokens.for_project of
     # every loaded rule): names of factories and engines, kept in pruned parses too.
     token_sources: Tuple[Callable[["Project"], Any], ...] = ()
+    # Rule.pruning tests: what else pruned parses keep.
+    pruning_tests: Tuple[Callable[["Project", str], Callable[[str], bool]], ...] = ()
     # The folder paths are shown relative to (the runner's working directory).
     cwd: Optional[Path] = None
     _bytes: Dict[PurePosixPath, Optional[bytes]] = field(default_factory=dict, repr=False)
@@ -102,7 +104,7 @@ class Project:
         return self.tree.files
 
     def read_bytes(self, path: PurePosixPath) -> Optional[bytes]:
-        path = PurePosixPath(path)
+        path = _posix(path)
         self._note(("bytes", str(path)))
         return self._raw(path)
 
@@ -118,7 +120,7 @@ class Project:
     def seed_bytes(self, path: PurePosixPath, data: Optional[bytes], info: Optional[os.stat_result] = None) -> None:
         """The content of ``path`` as the runner read it (so that it is read once), with the
         file's status taken before reading it."""
-        path = PurePosixPath(path)
+        path = _posix(path)
         if path not in self.overlays and path not in self._bytes:
             self._bytes[path] = data
             self._note_stat(path, info)
@@ -131,7 +133,7 @@ class Project:
 
     def content_is(self, path: PurePosixPath, data: bytes) -> bool:
         """Whether ``data`` is what this project has (or would read) for ``path``."""
-        current = self._raw(PurePosixPath(path))
+        current = self._raw(_posix(path))
         return current is data or current == data
 
     def digest(self, path: PurePosixPath) -> str:
@@ -214,7 +216,7 @@ class Project:
         is kept per content digest under ``kind``: an unchanged file is not even read again
         (its digest comes from its status). The reader depends on the file's content, as
         with ``read_bytes``. ``kind`` names the summary's form: change it with the form."""
-        path = PurePosixPath(path)
+        path = _posix(path)
         self._note(("bytes", str(path)))
         store = self.summary_store
         if store is None:
@@ -236,7 +238,7 @@ class Project:
     # --- parsed modules ---------------------------------------------------------------------
     def parsed(self, path: PurePosixPath):
         """The ParsedFile for a project Python file, or None if it cannot be read or parsed."""
-        path = PurePosixPath(path)
+        path = _posix(path)
         self._note(("bytes", str(path)))
         if self._recorders:
             self.pruning_tokens()  # what the parse kept depends on them (and what they read)
@@ -255,11 +257,22 @@ class Project:
         from .syntax import ParsedFile, ParseFailure, module_name_for, parse_pruned
 
         try:
-            parse = parse_pruned(source, self.pruning_tokens())
+            parse = parse_pruned(source, self.pruning_tokens(), self.definition_tests(source.text))
         except ParseFailure:
             return None
         name, is_package = module_name_for(path)
-        return ParsedFile(source, parse.module, path, name, is_package, parse.line_map, parse.pruned_names, parse.statement_lines)
+        return ParsedFile(source, parse.module, path, name, is_package, parse.line_map, parse.pruned_names, parse.statement_lines, parse.top_level_ranges)
+
+    def definition_tests(self, text: str) -> Tuple[Callable[[str], bool], ...]:
+        """The rules' pruning tests for a file's ``text`` (see ``Rule.pruning``). A test that
+        fails keeps every definition: pruning is an optimisation, never a reason to miss one."""
+        tests = []
+        for make in self.pruning_tests:
+            try:
+                tests.append(make(self, text))
+            except Exception:
+                tests.append(_keep_everything)
+        return tuple(tests)
 
     def pruning_tokens(self) -> Tuple[str, ...]:
         """What pruned parses keep: the loaded rules' tokens, plus the tokens the project
@@ -293,7 +306,7 @@ class Project:
         rule's token). None when it cannot be read or parsed."""
         from .syntax import ParsedFile, ParseFailure, module_name_for, parse_module
 
-        path = PurePosixPath(path)
+        path = _posix(path)
         pruned = self.parsed(path)
         if pruned is None or not pruned.pruned_names:
             return pruned
@@ -312,7 +325,7 @@ class Project:
 
     def failed_to_parse(self, path: PurePosixPath) -> bool:
         """Whether ``parsed(path)`` was asked for and the file could not be parsed."""
-        path = PurePosixPath(path)
+        path = _posix(path)
         self._note(("bytes", str(path)))
         return path in self._parsed and self._parsed[path] is None
 
@@ -322,14 +335,14 @@ class Project:
         The runner checks a file with the parse project facts were computed from (when they
         were computed first), so the syntax nodes those facts hold are the checked file's own,
         and no file is parsed twice."""
-        parsed = self._parsed.get(PurePosixPath(path))
+        parsed = self._parsed.get(_posix(path))
         return parsed if parsed is not None and parsed.source.raw == raw else None
 
     def set_overlay(self, path: PurePosixPath, data: Optional[bytes]) -> None:
         """Use ``data`` as the content of ``path`` (None: the disk's again), and forget what
         was computed from the old content: the file's parse and every project fact (a fix
         that moves a config key changes what the whole project's facts say)."""
-        path = PurePosixPath(path)
+        path = _posix(path)
         if data is None:
             self.overlays.pop(path, None)
         else:
@@ -511,13 +524,6 @@ class Project:
 _MISSING = object()
 
 
-def _posix(path) -> PurePosixPath:
-    """``path`` as a PurePosixPath, not built again when it is one (the tree's paths are: a
-    check of every file's tokens asks about each of them, and building and hashing a path
-    anew cost more than the rest of the question)."""
-    return path if type(path) is PurePosixPath else PurePosixPath(path)
-
-
 def read_with_stat(path: str) -> Tuple[Optional[bytes], Optional[os.stat_result]]:
     """The file's bytes and its status taken *before* reading (a change while reading makes
     the status older than the bytes, never newer); (None, None) when it cannot be read."""
@@ -531,3 +537,13 @@ def read_with_stat(path: str) -> Tuple[Optional[bytes], Optional[os.stat_result]
 
 def _digest_lines(lines: Iterable[str]) -> str:
     return hashlib.sha1("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _posix(path) -> PurePosixPath:
+    """``path`` as a PurePosixPath, without building a new one when it is one already (the
+    prefilter asks about every file dozens of times: pathlib's parsing showed in profiles)."""
+    return path if type(path) is PurePosixPath else PurePosixPath(path)
+
+
+def _keep_everything(text: str) -> bool:
+    return True

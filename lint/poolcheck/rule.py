@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Iterable, List, Mapping, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, List, Mapping, Optional, Tuple, Union
 
 from .findings import Severity
 
@@ -83,6 +83,11 @@ class Rule:
     # A rule that reads other project files for facts names here what must survive there too
     # (a scheduler's ``.configure(``); unlike ``tokens`` these never make a file checked.
     keep_tokens: ClassVar[Tuple[bytes, ...]] = ()
+    # A finer pruning test than ``tokens``, for a rule whose tokens are common words
+    # (``Session``, ``.connect(``): ``pruning(project, text)`` gives, for a file's text, a
+    # test of one top-level statement's text (True: it matters to the rule). A rule with one
+    # keeps definitions by it alone (plus its ``keep_tokens``), not by its ``tokens``.
+    pruning: ClassVar[Optional[Callable[[Any, str], Callable[[str], bool]]]] = None
 
     # --- non-Python files the rule checks (``check_text``) ----------------------------------
     # fnmatch patterns on the file name (".env", "*.env", "*.toml"). While the rule is

@@ -28,6 +28,7 @@ from .discovery import (
 from .findings import Finding, Location
 from .fingerprints import with_fingerprints
 from .fixes import MAX_ROUNDS, FileChanged, apply_fixes, applicable, still_valid, unified_diff, write_atomically
+from .installation import save_table, use_saved_table
 from .prefilter import wants
 from .project import Project
 from .registry import RuleSet
@@ -120,6 +121,12 @@ def _overrides_check(rule: Type[Rule]) -> bool:
     return rule.check is not Rule.check
 
 
+def _pruning_tokens(rule: Type[Rule]) -> Tuple[bytes, ...]:
+    """The tokens that keep definitions in pruned parses: none of a rule's own when it has a
+    finer test (``Rule.pruning``)."""
+    return () if rule.pruning is not None else tuple(rule.tokens)
+
+
 def _overrides(rule: Type[Rule], hook: str) -> bool:
     return getattr(rule, hook) is not getattr(Rule, hook)
 
@@ -145,8 +152,7 @@ class Runner:
         least ``parallel_minimum`` files are to be parsed."""
         self.settings = settings
         self.cache = cache
-        if cache is not None:
-            cache.use_sqlalchemy_table()
+        use_saved_table()  # per installation, with or without a result cache
         self.jobs = jobs
         self.parallel_minimum = parallel_minimum
         self.stats: Dict[str, int] = {"cached": 0, "checked": 0, "parsed": 0, "workers": 0}
@@ -161,10 +167,14 @@ class Runner:
         self.per_file_ignores = PerFileIgnores(settings.per_file_ignores)
         self.known_codes = frozenset(rules.codes)
         self.code_prefixes = frozenset(_letters(code) for code in rules.codes)
-        self.keep_tokens = tuple(sorted({t.decode("latin-1") for rule in rules for t in (*rule.tokens, *rule.keep_tokens)}))
-        # Tokens the project defines (prefilter.ProjectTokens), from every loaded rule: pruned
-        # parses are the same whichever rules a run selects.
-        self.token_sources = tuple(dict.fromkeys(r.tokens.for_project for r in rules if hasattr(r.tokens, "for_project")))
+        # What pruned parses keep, from every loaded rule (pruned parses are the same whichever
+        # rules a run selects): definitions holding a rule's token, or one the project defines
+        # (prefilter.ProjectTokens), or passing a rule's own pruning test (Rule.pruning).
+        self.keep_tokens = tuple(sorted({t.decode("latin-1") for rule in rules for t in (*_pruning_tokens(rule), *rule.keep_tokens)}))
+        self.token_sources = tuple(
+            dict.fromkeys(r.tokens.for_project for r in rules if r.pruning is None and hasattr(r.tokens, "for_project"))
+        )
+        self.pruning_tests = tuple(dict.fromkeys(r.pruning for r in rules if r.pruning is not None))
         # Non-Python files: those the enabled rules check, and those any loaded rule would.
         self.text_patterns = tuple(sorted({p for r in self.active if _overrides(r, "check_text") for p in r.file_patterns}))
         self.claimed_patterns = tuple(sorted({p for r in rules for p in r.file_patterns}))
@@ -184,6 +194,7 @@ class Runner:
                 self.settings,
                 keep_tokens=self.keep_tokens,
                 token_sources=self.token_sources,
+                pruning_tests=self.pruning_tests,
                 cwd=self.cwd,
                 token_store=self.cache.tokens() if self.cache is not None else None,
                 file_stamps=self.cache.stamps(root) if self.cache is not None else None,
@@ -224,6 +235,7 @@ class Runner:
                 overlays={target.relative: data},
                 keep_tokens=self.keep_tokens,
                 token_sources=self.token_sources,
+                pruning_tests=self.pruning_tests,
                 cwd=self.cwd,
                 token_store=cache.tokens() if cache is not None else None,
                 file_stamps=cache.stamps(target.root) if cache is not None else None,
@@ -250,6 +262,7 @@ class Runner:
             matched = {f.fingerprint for f in result.baselined if f.fingerprint}
             result.baseline_resolved = options.baseline.resolved(matched, scope, self.enabled)
         self._warn_unmatched_per_file_ignores(result, used, targets)
+        save_table()
         return result
 
     # --- repository paths (fingerprints, baselines, CI reports) --------------------------------
@@ -341,14 +354,14 @@ class Runner:
                 from .syntax import ParsedFile, ParseFailure, module_name_for, parse_pruned
 
                 try:
-                    parse = parse_pruned(source, project.pruning_tokens())
+                    parse = parse_pruned(source, project.pruning_tokens(), project.definition_tests(source.text))
                 except ParseFailure as failure:
                     parse = failure
                 if isinstance(parse, ParseFailure):
                     self._unparsable(ctx, SourceError("parse", parse.message, parse.line, parse.column), result)
                     return self._suppress(ctx, result)
                 name, is_package = module_name_for(target.relative)
-                ctx.parsed = ParsedFile(source, parse.module, target.relative, name, is_package, parse.line_map, parse.pruned_names, parse.statement_lines)
+                ctx.parsed = ParsedFile(source, parse.module, target.relative, name, is_package, parse.line_map, parse.pruned_names, parse.statement_lines, parse.top_level_ranges)
                 project.adopt(ctx.parsed)
         with phase("rules"):
             for rule in wanted:
@@ -357,8 +370,36 @@ class Runner:
 
     # --- many files: cache, prefilter, then parse and check (in parallel when it pays) ---------
     def _check_targets(self, targets: Sequence[Target], options: RunOptions, result: RunResult) -> None:
+        from .parallel import PendingFiles
+
         outcomes: List[Optional[_Outcome]] = [None] * len(targets)
-        pending: List[_Pending] = []
+        # Files kept by the prefilter: checked by worker processes while this loop goes on
+        # (see poolcheck.parallel), or here after it when there are few.
+        pending = PendingFiles(self, self.jobs if self.jobs is not None else _cpu_count(), self.parallel_minimum)
+        try:
+            self._prefilter_targets(targets, outcomes, pending, result)
+            self._check_pending(pending, outcomes)
+        finally:
+            pending.close()
+        with phase("cache"):
+            if self.cache is not None:
+                self.cache.save()
+        for target, outcome in zip(targets, outcomes):
+            if outcome is None:
+                continue
+            result.errors.extend(outcome.errors)
+            result.warnings.extend(outcome.warnings)
+            if outcome.source is None:
+                continue
+            findings = outcome.findings
+            text = outcome.source.text if isinstance(outcome.source, SourceFile) else ""
+            if options.needs_fingerprints and findings:
+                findings = with_fingerprints(findings, text, self.repository_key(target.absolute, target.root))
+            self._finish_target(target, findings, text, options, result)
+
+    def _prefilter_targets(self, targets: Sequence[Target], outcomes: List[Optional["_Outcome"]], pending, result: RunResult) -> None:
+        """Serve what the cache holds, read and prefilter the rest: outcomes for the files
+        no rule wants, the others to ``pending``."""
         prepared = set()
         for index, target in enumerate(targets):
             project = self.project(target.root)
@@ -396,27 +437,12 @@ class Runner:
             with project.recording() as dependencies:
                 first = self._prefilter_stage(target, project, source, local)
             if isinstance(first, list):
-                outcomes[index] = _Outcome(first, local.warnings, local.errors, source)
+                # The text is kept only to show excerpts of findings: most files have none,
+                # and keeping every file's text doubled a large tree's peak memory.
+                outcomes[index] = _Outcome(first, local.warnings, local.errors, source if first else _NOT_READ)
                 self._remember(target, project, digest, dependencies, outcomes[index])
             else:
-                pending.append(_Pending(index, target, source, [r.code for r in first[1]], dependencies, digest))
-        if pending:
-            self._check_pending(pending, outcomes)
-        with phase("cache"):
-            if self.cache is not None:
-                self.cache.save()
-        for target, outcome in zip(targets, outcomes):
-            if outcome is None:
-                continue
-            result.errors.extend(outcome.errors)
-            result.warnings.extend(outcome.warnings)
-            if outcome.source is None:
-                continue
-            findings = outcome.findings
-            text = outcome.source.text if isinstance(outcome.source, SourceFile) else ""
-            if options.needs_fingerprints and findings:
-                findings = with_fingerprints(findings, text, self.repository_key(target.absolute, target.root))
-            self._finish_target(target, findings, text, options, result)
+                pending.add(_Pending(index, target, source, [r.code for r in first[1]], dependencies, digest))
 
     def _entry_digest(self, target: Target, digest: str) -> str:
         """What a cached entry is for: this content, shown under this name."""
@@ -435,20 +461,15 @@ class Runner:
             value_of = values.__getitem__ if values is not None else project.dependency_value
             store.store(target.relative, self._entry_digest(target, digest), dependencies, value_of, outcome.findings, outcome.warnings)
 
-    def _check_pending(self, pending: List["_Pending"], outcomes: List[Optional["_Outcome"]]) -> None:
-        workers = self._workers(len(pending))
-        if workers > 1:
-            from .parallel import check_in_parallel
-
-            self.stats["workers"] = workers
-            for item, (findings, warnings, errors, values) in check_in_parallel(self, pending, workers):
-                outcome = outcomes[item.index] = _Outcome(findings, warnings, errors, item.source)
-                self._remember(item.target, self.project(item.target.root), item.digest, values, outcome, values)
-            return
-        for item in pending:
-            findings, warnings, errors, dependencies = self.check_pending(item)
+    def _check_pending(self, pending, outcomes: List[Optional["_Outcome"]]) -> None:
+        """Collect the outcomes of the pending files (``parallel.PendingFiles``) and keep them."""
+        for item, (findings, warnings, errors, dependencies) in pending.results():
             outcome = outcomes[item.index] = _Outcome(findings, warnings, errors, item.source)
-            self._remember(item.target, self.project(item.target.root), item.digest, dependencies, outcome)
+            if pending.started:
+                self.stats["workers"] = pending.workers
+                self._remember(item.target, self.project(item.target.root), item.digest, dependencies, outcome, dependencies)
+            else:
+                self._remember(item.target, self.project(item.target.root), item.digest, dependencies, outcome)
 
     def check_pending(self, item: "_Pending"):
         """Parse one file and run the rules that want it: (findings, warnings, errors, the
@@ -460,12 +481,6 @@ class Runner:
         with project.recording() as dependencies:
             findings = self._rules_stage(ctx, wanted, local)
         return findings, local.warnings, local.errors, dependencies | item.dependencies
-
-    def _workers(self, files: int) -> int:
-        if files < self.parallel_minimum:
-            return 1
-        jobs = self.jobs if self.jobs is not None else _cpu_count()
-        return max(1, min(jobs, files))
 
     def _finish_target(self, target: Target, findings: List[Finding], text: str, options: RunOptions, result: RunResult) -> None:
         findings, baselined = _split_baselined(findings, options)

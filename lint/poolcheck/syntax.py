@@ -11,9 +11,10 @@ answered by the small, explicit binding tables here.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -52,6 +53,31 @@ def parse_module(source: SourceFile) -> cst.Module:
     check_size(source)
     tree, error = cpython_parse(source.text)
     return _parse_whole(source, tree, error)
+
+
+_TRUSTED_PARSE = threading.Lock()
+
+
+def parse_trusted(text: str) -> cst.Module:
+    """``cst.parse_module`` of text CPython's parser has accepted, without libcst's
+    validation of every node built (``CSTNode.__post_init__``): a third of libcst's parsing
+    time, spent checking that its own parser built what the grammar allows (libcst's code
+    says as much: "It might make more sense to move validation work into the visitor, which
+    would allow us to avoid validating the tree when parsing a file"). Nodes built by other
+    code (fixes) keep their validation, except those built on another thread during such a
+    parse: validation is a check for mistakes in the code building nodes, not in the input."""
+    base = cst.CSTNode
+    with _TRUSTED_PARSE:
+        validate = base.__post_init__
+        base.__post_init__ = _skip_validation
+        try:
+            return cst.parse_module(text)
+        finally:
+            base.__post_init__ = validate
+
+
+def _skip_validation(self) -> None:
+    return None
 
 
 def check_size(source: SourceFile) -> None:
@@ -95,7 +121,7 @@ def _parse_whole(source: SourceFile, tree, error: Optional[SyntaxError]) -> cst.
         # libcst could only crash or crawl on this; CPython's own complaint is the answer.
         raise _from_syntax_error(error)
     try:
-        return cst.parse_module(source.text)
+        return parse_trusted(source.text) if tree is not None else cst.parse_module(source.text)
     except RecursionError:
         raise ParseFailure(_too_deep_message()) from None
     except Exception as exc:  # ParserSyntaxError, and anything the native parser raises
@@ -259,10 +285,15 @@ class PrunedParse:
     # first decorator's, if any); None when unknown. Lets positions be computed for one
     # statement instead of the whole module (ParsedFile.span).
     statement_lines: Optional[Tuple[int, ...]] = None
+    # The file's own (first, last) lines of each top-level statement of ``module.body``.
+    top_level_ranges: Optional[Tuple[Tuple[int, int], ...]] = None
 
 
-def parse_pruned(source: SourceFile, keep_tokens: Sequence[str]) -> PrunedParse:
+def parse_pruned(source: SourceFile, keep_tokens: Sequence[str], keep_if: Sequence[Callable[[str], bool]] = ()) -> PrunedParse:
     """Parse only the top-level statements that can matter.
+
+    A statement matters when its text holds one of ``keep_tokens`` (or an alias of one), or
+    one of ``keep_if`` says so of its text (rules' finer tests: ``Rule.pruning``).
 
     libcst is slow on large files (its parse and every traversal are pure-Python work per
     node), while most of a large module is functions and classes that mention nothing any
@@ -276,34 +307,46 @@ def parse_pruned(source: SourceFile, keep_tokens: Sequence[str]) -> PrunedParse:
     error), the whole file goes to libcst, which reports the error or parses it all."""
     import ast
 
+    from .pyast import shared_ast
+
     check_size(source)
     text = source.text
-    tree, error = cpython_parse(text)
+    # The name scan may have parsed these very bytes already (the same tree: positions of
+    # a file parsed from its bytes or from its decoded text are the same).
+    tree = shared_ast(source.raw)
     if tree is None:
-        return PrunedParse(_parse_whole(source, None, error), None, {})
+        tree, error = cpython_parse(text)
+        if tree is None:
+            return PrunedParse(_parse_whole(source, None, error), None, {})
     lines = split_lines_keepends(text)
     segments = _top_level_segments(tree)
     whole_lines = tuple(start for start, _, _ in segments)
+    whole_ranges = tuple((start, end) for start, end, _ in segments)
     keep = [False] * len(segments)
     definitions: Dict[int, Tuple[str, str]] = {}
     # An alias is a name, matched as a whole identifier: `e = create_engine(...)` must not
     # keep every definition whose text contains the letter "e".
     aliases = _aliases_of_tokens(segments, lines, keep_tokens)
+    # Statements holding a token (or an alias of one): where a rule's answer starts.
+    relevant = [False] * len(segments)
     for index, (start, end, node) in enumerate(segments):
+        segment = "".join(lines[start - 1 : end])
+        relevant[index] = (
+            any(token in segment for token in keep_tokens)
+            or bool(aliases and any(alias in segment for alias in aliases) and aliases.intersection(_IDENTIFIER.findall(segment)))
+            or any(test(segment) for test in keep_if)
+        )
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             definitions[index] = (node.name, "class" if isinstance(node, ast.ClassDef) else "def")
-            segment = "".join(lines[start - 1 : end])
-            keep[index] = any(token in segment for token in keep_tokens) or bool(
-                aliases and any(alias in segment for alias in aliases) and aliases.intersection(_IDENTIFIER.findall(segment))
-            )
+            keep[index] = relevant[index]
         elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
             keep[index] = False  # docstrings and bare constants bind nothing
         else:
             keep[index] = True
-    _keep_mentioned_definitions(segments, lines, keep, definitions)
+    _keep_mentioned_definitions(segments, lines, keep, definitions, relevant)
     check_nesting(_kept_statements(segments, keep, tree), lines)
     if all(keep):
-        return PrunedParse(_parse_whole_checked(source), None, {}, whole_lines)
+        return PrunedParse(_parse_whole_checked(source), None, {}, whole_lines, whole_ranges)
     pieces: List[str] = []
     runs: List[Tuple[int, int, int]] = []
     starts: List[int] = []
@@ -322,11 +365,12 @@ def parse_pruned(source: SourceFile, keep_tokens: Sequence[str]) -> PrunedParse:
         pieces.extend(chunk)
         pruned_line += len(chunk)
     try:
-        module = cst.parse_module("".join(pieces))
+        module = parse_trusted("".join(pieces))
     except Exception:  # cannot happen for verbatim statements; be safe rather than sorry
-        return PrunedParse(_parse_whole_checked(source), None, {}, whole_lines)
+        return PrunedParse(_parse_whole_checked(source), None, {}, whole_lines, whole_ranges)
     pruned_names = {name: kind for index, (name, kind) in definitions.items() if not keep[index]}
-    return PrunedParse(module, LineMap(tuple(runs)), pruned_names, tuple(starts))
+    kept_ranges = tuple(whole_ranges[index] for index in range(len(segments)) if keep[index])
+    return PrunedParse(module, LineMap(tuple(runs)), pruned_names, tuple(starts), kept_ranges)
 
 
 def _statement_lines_of(text: str) -> Optional[Tuple[int, ...]]:
@@ -359,7 +403,7 @@ def _kept_statements(segments, keep, tree) -> List[Tuple[object, int, int]]:
 def _parse_whole_checked(source: SourceFile) -> cst.Module:
     """libcst's parse of a file CPython parsed and whose nesting was checked."""
     try:
-        return cst.parse_module(source.text)
+        return parse_trusted(source.text)
     except RecursionError:
         raise ParseFailure(_too_deep_message()) from None
     except Exception as exc:
@@ -407,32 +451,74 @@ class _Merged:
         self.names = names
 
 
-def _keep_mentioned_definitions(segments, lines, keep, definitions) -> None:
-    """Keep the left-out definitions connected to kept code, until nothing changes: one whose
-    name the kept code uses (a base class, a helper, a decorator), and one that uses a kept
-    definition (a route whose ``Depends(get_db)`` names a kept dependency). Names are read
-    from the syntax tree, so a name inside a string (``__all__ = ["Base"]``) or a comment
-    does not count; kept assignments do not pull in their users (every function using a
-    module-level ``logger`` would come along)."""
+def _keep_mentioned_definitions(segments, lines, keep, definitions, relevant=None) -> None:
+    """Keep the left-out definitions connected to what matters, until nothing changes: one
+    whose name that code uses (a base class, a helper, a decorator), and one that uses a kept
+    definition (a route whose ``Depends(get_db)`` names a kept dependency).
+
+    What matters is a slice: the statements holding a token (``relevant``; every kept
+    statement when not given), then the statements binding a name those use (``OPTIONS =
+    make_options()`` for ``create_engine(URL, **OPTIONS)``), and so on. Every module-level
+    statement is kept (it may bind a name), but one outside the slice pulls in nothing: a
+    table of classes (``_header_map = {"subject": SubjectHeader, ...}``) once kept every class
+    of a module because one engine was appended to it. Names are read from the syntax tree,
+    so a name inside a string (``__all__ = ["Base"]``) or a comment does not count."""
     pending = {index: name for index, (name, _) in definitions.items() if not keep[index]}
     if not pending:
         return
+    if relevant is None:
+        relevant = keep
     # What a left-out definition uses is read from its text (C-speed regex, not a Python walk
     # of its tree): a name that only appears in a string makes it kept, which is safe.
     uses = {index: set(_IDENTIFIER.findall("".join(lines[segments[index][0] - 1 : segments[index][1]]))) for index in pending}
     used = set()
+    # Kept statements outside the slice so far, with the names they bind.
+    outside: Dict[int, set] = {}
     for index, (_, _, node) in enumerate(segments):
-        if keep[index]:
+        if not keep[index]:
+            continue
+        if relevant[index] or index in definitions or isinstance(node, _Merged):
             used |= _names_used(node)
+        else:
+            outside[index] = _names_bound(node)
     kept_definitions = {name for index, (name, _) in definitions.items() if keep[index]}
+    # A definition whose name a kept statement binds again stays, so that the scope's
+    # bindings keep their order (pruned names are added after every kept statement).
+    rebound = set().union(*outside.values())
     while True:
-        found = [index for index, name in pending.items() if name in used or uses[index] & kept_definitions]
-        if not found:
+        joining = [index for index, binds in outside.items() if binds & used]
+        for index in joining:
+            outside.pop(index)
+            used |= _names_used(segments[index][2])
+        found = [index for index, name in pending.items() if name in used or name in rebound or uses[index] & kept_definitions]
+        if not found and not joining:
             return
         for index in found:
             keep[index] = True
             used |= uses[index]
             kept_definitions.add(pending.pop(index))
+
+
+def _names_bound(node) -> set:
+    """Names a module-level statement may bind: assignment and loop targets, imports, ``as``
+    names, definitions nested in its blocks (``if TYPE_CHECKING: ...``), globals."""
+    import ast
+
+    bound = set()
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name) and not isinstance(child.ctx, ast.Load):
+            bound.add(child.id)
+        elif isinstance(child, ast.alias):
+            bound.add((child.asname or child.name).split(".")[0])
+        elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(child.name)
+        elif isinstance(child, ast.ExceptHandler) and child.name:
+            bound.add(child.name)
+        elif isinstance(child, (ast.MatchAs, ast.MatchStar)) and child.name:
+            bound.add(child.name)
+        elif isinstance(child, ast.MatchMapping) and child.rest:
+            bound.add(child.rest)
+    return bound
 
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -631,8 +717,11 @@ class ParsedFile:
     pruned_names: Dict[str, str] = field(default_factory=dict)
     # See PrunedParse.statement_lines; found with CPython's parser when not given.
     statement_lines: Optional[Tuple[int, ...]] = None
+    # See PrunedParse.top_level_ranges (None: unknown; found from CPython when needed).
+    top_level_ranges: Optional[Tuple[Tuple[int, int], ...]] = None
     _positions: Optional[Dict[cst.CSTNode, object]] = field(default=None, repr=False)
     _statement_of: Optional[Dict[int, int]] = field(default=None, repr=False)
+    _expression_rank: Dict[int, int] = field(default_factory=dict, repr=False)
     _statement_positions: Dict[int, Dict[cst.CSTNode, object]] = field(default_factory=dict, repr=False)
     _starts_checked: bool = field(default=False, repr=False)
     _scopes: Dict[int, Scope] = field(default_factory=dict, repr=False)
@@ -690,11 +779,16 @@ class ParsedFile:
             from .walk import child_fields
 
             index: Dict[int, int] = {}
+            ranks: Dict[int, int] = {}
             for number, statement in enumerate(self.module.body):
                 stack = [statement]
+                rank = 0
                 while stack:
                     current = stack.pop()
                     index[id(current)] = number
+                    if isinstance(current, cst.BaseExpression):
+                        ranks[id(current)] = rank
+                        rank += 1
                     for name in child_fields(current):
                         value = getattr(current, name)
                         if isinstance(value, cst.CSTNode):
@@ -702,7 +796,21 @@ class ParsedFile:
                         elif isinstance(value, (tuple, list)):
                             stack.extend(item for item in value if isinstance(item, cst.CSTNode))
             self._statement_of = index
+            self._expression_rank = ranks
         return self._statement_of.get(id(node))
+
+    def node_key(self, node: cst.CSTNode) -> Optional[Tuple[int, int]]:
+        """Where ``node`` (an expression) is, without computing positions: (the file's first
+        line of the top-level statement holding it, its rank among that statement's
+        expressions in a fixed walk). The same for every parse of the same content, pruned or
+        whole (kept statements are verbatim; the blank lines and comments around them, which
+        differ, hold no expression). None when the statements' lines are unknown."""
+        number = self.statement_index(node)
+        starts = self._starts()
+        if number is None or starts is None or id(node) not in self._expression_rank:
+            return None
+        first = self.line_map.original(starts[number]) if self.line_map is not None else starts[number]
+        return first, self._expression_rank[id(node)]
 
     def statement_positions(self, number: int):
         """The positions of the nodes of top-level statement ``number`` (module lines)."""

@@ -57,11 +57,13 @@ def token_from_key(key: str) -> Token:
     return NoCase(data) if key.startswith("i:") else data
 
 
-def choose_gates(tokens: Iterable[Token]) -> Dict[bytes, Tuple[Token, ...]]:
+def choose_gates(tokens: Iterable[Token], exact: bool = False) -> Dict[bytes, Tuple[Token, ...]]:
     """Lowercase gates, each with the tokens it stands for: every token contains (in
     lowercase) its gate. Greedy: the piece shared by most tokens not yet covered, longer
-    first on ties; a token sharing nothing is its own gate."""
-    remaining = {token: _lowered(token) for token in dict.fromkeys(tokens) if _lowered(token)}
+    first on ties; a token sharing nothing is its own gate. ``exact`` (no NoCase token):
+    gates as written, searched in the bytes as they are."""
+    spelled = (lambda token: token) if exact else _lowered
+    remaining = {token: spelled(token) for token in dict.fromkeys(tokens) if spelled(token)}
     gates: Dict[bytes, List[Token]] = {}
     while remaining:
         counts: Counter = Counter()
@@ -103,12 +105,14 @@ class TokenScanner:
 
     def __init__(self, tokens: Iterable[Token]) -> None:
         self.tokens: Tuple[Token, ...] = tuple(dict.fromkeys(t for t in tokens if _lowered(t)))
-        self.gates = tuple(choose_gates(self.tokens).items())
+        # Without a NoCase token nothing needs the lowered bytes: a copy of every file saved.
+        self.exact = not any(isinstance(t, NoCase) for t in self.tokens)
+        self.gates = tuple(choose_gates(self.tokens, self.exact).items())
 
     def scan(self, data: bytes) -> FrozenSet[Token]:
         if not self.tokens:
             return frozenset()
-        lowered = data.lower()
+        lowered = data if self.exact else data.lower()
         found = []
         for gate, members in self.gates:
             if gate in lowered:

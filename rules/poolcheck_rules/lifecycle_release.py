@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Optional
 
 from poolcheck.api import Rule, RuleContext, Severity
-from poolcheck.lifecycle.tokens import CONNECTION_TOKENS, SESSION_TOKENS, refine_candidates, refine_connections, session_project_tokens
+from poolcheck.lifecycle.tokens import CONNECTION_TOKENS, SESSION_TOKENS, definition_test, refine_candidates, refine_connections, session_project_tokens
 from poolcheck.prefilter import ProjectTokens
 
 from . import _lifecycle_examples as examples
@@ -113,6 +113,7 @@ class SessionNotClosed(Rule):
     severity = Severity.WARNING
     summary = "A `Session` / `AsyncSession` created in a function and not closed on every path, exceptions included."
     tokens = ProjectTokens(SESSION_TOKENS, session_project_tokens, refine=refine_candidates)
+    pruning = staticmethod(definition_test)
     what = """
         Flags a `Session` or `AsyncSession` created inside a function and not closed on every
         way out of it, exceptions included. A session is recognised by where it comes from,
@@ -186,6 +187,7 @@ class ConnectionNotClosed(Rule):
     severity = Severity.WARNING
     summary = "`engine.connect()` / `engine.raw_connection()` (sync or async) not closed on every path, exceptions included."
     tokens = ProjectTokens(CONNECTION_TOKENS, refine=refine_connections)
+    pruning = staticmethod(definition_test)
     what = """
         Flags a connection taken from an engine inside a function and not closed on every
         way out of it, exceptions included: `engine.connect()`, `engine.raw_connection()`,

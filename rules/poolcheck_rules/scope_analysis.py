@@ -11,6 +11,7 @@ the rule module stays cheap to import: this one loads libcst and the lifecycle m
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import FrozenSet, List, Optional, Set, Tuple
@@ -21,6 +22,7 @@ from poolcheck.api import RuleContext
 from poolcheck.lifecycle import ASSIGNED, REGISTRY, resolver
 from poolcheck.lifecycle.resolve import sqlalchemy_name
 from poolcheck.lifecycle.tokens import REGISTRY_TOKENS, project_names
+from poolcheck.source import split_lines_keepends
 from poolcheck.syntax import _top_level_segments, module_name_for, python_ast
 from poolcheck.values import Where
 from poolcheck.walk import walk
@@ -143,15 +145,28 @@ def _releasing_segments(data: bytes, candidates: FrozenSet[str]) -> Optional[Lis
     tree = python_ast(data)
     if tree is None:
         return None
-    aliases = {
-        alias.asname or alias.name
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom)
-        for alias in node.names
-        if alias.name in candidates
-    }
+    # `from app.db import Session as S`: a name imported under another name (anywhere in the
+    # file), read from the bytes; a plain import adds no name the candidates lack.
+    aliases = _imported_as(data, candidates)
     spelled = _SpelledLikeRegistry(frozenset(candidates), frozenset(aliases))
-    return [(first, _may_release(node, spelled)) for first, _, node in _top_level_segments(tree)]
+    # A statement whose text names no registry and says neither "close" nor "remove" can
+    # release nothing (every shape _may_release accepts needs one): not walked.
+    words = re.compile(r"close|remove|\b(?:" + "|".join(re.escape(n) for n in sorted(spelled.names)) + r")\b") if spelled.names else re.compile(r"close|remove")
+    lines = split_lines_keepends(data.decode("utf-8", "replace"))
+    return [
+        (first, bool(words.search("".join(lines[first - 1 : last]))) and _may_release(node, spelled))
+        for first, last, node in _top_level_segments(tree)
+    ]
+
+
+def _imported_as(data: bytes, candidates: FrozenSet[str]) -> Set[str]:
+    """Names the file binds to a candidate with ``import ... as``: a superset (the pattern
+    also matches ``with X as s``, which only makes more statements worth walking)."""
+    if not candidates:
+        return set()
+    alternatives = "|".join(re.escape(name) for name in sorted(candidates, key=len, reverse=True))
+    pattern = re.compile(rb"\b(?:" + alternatives.encode("utf-8") + rb")\s+as\s+(\w+)")
+    return {match.decode("utf-8", "replace") for match in pattern.findall(data)}
 
 
 def _statements_releasing(parsed, releasing: Optional[List[Tuple[int, bool]]]) -> Optional[List[cst.CSTNode]]:

@@ -20,7 +20,7 @@ from pathlib import PurePosixPath
 from typing import FrozenSet, Optional, Set, Tuple
 
 from poolcheck.api import Invalid, Rule, RuleContext, Severity, Valid
-from poolcheck.lifecycle.tokens import REGISTRY_TOKENS, SESSION_TOKENS, may_create, registry_project_tokens, session_project_tokens
+from poolcheck.lifecycle.tokens import REGISTRY_TOKENS, SESSION_TOKENS, definition_test, may_create, registry_project_tokens, session_project_tokens
 from poolcheck.prefilter import ProjectTokens
 
 
@@ -50,6 +50,7 @@ class ScopedSessionNeverRemoved(Rule):
     severity = Severity.WARNING
     summary = "A `scoped_session` registry on which nothing in the project ever calls `.remove()` (or `.close()`)."
     tokens = REGISTRY_TOKENS
+    pruning = staticmethod(definition_test)
     what = """
         Flags a `scoped_session(...)` / `async_scoped_session(...)` registry when nothing in
         the project calls `.remove()` or `.close()` on it: not under the name it is defined
@@ -433,6 +434,7 @@ class ModuleLevelSession(Rule):
     severity = Severity.WARNING
     summary = "A session instance (not a factory) created at module level and shared by every request and thread."
     tokens = ProjectTokens(SESSION_TOKENS + REGISTRY_TOKENS, _registry_and_session_tokens, refine=_may_hold_module_level_session)
+    pruning = staticmethod(definition_test)
     what = """
         Flags a `Session` / `AsyncSession` *instance* created when a module is imported
         (`session = Session(engine)`, `session = SessionLocal()` with a `sessionmaker`

@@ -232,3 +232,36 @@ def test_makers_imported_under_another_name(make_project):
     assert "Registry" in names.registries
     assert "engine" in names.engines
     assert not {"make_maker", "registry_of", "build_engine", "BaseSession"} & (names.factories | names.registries | names.engines)
+
+
+def test_origin_keys_agree_between_pruned_and_whole_parses(make_project):
+    """PC402 matches a registry's removals with its creation by Origin.key, computed in
+    whichever parse of the file a rule holds (pruned, or whole when a removal sits in a
+    left-out definition): both must name the same call, and messages still give its line."""
+    from poolcheck.lifecycle import resolver
+    from poolcheck.values import Where
+
+    text = (
+        "import os\n"
+        "\n"
+        "\n"
+        "def unrelated():\n"
+        "    return [os.sep for _ in range(3)]\n"
+        "\n"
+        "\n"
+        "# a comment between statements\n"
+        "from sqlalchemy.orm import scoped_session, sessionmaker\n"
+        "\n"
+        "registry, other = scoped_session(sessionmaker()), scoped_session(sessionmaker())\n"
+    )
+    project = make_project({"app/__init__.py": "", "app/db.py": text}, keep_tokens=("scoped_session",))
+    path = PurePosixPath("app/db.py")
+    keys = []
+    for parsed in (project.parsed(path), project.unpruned(path)):
+        values = parsed.module.body[-1].body[0].value.elements
+        where = Where.module_level(parsed)
+        origins = [resolver(project).origin_of(element.value, where) for element in values]
+        keys.append([o.key for o in origins])
+        assert [o.location for o in origins] == ["app/db.py:11", "app/db.py:11"]
+    assert project.parsed(path).line_map is not None  # the first parse was pruned
+    assert keys[0] == keys[1] and keys[0][0] != keys[0][1]

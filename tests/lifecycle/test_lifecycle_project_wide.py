@@ -72,9 +72,50 @@ def test_project_factory_names_reach_the_prefilter_and_pruning(tmp_path):
     write(tmp_path)
     runner, _ = run(tmp_path, tmp_path / "app" / "services" / "orders.py")
     project = runner.project(tmp_path.resolve())
-    assert "make_db" in project.pruning_tokens()
     parsed = project.parsed(PurePosixPath("app/services/orders.py"))
+    # `place` calls the project's factory under another name (`make_db as open_db`).
     assert "place" not in parsed.pruned_names and "unrelated" in parsed.pruned_names
+    [matters] = project.definition_tests(parsed.source.text)
+    assert matters("def place(order):\n    db = open_db()\n") and not matters("def unrelated():\n    return 1\n")
+
+
+def test_a_common_word_no_longer_keeps_every_function(tmp_path):
+    """A registry named `Session` is used in most functions of such a project
+    (`Session.query(...)`): only the functions that may create or release something are
+    parsed; a release in a function kept out still counts (PC402 reads it)."""
+    files = {
+        "pyproject.toml": "[tool.poolcheck]\n",
+        "app/__init__.py": "",
+        "app/model.py": (
+            "from sqlalchemy import create_engine\n"
+            "from sqlalchemy.orm import scoped_session, sessionmaker\n"
+            "Session = scoped_session(sessionmaker(bind=create_engine('sqlite://')))\n"
+        ),
+        "app/actions.py": (
+            "from sqlalchemy.orm import Session as PlainSession\n"
+            "from app.model import Session\n"
+            "\n"
+            "\n"
+            "def lookup(name):\n"
+            "    return Session.query(name).first()\n"
+            "\n"
+            "\n"
+            "def teardown(exception=None):\n"
+            "    Session.remove()\n"
+            "\n"
+            "\n"
+            "def report():\n"
+            "    session = PlainSession(bind=Session.get_bind())\n"
+            "    return session.execute('SELECT 1')\n"
+        ),
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    runner, findings = run(tmp_path, tmp_path / "app")
+    assert ("app/model.py", 3, "PC402") not in findings  # the teardown removes it
+    parsed = runner.project(tmp_path.resolve()).parsed(PurePosixPath("app/actions.py"))
+    assert set(parsed.pruned_names) == {"lookup"}
 
 
 def test_a_file_without_any_token_is_not_parsed(tmp_path):

@@ -34,13 +34,20 @@ class Origin:
 
     @property
     def key(self) -> Tuple[str, int, int]:
+        """Identifies the building call across files and parses: (path, the first line of
+        its top-level statement, its rank there), or, where statements' lines are unknown,
+        (path, line, column). Positions cost a code generation of the whole statement
+        (seconds for a large class); they are computed only for messages (``location``)."""
+        path = self.file.relative.as_posix()
+        found = self.file.node_key(self.node)
+        if found is not None:
+            return (path, found[0], -1 - found[1])  # negative: a rank, never a column
         start = self.file.span(self.node).start
-        return (self.file.relative.as_posix(), start.line, start.column)
+        return (path, start.line, start.column)
 
     @property
     def location(self) -> str:
-        path, line, _ = self.key
-        return f"{path}:{line}"
+        return f"{self.file.relative.as_posix()}:{self.file.span(self.node).start.line}"
 
     def describe(self) -> str:
         """How messages name it: "`SessionLocal` (app/db.py:5)"."""

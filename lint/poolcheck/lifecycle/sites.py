@@ -111,11 +111,31 @@ def _compute(ctx: "FileContext") -> List[CreationSite]:
 
 def _statements_at(parsed, lines: List[int]) -> Optional[List[cst.CSTNode]]:
     """The top-level statements of the parse holding one of ``lines`` (original line
-    numbers), found without libcst positions: CPython's parser gives the statements' line
-    ranges, the parse keeps them in order (pruned or not). None when the two do not line up
-    (then everything is walked)."""
-    import ast
+    numbers), found without libcst positions: the statements' line ranges come from
+    CPython's parser (recorded by parse_pruned), in the parse's order (pruned or not). None
+    when the two do not line up (then everything is walked)."""
     import bisect
+
+    segments = parsed.top_level_ranges
+    if segments is None:
+        segments = _ranges_from_cpython(parsed)
+        if segments is None:
+            return None
+    body = list(parsed.module.body)
+    if len(segments) != len(body):
+        return None
+    chosen = []
+    for (first, last), statement in zip(segments, body):
+        index = bisect.bisect_left(lines, first)
+        if index < len(lines) and lines[index] <= last:
+            chosen.append(statement)
+    return chosen
+
+
+def _ranges_from_cpython(parsed):
+    """The (first, last) lines of the parse's top-level statements, from CPython's parser:
+    for a ParsedFile built without them (parse_pruned records them as it prunes)."""
+    import ast
     import warnings
 
     from ..syntax import _top_level_segments
@@ -130,15 +150,7 @@ def _statements_at(parsed, lines: List[int]) -> Optional[List[cst.CSTNode]]:
     if parsed.line_map is not None:
         runs = parsed.line_map.runs
         segments = [seg for seg in segments if any(start <= seg[0] < start + length for _, start, length in runs)]
-    body = list(parsed.module.body)
-    if len(segments) != len(body):
-        return None
-    chosen = []
-    for (first, last, _), statement in zip(segments, body):
-        index = bisect.bisect_left(lines, first)
-        if index < len(lines) and lines[index] <= last:
-            chosen.append(statement)
-    return chosen
+    return [(first, last) for first, last, _ in segments]
 
 
 class _Finder(cst.CSTVisitor):

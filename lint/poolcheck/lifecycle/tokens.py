@@ -140,6 +140,48 @@ _RAW_ALIAS = re.compile(rb"\b(\w+)\s+as\s+(\w+)")
 _TEXT_ALIAS = re.compile(r"\b(\w+)\s+as\s+(\w+)")
 
 
+def definition_test(project: "Project", text: str):
+    """For ``Rule.pruning``: which top-level statements of ``text`` matter to the lifecycle
+    rules: those that may create a session or a registry (a call of a candidate name or of a
+    name imported as one, a maker such as ``sessionmaker(...)()``), take a connection from
+    an engine (``.connect(`` with an engine in sight, as :func:`may_connect` asks of files),
+    or release a project registry (``db_session.remove()``: PC402's release facts read
+    them). The fixed tokens kept every function mentioning ``Session`` (a project whose
+    registry is named ``Session`` uses it in most: ``Session.query(...)``) or ``.connect(``
+    (sockets, sqlite3)."""
+    names = project_names(project)
+    words = set(CALLEE_NAMES | names.factories | names.registries)
+    words |= {alias for original, alias in _TEXT_ALIAS.findall(text) if original in words or original in _MAKERS}
+    creates = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(words))) + r")\s*\(|\b(?:" + "|".join(sorted(_MAKERS)) + r")\b")
+    registries = sorted(set(names.registries) | {a for o, a in _TEXT_ALIAS.findall(text) if o in names.registries})
+    release = re.compile(
+        (r"\b(?:" + "|".join(map(re.escape, registries)) + r")\b\s*(?:\(\s*\))?\s*\.\s*(?:remove|close|close_all)\b|" if registries else "")
+        + r"close_all_sessions"
+    )
+    evidence = _engine_evidence_text(project)
+
+    def matters(segment: str) -> bool:
+        return bool(
+            creates.search(segment)
+            or release.search(segment)
+            or (_ENGINE_METHOD_CALL.search(segment) and evidence.search(segment))
+        )
+
+    return matters
+
+
+_MAKERS = frozenset({"sessionmaker", "async_sessionmaker", "scoped_session", "async_scoped_session"})
+_ENGINE_METHOD_CALL = re.compile(r"\.\s*(?:connect|raw_connection|begin)\s*\(")
+
+
+def _engine_evidence_text(project: "Project") -> "re.Pattern[str]":
+    def compile_evidence(project: "Project") -> "re.Pattern[str]":
+        words = sorted(project_names(project).engine_words)
+        return re.compile("|".join(["engine"] + [r"\b" + re.escape(word) + r"\b" for word in words]))
+
+    return project.fact("lifecycle-engine-evidence-text", compile_evidence)
+
+
 def refine_candidates(raw: bytes, project: "Project", relative) -> bool:
     """For ``ProjectTokens(..., refine=refine_candidates)``: see :func:`may_create`."""
     return may_create(project, raw)
@@ -259,9 +301,11 @@ def _collect_file(project: "Project", path, bound: List[tuple], aliases: Dict[st
     """``_collect`` and ``_collect_aliases`` of one file, through its summary when the
     project has a summary store (the same answer, from a skeleton of each value)."""
     if project.summary_store is None:
-        tree = _parse(project.read_bytes(path))
+        data = project.read_bytes(path)
+        tree = _parse(data)
         if tree is not None:
-            _collect(tree.body, None, bound)
+            # `global` declarations are rare: without the word, no function is walked for them.
+            _collect(tree.body, None, bound, may_declare_globals=b"global" in data)
             _collect_aliases(tree.body, aliases)
         return
     summary = project.summary(_BINDINGS_KIND, path, _summarize)
@@ -279,7 +323,7 @@ def _summarize(data: Optional[bytes]):
     if tree is None:
         return None
     bound: List[tuple] = []
-    _collect(tree.body, None, bound)
+    _collect(tree.body, None, bound, may_declare_globals=b"global" in data)
     pairs: List[Tuple[str, str]] = []
     _collect_aliases(tree.body, _OrderedPairs(pairs))
     return [[[sorted(names), how, _skeleton(value)] for names, value, how in bound], [list(pair) for pair in pairs]]
@@ -352,7 +396,7 @@ def _parse(data: Optional[bytes]):
     return python_ast(data)
 
 
-def _collect(body, function: Optional[str], bound: List[tuple], globals_: FrozenSet[str] = frozenset()) -> None:
+def _collect(body, function: Optional[str], bound: List[tuple], globals_: FrozenSet[str] = frozenset(), may_declare_globals: bool = True) -> None:
     """Assignments, ``return``s (with their function's name) and class bases, through nested
     blocks, functions and classes; statements only (a cheap walk: expressions are not
     visited)."""
@@ -379,18 +423,19 @@ def _collect(body, function: Optional[str], bound: List[tuple], globals_: Frozen
         elif isinstance(node, ast.ClassDef):
             for base in node.bases:
                 bound.append(({node.name}, base, "class"))
-            _collect(node.body, None, bound)
+            _collect(node.body, None, bound, may_declare_globals=may_declare_globals)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            _collect(node.body, node.name, bound, _declared_global(node))
+            declared = _declared_global(node) if may_declare_globals else frozenset()
+            _collect(node.body, node.name, bound, declared, may_declare_globals)
         else:
             for field in ("body", "orelse", "finalbody"):
                 inner = getattr(node, field, None)
                 if isinstance(inner, list):
-                    _collect(inner, function, bound, globals_)
+                    _collect(inner, function, bound, globals_, may_declare_globals)
             for handler in getattr(node, "handlers", ()) or ():
-                _collect(handler.body, function, bound, globals_)
+                _collect(handler.body, function, bound, globals_, may_declare_globals)
             for case in getattr(node, "cases", ()) or ():
-                _collect(case.body, function, bound, globals_)
+                _collect(case.body, function, bound, globals_, may_declare_globals)
 
 
 def _declared_global(function) -> FrozenSet[str]:
@@ -398,20 +443,7 @@ def _declared_global(function) -> FrozenSet[str]:
     a superset, so such a name is never taken for a local)."""
     import ast
 
-    # Statements only: a `global` is a statement, and statements nest only in statement
-    # lists (expressions hold none), so this finds what `ast.walk` would, a tenth as slowly.
-    names = set()
-    stack = [function]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Global):
-            names.update(node.names)
-            continue
-        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
-            inner = getattr(node, field, None)
-            if isinstance(inner, list):
-                stack.extend(inner)
-    return frozenset(names)
+    return frozenset(name for node in ast.walk(function) if isinstance(node, ast.Global) for name in node.names)
 
 
 def _local_names(target) -> set:
