@@ -101,9 +101,10 @@ print("metadata imported:", "importlib.metadata" in sys.modules)
 """
 
 
-def probe(site: Path, cwd: Path, *args: str):
-    """(codes found, whether importlib.metadata was imported) of `check --format json`."""
-    env = dict(os.environ, PYTHONPATH=str(site), NO_COLOR="1")
+def probe(site: Path, cwd: Path, *args: str, **environ: str):
+    """(codes found, whether importlib.metadata was imported) of `check --format json`, with
+    the user's cache folder next to ``site``."""
+    env = dict(os.environ, PYTHONPATH=str(site), NO_COLOR="1", XDG_CACHE_HOME=str(site.parent / "user-cache"), **environ)
     done = subprocess.run([sys.executable, "-c", INDEX_PROBE, "check", "--format", "json", *args], capture_output=True, text=True, cwd=cwd, env=env)
     report, _, last = done.stdout.rstrip().rpartition("\n")
     assert last.startswith("metadata imported:"), done.stdout + done.stderr
@@ -124,8 +125,10 @@ def test_the_saved_rule_index_follows_installs_and_removals(tmp_path, project):
     site.mkdir()
     codes, imported = probe(site, project, "app.py")
     assert "XY101" not in codes and imported
-    assert (project / ".poolcheck_cache" / "v1" / "rules.json").is_file()
+    assert len(list((tmp_path / "user-cache" / "poolcheck" / "v1").glob("rules-*.json"))) == 1
     assert probe(site, project, "app.py")[1] is False  # the index answered
+    # It is kept per installation, not per project: --no-cache runs use it too.
+    assert probe(site, project, "--no-cache", "app.py")[1] is False
 
     info = install(site, "pc-extra-rules", "pc_extra_rules")  # a plugin installed since
     codes, imported = probe(site, project, "app.py")
@@ -142,5 +145,6 @@ def test_the_saved_rule_index_follows_installs_and_removals(tmp_path, project):
     shutil.rmtree(info)
     codes, imported = probe(site, project, "app.py")
     assert "XY101" not in codes and imported
-    # --no-cache reads no index.
-    assert probe(site, project, "--no-cache", "app.py")[1] is True
+    assert probe(site, project, "app.py")[1] is False
+    # POOLCHECK_RULE_INDEX=0: neither read nor written.
+    assert probe(site, project, "app.py", POOLCHECK_RULE_INDEX="0")[1] is True

@@ -19,9 +19,6 @@ loading it must not run anything):
   digest, what a project-wide scan needs of a file (the lifecycle name scan's bindings), so
   a one-file run after an edit neither reads nor parses the unchanged files; kept with the
   code stamp, forgotten whole when poolcheck or a rule package changes.
-- the **rule index** (``rules.json``, written by ``registry``): the ``poolcheck.rules``
-  entry points with a digest of the installation they were listed from, so a one-file run
-  does not import ``importlib.metadata``.
 
 Runs on standard input (editors) use the token index, the file summaries and the stamps,
 never stored results: the buffer is not the file on disk.

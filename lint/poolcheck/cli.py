@@ -239,12 +239,11 @@ def command_check(args) -> int:
     if args.stdin_filename is not None and any(str(p) != "-" for p in args.paths):
         raise UsageError("--stdin-filename reads standard input: do not also give paths (use - or nothing)")
     from . import registry
+    from .installation import rule_index_path
 
-    if not args.no_cache:  # the rule entry points saved in the cache folder
-        from .cache import FORMAT
-
-        paths = [p for p in args.paths if str(p) != "-"] or [Path(".")]
-        registry.INDEX = _cache_directory(args, paths, args.stdin_filename).resolve() / f"v{FORMAT}" / "rules.json"
+    # The rule entry points as saved for this installation (with --no-cache too: they
+    # depend on the installation alone, as the SQLAlchemy table does).
+    registry.INDEX = rule_index_path()
     try:
         rules = _load_rules()
     finally:

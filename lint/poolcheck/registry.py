@@ -48,8 +48,8 @@ class RuleSet:
 
 
 def _entry_points(group: str, index: Optional[Path] = None):
-    """The group's entry points; with ``index`` (a file in the cache folder), as saved there
-    by an earlier run in this very installation (see :func:`installation_key`), so a
+    """The group's entry points; with ``index`` (a file in the user's cache folder), as saved
+    there by an earlier run in this very installation (see :func:`installation_key`), so a
     one-file run does not import ``importlib.metadata`` (with ``email``, ``zipfile``...)."""
     key = installation_key() if index is not None else None
     if key is not None:
@@ -162,7 +162,7 @@ def _write_index(index: Path, key: str, group: str, points) -> None:
             os.unlink(temporary)
             raise
     except OSError:
-        pass  # an unwritable cache folder costs the next run the metadata import, nothing more
+        pass  # an unwritable folder costs the next run the metadata import, nothing more
 
 
 def _rules_in(obj, origin: str) -> List[Type[Rule]]:
@@ -190,7 +190,7 @@ def _rules_in(obj, origin: str) -> List[Type[Rule]]:
 
 
 # Where `load_rules` keeps the group's entry points between runs (see `_entry_points`): set
-# by `poolcheck check` to a file in its cache folder while it loads the rules.
+# by `poolcheck check` while it loads the rules (installation.rule_index_path).
 INDEX: Optional[Path] = None
 
 
