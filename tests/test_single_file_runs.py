@@ -344,3 +344,17 @@ def test_a_buffer_uses_the_summaries_and_sees_edits_of_the_factory_module(projec
         alone = check_buffer(project, capsys, monkeypatch, "shop/views.py")
         assert (LEAK in alone) == (new == FACTORY)
         assert alone == check_buffer(project, capsys, monkeypatch, "shop/views.py", "--no-cache")
+
+
+def test_declared_globals_are_found_wherever_ast_walk_finds_them():
+    """The statement-only walk gives ast.walk's answer for every function of poolcheck's own
+    code and of the scan fixture (globals in nested blocks, functions and classes)."""
+    import ast
+
+    sources = [path.read_bytes() for path in sorted((REPO / "lint").rglob("*.py"))]
+    sources.append(textwrap.dedent(SCAN_PROJECT["app/db.py"]).encode())
+    sources.append(b"def f():\n    if x:\n        try:\n            pass\n        except E:\n            global a\n    match y:\n        case 1:\n            global b\n    class C:\n        def g(self):\n            global c\n    lambda: 0\n")
+    functions = [n for s in sources for n in ast.walk(ast.parse(s)) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    expected = [frozenset(name for node in ast.walk(f) if isinstance(node, ast.Global) for name in node.names) for f in functions]
+    assert [tokens._declared_global(f) for f in functions] == expected
+    assert frozenset({"a", "b", "c"}) in expected

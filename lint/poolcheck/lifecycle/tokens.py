@@ -443,7 +443,21 @@ def _declared_global(function) -> FrozenSet[str]:
     a superset, so such a name is never taken for a local)."""
     import ast
 
-    return frozenset(name for node in ast.walk(function) if isinstance(node, ast.Global) for name in node.names)
+    # Statements only: a `global` is a statement, and statements nest only in statement
+    # lists (expressions hold none), so this finds what `ast.walk` would, a tenth as slowly
+    # (the standard library says `global` in most large modules, so the walks happen).
+    names = set()
+    stack = [function]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Global):
+            names.update(node.names)
+            continue
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            inner = getattr(node, field, None)
+            if isinstance(inner, list):
+                stack.extend(inner)
+    return frozenset(names)
 
 
 def _local_names(target) -> set:
