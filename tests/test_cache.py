@@ -323,3 +323,33 @@ def test_a_file_changed_behind_its_modification_time_is_read_again(project, tmp_
     fresh, _ = run(project, None)
     assert summary(warm) == summary(fresh) != summary(first)
     assert "shop/reports.py" not in served
+
+
+def test_a_file_that_names_nothing_is_checked_again_when_a_name_it_uses_becomes_a_factory(tmp_path):
+    """The prefilter's one look at a file that holds no token (fixed or project-defined)
+    depends on the project's names: making `Maker` a session factory in db.py must bring
+    the leak in jobs.py, which names nothing of SQLAlchemy, out of the cache."""
+    root = tmp_path / "project"
+    write(
+        root,
+        {
+            "pyproject.toml": "[tool.poolcheck]\n",
+            "app/__init__.py": "",
+            "app/db.py": "Maker = dict\n",
+            "app/jobs.py": """
+                from app.db import Maker
+
+
+                def run():
+                    session = Maker()
+                    return session.execute("SELECT 1")
+                """,
+        },
+    )
+    cache = tmp_path / "cache"
+    first, _ = run(root, cache)
+    assert [f.code for f in first.findings] == []
+    write(root, {"app/db.py": "from sqlalchemy import create_engine\nfrom sqlalchemy.orm import sessionmaker\nMaker = sessionmaker(bind=create_engine('sqlite://'))\n"})
+    second, served = run(root, cache)
+    assert [(f.path.as_posix(), f.code) for f in second.findings] == [("app/jobs.py", "PC401")]
+    assert "app/jobs.py" not in served

@@ -31,12 +31,17 @@ def _check(project: Path, cache_home: Path, *extra: str, table: str = "1"):
     return "SQLALCHEMY-IMPORTED=True" in result.stderr
 
 
-def test_a_no_cache_run_answers_from_the_installation_table(tmp_path):
+def _project(tmp_path: Path):
+    """(a project with one MySQL engine, an empty user cache folder)."""
     project = tmp_path / "project"
     project.mkdir()
     (project / "pyproject.toml").write_text("[tool.poolcheck]\n", encoding="utf-8")
     (project / "app.py").write_text(ENGINE, encoding="utf-8")
-    home = tmp_path / "cache-home"
+    return project, tmp_path / "cache-home"
+
+
+def test_a_no_cache_run_answers_from_the_installation_table(tmp_path):
+    project, home = _project(tmp_path)
     assert _check(project, home) is True  # first time: the answers come from SQLAlchemy
     tables = list((home / "poolcheck").rglob("sqlalchemy-*.json"))
     assert len(tables) == 1
@@ -45,11 +50,7 @@ def test_a_no_cache_run_answers_from_the_installation_table(tmp_path):
 
 
 def test_the_table_can_be_switched_off(tmp_path):
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "pyproject.toml").write_text("[tool.poolcheck]\n", encoding="utf-8")
-    (project / "app.py").write_text(ENGINE, encoding="utf-8")
-    home = tmp_path / "cache-home"
+    project, home = _project(tmp_path)
     assert _check(project, home, table="0") is True
     assert _check(project, home, table="0") is True
     assert not list(home.glob("poolcheck/*/sqlalchemy-*"))  # (the rule index is kept there too)

@@ -10,13 +10,18 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
-pytestmark = pytest.mark.skipif(shutil.which("git") is None or shutil.which("pre-commit") is None, reason="needs git and pre-commit")
+# pre-commit is a test dependency: found on PATH, or beside this interpreter (a virtual
+# environment used without activating it).
+PRE_COMMIT = shutil.which("pre-commit") or shutil.which("pre-commit", path=str(Path(sys.executable).parent))
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None or PRE_COMMIT is None, reason="needs git and pre-commit")
 
 LEAKY = 'from sqlalchemy import create_engine\n\nengine = create_engine("mysql+pymysql://app@db/app")\n'
 CLEAN = 'from sqlalchemy import create_engine\n\nengine = create_engine("mysql+pymysql://app@db/app", pool_pre_ping=True)\n'
@@ -44,7 +49,7 @@ def repo(tmp_path):
 def try_repo(repo: Path, home: Path, *files: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PRE_COMMIT_HOME=str(home), NO_COLOR="1")
     return subprocess.run(
-        ["pre-commit", "try-repo", str(REPO), "poolcheck", "--files", *files],
+        [PRE_COMMIT, "try-repo", str(REPO), "poolcheck", "--files", *files],
         cwd=repo, capture_output=True, text=True, env=env, timeout=600,
     )
 

@@ -180,6 +180,7 @@ class Runner:
         self.claimed_patterns = tuple(sorted({p for r in rules for p in r.file_patterns}))
         self._repository_roots: Dict[Path, Path] = {}
         # Every enabled rule's fixed tokens: a file is searched for all of them at once.
+        self._fixed_tokens: Optional[Tuple[bytes, ...]] = None  # see _mentions_nothing
         self.prefilter_tokens = tuple(
             dict.fromkeys(t for r in self.active if _overrides_check(r) or _overrides(r, "check_text") for t in r.tokens)
         )
@@ -337,10 +338,48 @@ class Runner:
             self._unparsable(ctx, source, result)
             return self._suppress(ctx, result)
         with phase("prefilter"):
-            wanted = [r for r in self.active if _overrides_check(r) and wants(r.tokens, source.raw, project, target.relative)]
+            if self._mentions_nothing(project, target.relative, source.raw):
+                wanted = []  # most files: one look instead of one per rule
+            else:
+                wanted = [r for r in self.active if _overrides_check(r) and wants(r.tokens, source.raw, project, target.relative)]
         if not wanted:
             return self._suppress(ctx, result)
         return ctx, wanted
+
+    def _mentions_nothing(self, project: Project, relative: PurePosixPath, raw: bytes) -> bool:
+        """Whether the file holds none of the enabled rules' tokens, fixed or defined by the
+        project: then no rule wants it (``prefilter.wants`` asks for a mention first). The
+        project's tokens come through a fact, so the answer depends on what they read."""
+        if self._fixed_tokens is None:
+            # Read once, when the first file is prefiltered: the rules' modules (and the
+            # engine-site sources they register, which add tokens) are all loaded by then.
+            fixed: Dict[bytes, None] = {}
+            for rule in self.active:
+                if _overrides_check(rule):
+                    if not rule.tokens:
+                        self._fixed_tokens = ()
+                        break
+                    fixed.update(dict.fromkeys(rule.tokens))
+            else:
+                self._fixed_tokens = tuple(fixed)
+        if not self._fixed_tokens:
+            return False  # a rule wants every file
+        defined = project.fact("runner-project-tokens", self._project_tokens)
+        if defined is None or not project.content_is(relative, raw):
+            return False
+        return not project.holds_any(relative, self._fixed_tokens + defined)
+
+    def _project_tokens(self, project: Project) -> Optional[Tuple[bytes, ...]]:
+        """The tokens the project defines for the enabled rules (prefilter.ProjectTokens);
+        None when a source fails (``wants`` then asks each rule)."""
+        found: Dict[bytes, None] = {}
+        for rule in self.active:
+            if _overrides_check(rule) and hasattr(rule.tokens, "for_project"):
+                try:
+                    found.update(dict.fromkeys(rule.tokens.for_project(project)))
+                except Exception:
+                    return None
+        return tuple(found)
 
     def _rules_stage(self, ctx: FileContext, wanted: Sequence[Type[Rule]], result: RunResult) -> List[Finding]:
         """Parse the file (pruned) and run the rules that want it, then suppress."""

@@ -44,8 +44,8 @@ FILES = {
 }
 
 
-def write(root: Path) -> None:
-    for name, text in FILES.items():
+def write(root: Path, files=None) -> None:
+    for name, text in (FILES if files is None else files).items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
@@ -109,9 +109,7 @@ def test_a_common_word_no_longer_keeps_every_function(tmp_path):
             "    return session.execute('SELECT 1')\n"
         ),
     }
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text, encoding="utf-8")
+    write(tmp_path, files)
     runner, findings = run(tmp_path, tmp_path / "app")
     assert ("app/model.py", 3, "PC402") not in findings  # the teardown removes it
     parsed = runner.project(tmp_path.resolve()).parsed(PurePosixPath("app/actions.py"))
@@ -219,9 +217,7 @@ def test_connections_need_an_engine_in_sight_to_be_parsed(tmp_path):
             "    return conn.exec_driver_sql('SELECT 1').scalar()\n"
         ),
     }
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text, encoding="utf-8")
+    write(tmp_path, files)
     runner, findings = run(tmp_path, tmp_path / "app/net.py")
     assert findings == [] and runner.stats["parsed"] == 0
     _, findings = run(tmp_path, tmp_path / "app")
