@@ -88,3 +88,63 @@ def test_a_broken_plugin_does_not_take_the_builtin_rules_down(tmp_path, project)
     result = run(tmp_path, project, "check", "--select", "PC001,PC101")
     assert result.returncode == 1 and "PC001" in result.stdout
     assert "could not load rule plugin 'broken'" in result.stderr and "Traceback" not in result.stderr
+
+
+# --- the saved index of entry points (one-file runs skip importlib.metadata) -------------------
+
+INDEX_PROBE = """
+import sys
+from poolcheck.cli import main
+main(sys.argv[1:])
+print()
+print("metadata imported:", "importlib.metadata" in sys.modules)
+"""
+
+
+def probe(site: Path, cwd: Path, *args: str, **environ: str):
+    """(codes found, whether importlib.metadata was imported) of `check --format json`, with
+    the user's cache folder next to ``site``."""
+    env = dict(os.environ, PYTHONPATH=str(site), NO_COLOR="1", XDG_CACHE_HOME=str(site.parent / "user-cache"), **environ)
+    done = subprocess.run([sys.executable, "-c", INDEX_PROBE, "check", "--format", "json", *args], capture_output=True, text=True, cwd=cwd, env=env)
+    report, _, last = done.stdout.rstrip().rpartition("\n")
+    assert last.startswith("metadata imported:"), done.stdout + done.stderr
+    return sorted({f["code"] for f in json.loads(report)}), last.endswith("True")
+
+
+def install(site: Path, name: str, module: str) -> Path:
+    shutil.copy(HERE / "plugin_example" / "pc_extra_rules.py", site / f"{module}.py")
+    info = site / f"{name}-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text(f"[poolcheck.rules]\nextra = {module}\n", encoding="utf-8")
+    return info
+
+
+def test_the_saved_rule_index_follows_installs_and_removals(tmp_path, project):
+    site = tmp_path / "site"
+    site.mkdir()
+    codes, imported = probe(site, project, "app.py")
+    assert "XY101" not in codes and imported
+    assert len(list((tmp_path / "user-cache" / "poolcheck" / "v1").glob("rules-*.json"))) == 1
+    assert probe(site, project, "app.py")[1] is False  # the index answered
+    # It is kept per installation, not per project: --no-cache runs use it too.
+    assert probe(site, project, "--no-cache", "app.py")[1] is False
+
+    info = install(site, "pc-extra-rules", "pc_extra_rules")  # a plugin installed since
+    codes, imported = probe(site, project, "app.py")
+    assert "XY101" in codes and imported
+    codes, imported = probe(site, project, "app.py")
+    assert "XY101" in codes and not imported  # loaded through the index
+
+    # Its entry point rewritten in place (a reinstall pointing elsewhere), then removed.
+    shutil.copy(site / "pc_extra_rules.py", site / "pc_other_rules.py")
+    (site / "pc_extra_rules.py").unlink()
+    (info / "entry_points.txt").write_text("[poolcheck.rules]\nextra = pc_other_rules\n", encoding="utf-8")
+    codes, imported = probe(site, project, "app.py")
+    assert "XY101" in codes and imported
+    shutil.rmtree(info)
+    codes, imported = probe(site, project, "app.py")
+    assert "XY101" not in codes and imported
+    assert probe(site, project, "app.py")[1] is False
+    # POOLCHECK_RULE_INDEX=0: neither read nor written.
+    assert probe(site, project, "app.py", POOLCHECK_RULE_INDEX="0")[1] is True

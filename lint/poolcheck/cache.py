@@ -15,6 +15,13 @@ loading it must not run anything):
   an unchanged tree is not scanned again.
 - the **SQLAlchemy table** (``poolcheck.sqla``'s answers for the installed version), so a
   run whose answers are all known does not import SQLAlchemy.
+- **file summaries** (``SummaryStore``, ``Project.summary``): per kind and file content
+  digest, what a project-wide scan needs of a file (the lifecycle name scan's bindings), so
+  a one-file run after an edit neither reads nor parses the unchanged files; kept with the
+  code stamp, forgotten whole when poolcheck or a rule package changes.
+
+Runs on standard input (editors) use the token index, the file summaries and the stamps,
+never stored results: the buffer is not the file on disk.
 
 Files are replaced atomically; two runs writing at once lose entries, never corrupt them.
 A damaged or foreign file is ignored (and rewritten).
@@ -228,7 +235,9 @@ def _write_json(path: Path, data: Dict[str, Any]) -> None:
         try:
             os.chmod(temporary, 0o666 & ~_umask())
             with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, separators=(",", ":"))
+                # dumps, not dump: dump streams through the pure-Python encoder (ten times
+                # slower: a one-file run rewriting the results of a large tree felt it).
+                handle.write(json.dumps(data, separators=(",", ":")))
             os.replace(temporary, path)
         except BaseException:
             try:
@@ -291,6 +300,50 @@ class TokenStore:
         self._dirty = False
 
 
+class SummaryStore:
+    """Per kind of summary and file content digest, a small JSON value computed from the
+    file's bytes alone (``Project.summary``): the lifecycle name scan's bindings of a file,
+    so a project-wide scan of an unchanged tree parses nothing.
+
+    Kept with the digest of the code that computes summaries (``code``): any change to
+    poolcheck or a rule package forgets them all, so a summary never outlives the code whose
+    meaning it records."""
+
+    def __init__(self, path: Path, code: str) -> None:
+        self.path = path
+        self.code = code
+        self._known: Dict[str, Dict[str, Any]] = {}  # kind -> digest -> value
+        self._used: Dict[str, set] = {}
+        self._dirty = False
+        data = _read_json(path)
+        if data is not None and data.get("code") == code and isinstance(data.get("kinds"), dict):
+            self._known = {str(k): dict(v) for k, v in data["kinds"].items() if isinstance(v, dict)}
+
+    def lookup(self, kind: str, digest: str, missing: Any = None) -> Any:
+        table = self._known.get(kind)
+        if table is None or digest not in table:
+            return missing
+        self._used.setdefault(kind, set()).add(digest)
+        return table[digest]
+
+    def remember(self, kind: str, digest: str, value: Any) -> None:
+        self._known.setdefault(kind, {})[digest] = value
+        self._used.setdefault(kind, set()).add(digest)
+        self._dirty = True
+
+    def save(self) -> None:
+        if not self._dirty:
+            return
+        # Only the contents seen in this run (as the token index does): the old contents of
+        # files changed since are forgotten. A kind not asked for in this run is kept whole.
+        kinds = {
+            kind: ({d: v for d, v in table.items() if d in self._used[kind]} if kind in self._used else table)
+            for kind, table in self._known.items()
+        }
+        _write_json(self.path, {"format": FORMAT, "code": self.code, "kinds": kinds})
+        self._dirty = False
+
+
 class FileStamps:
     """Per project root: each file's size, modification and change times and inode when its
     digest was taken, so an unchanged file need not be read to know its digest.
@@ -330,9 +383,14 @@ class FileStamps:
 
     def remember(self, relative: str, info: os.stat_result, digest: str) -> None:
         self._new[relative] = [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, digest]
+        self._remembered = True
+
+    _remembered = False
 
     def save(self) -> None:
-        if self._new == self._old:
+        # A run that took no digest anew (an editor's buffer that asked about no other file)
+        # keeps the file as it is, rather than shrink it to the few stamps it looked at.
+        if self._new == self._old or not self._remembered:
             return
         import time
 
@@ -479,9 +537,13 @@ def _freeze(dependency: Tuple[Any, ...]) -> Tuple[Any, ...]:
 class Cache:
     """The cache folder of one run: ``Cache(folder, configuration)``."""
 
-    def __init__(self, directory: Path, configuration: str) -> None:
+    def __init__(self, directory: Path, configuration: str, code: Optional[str] = None) -> None:
+        """``code``: the digest of the code that computes findings (``code_stamp``), which
+        keys the file summaries (the whole configuration when not given)."""
         self.directory = directory
         self.configuration = configuration
+        self.code = code if code is not None else configuration
+        self._summaries: Optional[SummaryStore] = None
         self._results: Dict[Path, ResultStore] = {}
         self._stamps: Dict[Path, FileStamps] = {}
         self._tokens: Optional[TokenStore] = None
@@ -520,6 +582,11 @@ class Cache:
             self._tokens = TokenStore(self.directory / f"v{FORMAT}" / "tokens.json")
         return self._tokens
 
+    def summaries(self) -> SummaryStore:
+        if self._summaries is None:
+            self._summaries = SummaryStore(self.directory / f"v{FORMAT}" / "summaries.json", self.code)
+        return self._summaries
+
     def save(self) -> None:
         self._prepare()
         for root, store in self._results.items():
@@ -529,6 +596,8 @@ class Cache:
             stamps.save()
         if self._tokens is not None:
             self._tokens.save()
+        if self._summaries is not None:
+            self._summaries.save()
 
     def _forget_other_configurations(self, kept: Path) -> None:
         prefix = kept.name.rsplit("-", 1)[0] + "-"

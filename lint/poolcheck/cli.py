@@ -186,26 +186,41 @@ def _use_color(args, stream: TextIO) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
+def _cache_directory(args, paths: Sequence[Path], stdin_filename: Optional[Path]) -> Path:
+    """``--cache-dir``, ``POOLCHECK_CACHE_DIR``, else ``.poolcheck_cache`` at the root of the
+    project of the first path (of the buffer's name, for standard input)."""
+    from .cache import DEFAULT_DIRECTORY
+    from .discovery import find_project_root
+
+    directory = args.cache_dir or (Path(os.environ["POOLCHECK_CACHE_DIR"]) if os.environ.get("POOLCHECK_CACHE_DIR") else None)
+    if directory is None:
+        first = next(iter(paths), Path("."))
+        if stdin_filename is not None:  # the project around the buffer's name
+            first = stdin_filename.parent
+            while str(first) not in ("", ".") and not first.exists():
+                first = first.parent
+        directory = find_project_root(first if first.exists() else Path(".")) / DEFAULT_DIRECTORY
+    return directory
+
+
 def _cache_for(args, settings, rules, enabled, options):
     """The cache of this run: in ``--cache-dir`` (or ``POOLCHECK_CACHE_DIR``), else in
     ``.poolcheck_cache`` at the root of the project of the first path."""
     from .cache import DEFAULT_DIRECTORY, Cache, code_stamp
     from .discovery import find_project_root
 
-    directory = args.cache_dir or (Path(os.environ["POOLCHECK_CACHE_DIR"]) if os.environ.get("POOLCHECK_CACHE_DIR") else None)
-    if directory is None:
-        first = next(iter(options.paths), Path("."))
-        directory = find_project_root(first if first.exists() else Path(".")) / DEFAULT_DIRECTORY
+    directory = _cache_directory(args, options.paths, options.stdin_filename)
+    code = code_stamp({rule.__module__ for rule in rules})
     configuration = "\n".join(
         [
-            code_stamp({rule.__module__ for rule in rules}),
+            code,
             repr(settings),
             ",".join(sorted(enabled)),
             ",".join(sorted(rules.codes)),
             str(Path.cwd().resolve()),
         ]
     )
-    return Cache(directory.resolve(), configuration)
+    return Cache(directory.resolve(), configuration, code)
 
 
 def command_check(args) -> int:
@@ -223,7 +238,16 @@ def command_check(args) -> int:
         args.stdin_filename = Path("stdin.py")
     if args.stdin_filename is not None and any(str(p) != "-" for p in args.paths):
         raise UsageError("--stdin-filename reads standard input: do not also give paths (use - or nothing)")
-    rules = _load_rules()
+    from . import registry
+    from .installation import rule_index_path
+
+    # The rule entry points as saved for this installation (with --no-cache too: they
+    # depend on the installation alone, as the SQLAlchemy table does).
+    registry.INDEX = rule_index_path()
+    try:
+        rules = _load_rules()
+    finally:
+        registry.INDEX = None
     settings = _settings_for(args, rules)
     selection = _selection(args, settings, rules)
     enabled = selection.enabled_codes(rules)
@@ -239,7 +263,9 @@ def command_check(args) -> int:
     if args.stdin_filename is not None:
         options.stdin_filename = args.stdin_filename
         options.stdin_data = sys.stdin.buffer.read()
-    cache = None if args.no_cache or args.fix or args.diff or args.stdin_filename is not None or probe_error is not None or settings.database.live else _cache_for(args, settings, rules, enabled, options)
+    # Standard input (editors) uses only what the cache keeps per file content (the token
+    # index, the name scan's summaries), never stored results: see Runner.run.
+    cache = None if args.no_cache or ((args.fix or args.diff) and args.stdin_filename is None) or probe_error is not None or settings.database.live else _cache_for(args, settings, rules, enabled, options)
     runner = Runner(settings, rules, enabled, cache=cache, jobs=args.jobs)
     result = runner.run(options)
     if timing.enabled():

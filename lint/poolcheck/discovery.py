@@ -122,10 +122,13 @@ class _GlobSet:
     one folder."""
 
     def __init__(self, patterns: Sequence[str]) -> None:
+        self.spec = None
+        if not patterns:
+            return  # pathspec is not even imported (a one-file run's import time counts)
         import pathspec
 
         try:
-            self.spec = pathspec.GitIgnoreSpec.from_lines(list(patterns)) if patterns else None
+            self.spec = pathspec.GitIgnoreSpec.from_lines(list(patterns))
         except Exception:
             # A line git itself would skip (`!`, `\\`, `[z-a]` in a .gitignore): skip it, keep
             # the others. (Configured globs are validated when the configuration is read.)
@@ -216,9 +219,14 @@ class Walker:
         info_exclude = root / ".git" / "info" / "exclude"
         if info_exclude.is_file():
             layers.append(_IgnoreLayer(PurePosixPath("."), _GlobSet(_read_lines(info_exclude))))
-        stack: List[Tuple[Path, PurePosixPath, List[_IgnoreLayer]]] = [(root, PurePosixPath("."), layers)]
+        # Relative paths are strings until the end ("" for the root): building a
+        # PurePosixPath per entry was most of the walk's time. Ignore files and configured
+        # globs see each entry as a path only when there are some.
+        found: List[str] = []
+        stack: List[Tuple[Path, str, List[_IgnoreLayer]]] = [(root, "", layers)]
         while stack:
-            folder, relative_folder, inherited = stack.pop()
+            folder, folder_text, inherited = stack.pop()
+            relative_folder = PurePosixPath(folder_text) if folder_text else PurePosixPath(".")
             layers_here = list(inherited)
             gitignore = folder / ".gitignore"
             if gitignore.is_file():
@@ -229,9 +237,10 @@ class Walker:
                 unreadable.append(str(relative_folder))
                 skipped.append((relative_folder, f"cannot read the folder: {exc.strerror or exc}", True))
                 continue
+            filtered = bool(layers_here) or (config_globs.spec is not None and config_base is not None)
             subfolders = []
             for entry in entries:
-                relative = relative_folder / entry.name if str(relative_folder) != "." else PurePosixPath(entry.name)
+                text = f"{folder_text}/{entry.name}" if folder_text else entry.name
                 try:
                     is_dir = entry.is_dir(follow_symlinks=False)
                     is_file = not is_dir and entry.is_file(follow_symlinks=True)
@@ -240,23 +249,27 @@ class Walker:
                 if not (is_dir or is_file):
                     # FIFOs, sockets, devices, links to folders or to nothing: skipped; said so
                     # for a Python file (a dangling link is an editor's lock file: not said).
+                    relative = PurePosixPath(text)
                     reason = _not_a_file(entry) if is_python_file(relative) else None
                     if reason and not _ignored(layers_here, relative, False) and not self._excluded_by_config(config_globs, config_base, relative, False):
                         skipped.append((relative, reason, False))
                     continue
                 if is_dir and (entry.name in defaults or (folder / entry.name / "pyvenv.cfg").exists()):
                     continue
-                if _ignored(layers_here, relative, is_dir):
-                    continue
-                if self._excluded_by_config(config_globs, config_base, relative, is_dir):
-                    continue
+                if filtered:
+                    relative = PurePosixPath(text)
+                    if _ignored(layers_here, relative, is_dir):
+                        continue
+                    if self._excluded_by_config(config_globs, config_base, relative, is_dir):
+                        continue
                 if is_dir:
                     if deep:
-                        subfolders.append((Path(entry.path), relative, layers_here))
+                        subfolders.append((Path(entry.path), text, layers_here))
                 else:
-                    files.append(relative)
+                    found.append(text)
             stack.extend(reversed(subfolders))
-        files.sort(key=lambda p: p.parts)
+        found.sort(key=lambda text: text.split("/"))
+        files = [PurePosixPath(text) for text in found]
         return ProjectTree(root, tuple(files), tuple(unreadable), tuple(skipped))
 
 

@@ -17,7 +17,6 @@ import difflib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, FrozenSet, List, Optional, Tuple
 
-from .sqla import suggest_kwarg
 
 if TYPE_CHECKING:  # pragma: no cover
     from .context import RuleContext
@@ -99,7 +98,7 @@ def _verdict(facts: "SiteFacts") -> ArgumentVerdict:
                 if own is not None and name not in own:
                     verdict.wrong_pool.append(option)
             elif name not in accepted:
-                verdict.unknown.append(UnknownKeyword(option, suggest_kwarg(name, accepted)))
+                verdict.unknown.append(UnknownKeyword(option, _suggest_kwarg(name, accepted)))
         if site.complete and own is not None:
             verdict.all_rejected = [name for name in site.options if name in verdict.rejected_names]
         return verdict
@@ -150,7 +149,7 @@ def _near_miss_everywhere(name: str) -> Optional[str]:
     core = _core_keywords()
     if core is None or name in core:
         return None
-    suggestion = suggest_kwarg(name, core)
+    suggestion = _suggest_kwarg(name, core)
     if suggestion is None:
         return None
     anywhere = _knowledge().kwargs_accepted_by_any_dialect()
@@ -214,3 +213,9 @@ __all__: Tuple[str, ...] = (
     "pool_origin",
     "suggestion_is_unique",
 )
+
+
+def _suggest_kwarg(name, accepted):
+    from .sqla.suggest import suggest_kwarg  # not at import: sqla.suggest imports difflib
+
+    return suggest_kwarg(name, accepted)

@@ -8,6 +8,10 @@ uses them, ``--no-cache`` runs too (``--no-cache`` is about results): a run that
 questions answered before never imports SQLAlchemy, some 0.3 s in every process that would.
 
 Set ``POOLCHECK_SQLALCHEMY_TABLE=0`` to neither read nor write it.
+
+The entry points of the ``poolcheck.rules`` group are kept there too (``registry.INDEX``,
+keyed by everything ``importlib.metadata`` reads to list them), so that a one-file run need
+not import it; ``POOLCHECK_RULE_INDEX=0`` switches that off.
 """
 
 from __future__ import annotations
@@ -17,11 +21,9 @@ from pathlib import Path
 from typing import Optional
 
 
-def table_path() -> Optional[Path]:
-    """Where this installation's table is kept; None when keeping it is switched off or no
-    cache folder can be named."""
-    if os.environ.get("POOLCHECK_SQLALCHEMY_TABLE", "1") == "0":
-        return None
+def _user_folder() -> Optional[Path]:
+    """``$XDG_CACHE_HOME/poolcheck/v<format>`` (else under ``~/.cache``); None when no cache
+    folder can be named."""
     base = os.environ.get("XDG_CACHE_HOME")
     if base:
         folder = Path(base)
@@ -30,9 +32,39 @@ def table_path() -> Optional[Path]:
             folder = Path.home() / ".cache"
         except (RuntimeError, KeyError, OSError):  # no home folder to be found
             return None
-    from .cache import FORMAT, _digest, _installed_stamp
+    from .cache import FORMAT
 
-    return folder / "poolcheck" / f"v{FORMAT}" / f"sqlalchemy-{_digest(_installed_stamp('sqlalchemy'))[:16]}.json"
+    return folder / "poolcheck" / f"v{FORMAT}"
+
+
+def table_path() -> Optional[Path]:
+    """Where this installation's table is kept; None when keeping it is switched off or no
+    cache folder can be named."""
+    if os.environ.get("POOLCHECK_SQLALCHEMY_TABLE", "1") == "0":
+        return None
+    folder = _user_folder()
+    if folder is None:
+        return None
+    from .cache import _digest, _installed_stamp
+
+    return folder / f"sqlalchemy-{_digest(_installed_stamp('sqlalchemy'))[:16]}.json"
+
+
+def rule_index_path() -> Optional[Path]:
+    """Where this Python environment's rule entry points are kept (``registry.INDEX``: a
+    one-file run then does not import ``importlib.metadata``); None when switched off
+    (``POOLCHECK_RULE_INDEX=0``) or no cache folder can be named. One file per environment,
+    so that two virtual environments do not overwrite each other's."""
+    if os.environ.get("POOLCHECK_RULE_INDEX", "1") == "0":
+        return None
+    folder = _user_folder()
+    if folder is None:
+        return None
+    import sys
+
+    from .cache import _digest
+
+    return folder / f"rules-{_digest(sys.prefix + chr(10) + sys.executable)[:16]}.json"
 
 
 def use_saved_table() -> None:

@@ -74,6 +74,8 @@ class Project:
     token_store: Any = field(default=None, repr=False)
     # The cache's record of files' status and digests (cache.FileStamps), or None.
     file_stamps: Any = field(default=None, repr=False)
+    # The cache's per-content summaries of files (cache.SummaryStore; see ``summary``), or None.
+    summary_store: Any = field(default=None, repr=False)
     _stats: Dict[PurePosixPath, Any] = field(default_factory=dict, repr=False)
     _stamped: Dict[PurePosixPath, str] = field(default_factory=dict, repr=False)
     # Looked for in a file the first time any token is asked about it (the runner sets the
@@ -207,6 +209,25 @@ class Project:
         if kind == "resolve":
             return str(self.resolve_module(dependency[1], PurePosixPath(dependency[2]) if dependency[2] else None))
         raise ValueError(f"unknown dependency kind {kind!r}")
+
+    def summary(self, kind: str, path: PurePosixPath, compute: Callable[[Optional[bytes]], Any]) -> Any:
+        """``compute(the file's bytes)``: a summary of one file that depends on its content
+        alone, as JSON values (lists, not tuples). With a ``summary_store`` (the cache's) it
+        is kept per content digest under ``kind``: an unchanged file is not even read again
+        (its digest comes from its status). The reader depends on the file's content, as
+        with ``read_bytes``. ``kind`` names the summary's form: change it with the form."""
+        path = _posix(path)
+        self._note(("bytes", str(path)))
+        store = self.summary_store
+        if store is None:
+            return compute(self._raw(path))
+        digest = self.digest(path)
+        value = store.lookup(kind, digest, _MISSING)
+        if value is _MISSING:
+            value = compute(self._raw(path))
+            # The digest of the bytes just read (a stamp-given one is dropped on reading).
+            store.remember(kind, self.digest(path), value)
+        return value
 
     def read_text(self, path: PurePosixPath) -> Optional[str]:
         data = self.read_bytes(path)
@@ -498,6 +519,9 @@ class Project:
         if store is not None:
             store.remember(self.digest(path), tokens, present)
         return present
+
+
+_MISSING = object()
 
 
 def read_with_stat(path: str) -> Tuple[Optional[bytes], Optional[os.stat_result]]:

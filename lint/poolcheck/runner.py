@@ -199,6 +199,7 @@ class Runner:
                 cwd=self.cwd,
                 token_store=self.cache.tokens() if self.cache is not None else None,
                 file_stamps=self.cache.stamps(root) if self.cache is not None else None,
+                summary_store=self.cache.summaries() if self.cache is not None else None,
                 prefilter_tokens=self.prefilter_tokens,
             )
         return self.projects[root]
@@ -223,6 +224,11 @@ class Runner:
             data = options.stdin_data or b""
             # A fresh project every time: its facts and parsed modules include the buffer,
             # and the next buffer checked by this (long-lived, in an editor) runner differs.
+            # With a cache, what it keeps per file content only (which tokens a file holds,
+            # its summaries for the project-wide name scan), and the files' stamps: an
+            # editor's run then reads and parses no unchanged file of the project. No
+            # stored result: the buffer is not the file on disk.
+            cache = self.cache
             project = Project(
                 target.root,
                 self.walker.tree(target.root),
@@ -232,8 +238,15 @@ class Runner:
                 token_sources=self.token_sources,
                 pruning_tests=self.pruning_tests,
                 cwd=self.cwd,
+                token_store=cache.tokens() if cache is not None else None,
+                file_stamps=cache.stamps(target.root) if cache is not None else None,
+                summary_store=cache.summaries() if cache is not None else None,
+                prefilter_tokens=self.prefilter_tokens,
             )
             self._check_target(target, project, data, options, result)
+            if cache is not None:
+                with phase("cache"):
+                    cache.save()
             used = [project]
         elif options.fix or options.diff:
             # Fixing rewrites files and checks them again: one file at a time, no cache.

@@ -16,7 +16,7 @@ import re
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 from .findings import Edit, Finding, Position
 from .selection import normalise_selector, selector_matches
@@ -207,13 +207,16 @@ class PerFileIgnores:
     folder (a pattern without ``/`` matches a file name at any depth)."""
 
     def __init__(self, table: Mapping[str, Sequence[str]]) -> None:
+        self.entries: List[Tuple[str, Any, Tuple[str, ...]]] = []
+        self.matched_globs: Set[str] = set()
+        if not table:
+            return  # pathspec is not even imported
         import pathspec
 
         self.entries = [
             (glob, pathspec.GitIgnoreSpec.from_lines([glob]), tuple(normalise_selector(c) for c in codes))
             for glob, codes in table.items()
         ]
-        self.matched_globs: Set[str] = set()
 
     def ignored(self, relative: Optional[PurePosixPath], code: str) -> bool:
         if relative is None:

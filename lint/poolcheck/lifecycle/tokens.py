@@ -237,16 +237,11 @@ def _scan(project: "Project") -> ProjectNames:
     aliases: Dict[str, str] = {}
     scanned = set()
     kinds = dict(_SEED)
-    pending = [p for p in project.python_files_containing(_SCAN_TOKENS) if _worth_scanning(project.read_bytes(p))]
+    pending = [p for p in project.python_files_containing(_SCAN_TOKENS) if _file_worth_scanning(project, p)]
     for _ in range(_MAX_ROUNDS):
         for path in pending:
             scanned.add(path)
-            data = project.read_bytes(path)
-            tree = _parse(data)
-            if tree is not None:
-                # `global` declarations are rare: without the word, no function is walked for them.
-                _collect(tree.body, None, bound, may_declare_globals=b"global" in data)
-                _collect_aliases(tree.body, aliases)
+            _collect_file(project, path, bound, aliases)
         # Only session factories and registries lead to more files (a getter in another
         # module returning `SessionLocal()`); engine names are too common a word to follow.
         # A common word (`session`, `factory`) would pull in half the project: not followed.
@@ -287,6 +282,112 @@ def _worth_scanning(data: Optional[bytes]) -> bool:
     if any(token in data for token in _MAKER_TOKENS):
         return True
     return b"Session" in data and (b"Session(" in data or b"partial" in data)
+
+
+# --- the scan's view of one file, kept per content in the cache (Project.summary) -------------
+# What `_collect` and `_collect_aliases` found in a file, as JSON: each binding as [its names,
+# how, the value's skeleton], the skeleton keeping of the value what `_kind_of` looks at (the
+# head names of an await, a name, an attribute, a call, its callee and first argument). An
+# unchanged file is then neither read nor parsed. Rename the kinds when the form changes.
+_WORTH_KIND = "lifecycle-scan-worth-1"
+_BINDINGS_KIND = "lifecycle-scan-bindings-1"
+
+
+def _file_worth_scanning(project: "Project", path) -> bool:
+    return bool(project.summary(_WORTH_KIND, path, _worth_scanning))
+
+
+def _collect_file(project: "Project", path, bound: List[tuple], aliases: Dict[str, str]) -> None:
+    """``_collect`` and ``_collect_aliases`` of one file, through its summary when the
+    project has a summary store (the same answer, from a skeleton of each value)."""
+    if project.summary_store is None:
+        data = project.read_bytes(path)
+        tree = _parse(data)
+        if tree is not None:
+            # `global` declarations are rare: without the word, no function is walked for them.
+            _collect(tree.body, None, bound, may_declare_globals=b"global" in data)
+            _collect_aliases(tree.body, aliases)
+        return
+    summary = project.summary(_BINDINGS_KIND, path, _summarize)
+    if summary is None:
+        return
+    for names, how, skeleton in summary[0]:
+        bound.append((set(names), _from_skeleton(skeleton), how))
+    for alias, name in summary[1]:
+        aliases[alias] = name
+
+
+def _summarize(data: Optional[bytes]):
+    """[bindings, aliases] of a file's bytes, as JSON; None when it does not parse."""
+    tree = _parse(data)
+    if tree is None:
+        return None
+    bound: List[tuple] = []
+    _collect(tree.body, None, bound, may_declare_globals=b"global" in data)
+    pairs: List[Tuple[str, str]] = []
+    _collect_aliases(tree.body, _OrderedPairs(pairs))
+    return [[[sorted(names), how, _skeleton(value)] for names, value, how in bound], [list(pair) for pair in pairs]]
+
+
+class _OrderedPairs(dict):
+    """Records every ``aliases[alias] = name`` in order (a later import of the same alias
+    wins on replay, as it does in the dict)."""
+
+    def __init__(self, pairs: List[Tuple[str, str]]) -> None:
+        super().__init__()
+        self._pairs = pairs
+
+    def __setitem__(self, key, value) -> None:
+        super().__setitem__(key, value)
+        self._pairs.append((key, value))
+
+
+def _skeleton(node):
+    import ast
+
+    if isinstance(node, ast.Name):
+        return ["N", node.id]
+    if isinstance(node, ast.Attribute):
+        return ["A", node.attr]
+    if isinstance(node, ast.Await):
+        return ["W", _skeleton(node.value)]
+    if isinstance(node, ast.Call):
+        return ["C", _skeleton(node.func), [_skeleton(node.args[0])] if node.args else []]
+    return ["X"]
+
+
+def _from_skeleton(skeleton):
+    """Nodes ``_kind_of`` reads as it would the parsed ones (only read: leaves are shared)."""
+    import ast
+
+    tag = skeleton[0]
+    if tag == "X":
+        return _shared_leaf(tag, None)
+    if tag == "N" or tag == "A":
+        return _shared_leaf(tag, skeleton[1])
+    if tag == "W":
+        return ast.Await(value=_from_skeleton(skeleton[1]))
+    if tag == "C":
+        return ast.Call(func=_from_skeleton(skeleton[1]), args=[_from_skeleton(a) for a in skeleton[2]], keywords=[])
+    return _shared_leaf("X", None)
+
+
+_LEAVES: Dict[tuple, object] = {}
+
+
+def _shared_leaf(tag: str, name):
+    leaf = _LEAVES.get((tag, name))
+    if leaf is None:
+        import ast
+
+        if tag == "N":
+            leaf = ast.Name(id=name)
+        elif tag == "A":
+            leaf = ast.Attribute(value=ast.Name(id="_"), attr=name)
+        else:
+            leaf = ast.Constant(value=None)
+        _LEAVES[(tag, name)] = leaf
+    return leaf
 
 
 def _parse(data: Optional[bytes]):
@@ -342,7 +443,21 @@ def _declared_global(function) -> FrozenSet[str]:
     a superset, so such a name is never taken for a local)."""
     import ast
 
-    return frozenset(name for node in ast.walk(function) if isinstance(node, ast.Global) for name in node.names)
+    # Statements only: a `global` is a statement, and statements nest only in statement
+    # lists (expressions hold none), so this finds what `ast.walk` would, a tenth as slowly
+    # (the standard library says `global` in most large modules, so the walks happen).
+    names = set()
+    stack = [function]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Global):
+            names.update(node.names)
+            continue
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            inner = getattr(node, field, None)
+            if isinstance(inner, list):
+                stack.extend(inner)
+    return frozenset(names)
 
 
 def _local_names(target) -> set:

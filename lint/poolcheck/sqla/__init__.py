@@ -14,12 +14,36 @@ import SQLAlchemy; the first question that needs it does.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Optional
+import importlib
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
 
-from .knowledge import Knowledge
-from .table import FORMAT_VERSION
-from .model import MYSQL_FAMILY, UNKNOWN, DialectInfo, Unknown, UrlInfo
-from .suggest import suggest_kwarg
+if TYPE_CHECKING:  # pragma: no cover
+    from .knowledge import Knowledge
+    from .model import MYSQL_FAMILY, UNKNOWN, DialectInfo, Unknown, UrlInfo
+    from .suggest import suggest_kwarg
+    from .table import FORMAT_VERSION
+
+# Imported on first use (PEP 562): a run that asks nothing of SQLAlchemy, or whose answers
+# are all in the saved table, never imports the modules that know how to ask it.
+_LAZY = {
+    "Knowledge": ".knowledge",
+    "FORMAT_VERSION": ".table",
+    "MYSQL_FAMILY": ".model",
+    "UNKNOWN": ".model",
+    "DialectInfo": ".model",
+    "Unknown": ".model",
+    "UrlInfo": ".model",
+    "suggest_kwarg": ".suggest",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "FORMAT_VERSION",
@@ -46,6 +70,8 @@ def installed_knowledge() -> Knowledge:
     if _KNOWLEDGE is None:
         loader, _TABLE_LOADER = _TABLE_LOADER, None
         if loader is None or not use_table(loader()):
+            from .knowledge import Knowledge
+
             _KNOWLEDGE = Knowledge()
     return _KNOWLEDGE
 
@@ -63,6 +89,8 @@ def use_table(data: Optional[Dict[str, Any]]) -> bool:
     global _KNOWLEDGE, _SAVED_SIZE
     if data is None:
         return False
+    from .knowledge import Knowledge
+
     try:
         knowledge = Knowledge.from_dict(data)
     except ValueError:
