@@ -182,3 +182,23 @@ def test_a_broken_configuration_raises_for_the_caller_to_report(project):
     (project / "pyproject.toml").write_text("[tool.poolcheck]\nselect = 3\n")
     with pytest.raises(ConfigError, match="'select' must be a list of strings"):
         Session(rules_with_test_rules(), cwd=project).check(project / "app.py", b"")
+
+
+def test_a_session_uses_the_projects_cache_and_still_sees_every_edit(tmp_path):
+    """Buffers are checked with what the project's cache keeps per file content (so a
+    keystroke reads and parses no unchanged file), yet an edit on disk to the module that
+    defines a factory changes the buffer's findings at once, and nothing is served stale."""
+    (tmp_path / "pyproject.toml").write_text("[tool.poolcheck]\n")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "db.py").write_text("Maker = dict\n")
+    buffer = b"from app.db import Maker\n\n\ndef run():\n    session = Maker()\n    return session.execute('SELECT 1')\n"
+    session = Session(cwd=tmp_path)
+    assert codes(session.check(tmp_path / "app" / "jobs.py", buffer)) == []
+    assert (tmp_path / ".poolcheck_cache").is_dir()
+    (tmp_path / "app" / "db.py").write_text(
+        "from sqlalchemy import create_engine\nfrom sqlalchemy.orm import sessionmaker\nMaker = sessionmaker(bind=create_engine('sqlite://'))\n"
+    )
+    assert codes(session.check(tmp_path / "app" / "jobs.py", buffer)) == ["PC401"]
+    assert codes(Session(cwd=tmp_path).check(tmp_path / "app" / "jobs.py", buffer)) == ["PC401"]
+    assert codes(Session(cwd=tmp_path, cache=False).check(tmp_path / "app" / "jobs.py", buffer)) == ["PC401"]

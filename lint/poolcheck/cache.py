@@ -607,3 +607,11 @@ class Cache:
                     other.unlink()
         except OSError:
             pass
+
+
+def cache_in(directory: Path, settings, rules, enabled, cwd: Path) -> "Cache":
+    """The cache of runs with these settings, rules and selection from ``cwd``, kept in
+    ``directory``: what ``poolcheck check`` uses, and the editor session for each project."""
+    code = code_stamp({rule.__module__ for rule in rules})
+    configuration = "\n".join([code, repr(settings), ",".join(sorted(enabled)), ",".join(sorted(rules.codes)), str(Path(cwd).resolve())])
+    return Cache(Path(directory).resolve(), configuration, code)

@@ -206,21 +206,9 @@ def _cache_directory(args, paths: Sequence[Path], stdin_filename: Optional[Path]
 def _cache_for(args, settings, rules, enabled, options):
     """The cache of this run: in ``--cache-dir`` (or ``POOLCHECK_CACHE_DIR``), else in
     ``.poolcheck_cache`` at the root of the project of the first path."""
-    from .cache import DEFAULT_DIRECTORY, Cache, code_stamp
-    from .discovery import find_project_root
+    from .cache import cache_in
 
-    directory = _cache_directory(args, options.paths, options.stdin_filename)
-    code = code_stamp({rule.__module__ for rule in rules})
-    configuration = "\n".join(
-        [
-            code,
-            repr(settings),
-            ",".join(sorted(enabled)),
-            ",".join(sorted(rules.codes)),
-            str(Path.cwd().resolve()),
-        ]
-    )
-    return Cache(directory.resolve(), configuration, code)
+    return cache_in(_cache_directory(args, options.paths, options.stdin_filename), settings, rules, enabled, Path.cwd())
 
 
 def command_check(args) -> int:

@@ -22,12 +22,18 @@ from .selection import configured_selection
 
 
 class Session:
-    def __init__(self, rules: Optional[RuleSet] = None, *, extend_select: Sequence[str] = (), cwd: Optional[Path] = None) -> None:
+    def __init__(
+        self, rules: Optional[RuleSet] = None, *, extend_select: Sequence[str] = (), cwd: Optional[Path] = None, cache: bool = True
+    ) -> None:
         """``extend_select``: selectors enabled on top of each configuration's selection, as
-        ``--extend-select`` does on the command line."""
+        ``--extend-select`` does on the command line. ``cache``: use the project's cache
+        (``.poolcheck_cache`` at its root, or ``POOLCHECK_CACHE_DIR``) as ``poolcheck check``
+        does: a buffer checked on every keystroke then reads and parses no unchanged file of
+        its project (only what the cache keeps per file content is used for a buffer)."""
         self.rules = rules if rules is not None else load_rules()
         self.extend_select = tuple(extend_select)
         self.cwd = (cwd or Path.cwd()).resolve()
+        self.use_cache = cache
         self._config_of_folder: Dict[Path, Optional[Path]] = {}
         self._runners: Dict[Optional[Path], Runner] = {}
 
@@ -41,8 +47,20 @@ class Session:
         if config not in self._runners:
             settings = load_settings(config) if config is not None else Settings()
             selection = configured_selection(settings, self.rules, extend_select=self.extend_select)
-            self._runners[config] = Runner(settings, self.rules, selection.enabled_codes(self.rules), cwd=self.cwd)
+            enabled = selection.enabled_codes(self.rules)
+            self._runners[config] = Runner(settings, self.rules, enabled, cwd=self.cwd, cache=self._cache(folder, settings, enabled))
         return self._runners[config]
+
+    def _cache(self, folder: Path, settings: Settings, enabled):
+        if not self.use_cache or settings.database.live:
+            return None
+        import os
+
+        from .cache import DEFAULT_DIRECTORY, cache_in
+        from .discovery import find_project_root
+
+        directory = Path(os.environ["POOLCHECK_CACHE_DIR"]) if os.environ.get("POOLCHECK_CACHE_DIR") else find_project_root(folder) / DEFAULT_DIRECTORY
+        return cache_in(directory, settings, self.rules, enabled, self.cwd)
 
     def check(self, path: Path, data: Optional[bytes] = None, *, fix: bool = False, unsafe_fixes: bool = False) -> RunResult:
         """Check ``path``: its content on disk (``data`` None; the project's facts are then
