@@ -59,6 +59,7 @@ class Project:
     _file_set: Optional[frozenset] = field(default=None, repr=False)
     _facts: Dict[str, Any] = field(default_factory=dict, repr=False)
     _pruning: Optional[Tuple[str, ...]] = field(default=None, repr=False)
+    _modules_by_last: Optional[Dict[str, List[Tuple[str, PurePosixPath]]]] = field(default=None, repr=False)
     _computing_pruning: bool = field(default=False, repr=False)
     # Dependency recording (see the module docstring).
     _recorders: List[Set[Dependency]] = field(default_factory=list, repr=False)
@@ -400,7 +401,15 @@ class Project:
                 if candidate is not None and candidate in self._file_set:
                     return candidate
         suffix = "." + dotted
-        matches = [path for name, path in index.items() if name.endswith(suffix)]
+        if self._modules_by_last is None:
+            # The suffix match asks about every module of a large project for each unresolved
+            # import (`sqlalchemy`, `os`...): index the names by their last part once.
+            by_last: Dict[str, List[Tuple[str, PurePosixPath]]] = {}
+            for name, path in index.items():
+                by_last.setdefault(name.rsplit(".", 1)[-1], []).append((name, path))
+            self._modules_by_last = by_last
+        last = dotted.rsplit(".", 1)[-1]
+        matches = [path for name, path in self._modules_by_last.get(last, ()) if name.endswith(suffix)]
         return matches[0] if len(matches) == 1 else None
 
     # --- project-wide facts, computed on first use ------------------------------------------
