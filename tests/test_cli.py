@@ -192,3 +192,14 @@ def test_console_script_and_module_entry_points(project):
         result = subprocess.run(command + ["check", "--format", "json"], capture_output=True, text=True, cwd=project)
         assert result.returncode == 1, result.stderr
         assert json.loads(result.stdout)[0]["code"] == "PC001"
+
+
+def test_the_console_script_flushes_everything_before_it_exits(project):
+    """The console script ends with os._exit (freeing a large run's objects one by one took
+    longer than some runs): a long report through a pipe still arrives whole."""
+    engines = "".join(f'engine_{n} = create_engine("mysql+pymysql://u@db/app{n}")\n' for n in range(400))
+    write(project, "app.py", "from sqlalchemy import create_engine\n" + engines)
+    script = str(Path(sys.executable).with_name("poolcheck"))
+    result = subprocess.run([script, "check", "--no-cache", "--format", "json"], capture_output=True, text=True, cwd=project)
+    assert result.returncode == 1, result.stderr
+    assert [f["code"] for f in json.loads(result.stdout)].count("PC101") == 400

@@ -22,6 +22,6 @@ def _forget_the_working_folder() -> None:
 
 _forget_the_working_folder()
 
-from .cli import main  # noqa: E402
+from .cli import run  # noqa: E402
 
-sys.exit(main())
+run()

@@ -565,4 +565,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def run() -> None:
-    sys.exit(main())
+    """The console script: ``main()``, then an immediate exit. A run holds its projects'
+    bytes, parse trees and facts to the end; letting the interpreter free them object by
+    object took longer than some whole runs (0.7 s after a one-file run over the standard
+    library). Output is flushed first; nothing else is pending by then (every file poolcheck
+    writes is closed, and it registers no atexit hook)."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed or broken pipe: nothing more can be said
+            pass
+    os._exit(code)
