@@ -37,12 +37,17 @@ def _user_folder() -> Optional[Path]:
     return folder / "poolcheck" / f"v{FORMAT}"
 
 
-def table_path() -> Optional[Path]:
-    """Where this installation's table is kept; None when keeping it is switched off or no
-    cache folder can be named."""
-    if os.environ.get("POOLCHECK_SQLALCHEMY_TABLE", "1") == "0":
+def _switched_on(variable: str) -> Optional[Path]:
+    """The user's cache folder, unless ``variable`` is set to ``0`` (or none can be named)."""
+    if os.environ.get(variable, "1") == "0":
         return None
-    folder = _user_folder()
+    return _user_folder()
+
+
+def table_path() -> Optional[Path]:
+    """Where this installation's table is kept; None when keeping it is switched off
+    (``POOLCHECK_SQLALCHEMY_TABLE=0``) or no cache folder can be named."""
+    folder = _switched_on("POOLCHECK_SQLALCHEMY_TABLE")
     if folder is None:
         return None
     from .cache import _digest, _installed_stamp
@@ -55,9 +60,7 @@ def rule_index_path() -> Optional[Path]:
     one-file run then does not import ``importlib.metadata``); None when switched off
     (``POOLCHECK_RULE_INDEX=0``) or no cache folder can be named. One file per environment,
     so that two virtual environments do not overwrite each other's."""
-    if os.environ.get("POOLCHECK_RULE_INDEX", "1") == "0":
-        return None
-    folder = _user_folder()
+    folder = _switched_on("POOLCHECK_RULE_INDEX")
     if folder is None:
         return None
     import sys
