@@ -203,3 +203,14 @@ def test_the_console_script_flushes_everything_before_it_exits(project):
     result = subprocess.run([script, "check", "--no-cache", "--format", "json"], capture_output=True, text=True, cwd=project)
     assert result.returncode == 1, result.stderr
     assert [f["code"] for f in json.loads(result.stdout)].count("PC101") == 400
+
+
+def test_under_a_profiler_the_console_script_exits_normally(project, tmp_path):
+    """A profiler (or coverage, a debugger) writes its results when the interpreter exits:
+    the console script's fast exit steps aside for it."""
+    write(project, "app.py", "x = 1\n")
+    script = str(Path(sys.executable).with_name("poolcheck"))
+    output = tmp_path / "run.prof"
+    result = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(output), script, "check", "--no-cache", "."], capture_output=True, text=True, cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert output.is_file() and output.stat().st_size > 0

@@ -571,6 +571,8 @@ def run() -> None:
     library). Output is flushed first; nothing else is pending by then (every file poolcheck
     writes is closed, and it registers no atexit hook)."""
     code = main()
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(code)  # under a profiler, coverage or a debugger: let them write their results
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
