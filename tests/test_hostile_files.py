@@ -151,6 +151,39 @@ def test_a_syntax_error_is_reported_where_python_reports_it(tmp_path, monkeypatc
     assert capsys.readouterr().out.startswith("app.py:2:8: PC001 Syntax error: expected ':'")
 
 
+@pytest.mark.parametrize(
+    "text, where",
+    [
+        # CPython counts the offset from the error's own line...
+        ("y = \\\n    1 + 2 + 3 + 4 + 5 5\n", "3:23"),
+        ("y = 1 + \\\n    2 + \\\n    3 3\n", "4:7"),
+    ],
+)
+def test_a_syntax_error_in_a_continued_line_points_inside_it(tmp_path, monkeypatch, capsys, text, where):
+    write_bytes(tmp_path, "pyproject.toml", b"")
+    write_bytes(tmp_path, "app.py", (IMPORT + text).encode())
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "--format", "concise", "--no-color"]) == 1
+    assert capsys.readouterr().out.startswith(f"app.py:{where}: PC001 Syntax error")
+
+
+def test_a_syntax_error_counted_from_the_logical_line_start_points_inside_its_line(tmp_path, monkeypatch, capsys):
+    """Found by fuzzing: for this error CPython counts the offset from the start of the
+    continued logical line (line 5), and poolcheck reported column 44 of a 26-character line."""
+    data = (
+        b"from . import settings\nengine = create_engine(*args, pool_size=0)\n_ = create_engine(*args)\n"
+        b"match \xc3\x98\xf0\xab\x8b\x97\xc2\xba\xc4\x90J\xf0\xa3\xa5\xb2:\n"
+        b"    case True: global \xc4\xab\xc5\x94\xc3\x92\xc3\xab\xf0\xa3\xb2\xab1,\x0c\t\\\r\n\\\r  \\\r\\\n"
+        b"\xe0\xba\x98r\xf0\x96\xa7\xa4, \xc3\x87d\xc5\x94\x0c,\xc3\xa0\xc4\xac\xc4\xb6\xc4\x90\xc5\xa7\xc5\x84\xf0\xa8\xbc\xa2"
+        b"\xc3\x94\xc5\xac\xc3\x84\xf0\xa7\xa7\xbd\xe7\xb2\x94\xc3\x89\xc4\x93, "
+    )
+    write_bytes(tmp_path, "pyproject.toml", b"")
+    write_bytes(tmp_path, "app.py", data)
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "--format", "concise", "--no-color"]) == 1
+    assert capsys.readouterr().out.startswith("app.py:9:3: PC001 Syntax error: invalid syntax")
+
+
 @pytest.mark.parametrize("shape", sorted(DEEP))
 def test_nesting_is_reported_where_it_is(tmp_path, shape):
     """In process too (the subprocess test proves the process survives): one PC001 with the

@@ -549,6 +549,7 @@ class Runner:
         return self._suppress(ctx, result)
 
     def _unparsable(self, ctx: FileContext, error: SourceError, result: RunResult) -> None:
+        error = _inside(error, ctx.source)
         hooks = [r for r in self.active if _overrides(r, "check_unparsable")]
         for rule in hooks:
             self._call(rule, "check_unparsable", ctx, result, error)
@@ -663,6 +664,21 @@ class Runner:
             return self.check_source(target, project, source, result, options.needs_fingerprints), source.text
         result.fixed.append(FixedFile(target.path, fixed, text=current.text))
         return findings, current.text
+
+
+def _inside(error: SourceError, source: Optional[SourceFile]) -> SourceError:
+    """The error with its position inside the file: a parser's column can count from another
+    start than the line's (a continued logical line) or in bytes; a finding must point at a
+    place that exists."""
+    if source is None:
+        return error
+    lines = source.lines
+    line = min(max(error.line, 1), max(len(lines), 1))
+    width = len(lines[line - 1]) if lines else 0
+    column = min(max(error.column, 0), width)
+    if (line, column) == (error.line, error.column):
+        return error
+    return SourceError(error.kind, error.message, line, column)
 
 
 def _split_baselined(findings: List[Finding], options: RunOptions) -> Tuple[List[Finding], List[Finding]]:

@@ -253,7 +253,18 @@ def _diagnose(text: str, libcst_error: Exception) -> ParseFailure:
 
 def _from_syntax_error(exc: SyntaxError) -> ParseFailure:
     message = exc.msg[0].lower() + exc.msg[1:] if exc.msg else "invalid syntax"
-    return ParseFailure(f"syntax error: {message}", exc.lineno or 1, max((exc.offset or 1) - 1, 0))
+    column = max((exc.offset or 1) - 1, 0)
+    pieces = (exc.text or "").rstrip("\r\n").split("\n")
+    if len(pieces) > 1 and column > len(pieces[-1]):
+        # A logical line continued over several lines (backslashes): CPython gives its whole
+        # text, the error's line last, and counts the offset from the error's line, or, for
+        # some errors, from the logical line's start: then the column is where that count
+        # lands.
+        for piece in pieces:
+            if column <= len(piece):
+                break
+            column -= len(piece) + 1
+    return ParseFailure(f"syntax error: {message}", exc.lineno or 1, column)
 
 
 # --- pruned parsing ---------------------------------------------------------------------------
