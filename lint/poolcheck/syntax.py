@@ -386,14 +386,8 @@ def parse_pruned(source: SourceFile, keep_tokens: Sequence[str], keep_if: Sequen
 
 def _statement_lines_of(text: str) -> Optional[Tuple[int, ...]]:
     """The first line of each top-level statement (as parse_pruned's segments), or None."""
-    import ast
-    import warnings
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = python_ast(text)
+    if tree is None:
         return None
     return tuple(start for start, _, _ in _top_level_segments(tree))
 

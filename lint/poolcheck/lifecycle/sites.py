@@ -135,16 +135,11 @@ def _statements_at(parsed, lines: List[int]) -> Optional[List[cst.CSTNode]]:
 def _ranges_from_cpython(parsed):
     """The (first, last) lines of the parse's top-level statements, from CPython's parser:
     for a ParsedFile built without them (parse_pruned records them as it prunes)."""
-    import ast
-    import warnings
-
+    from ..pyast import python_ast
     from ..syntax import _top_level_segments
 
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(parsed.source.text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = python_ast(parsed.source.text)
+    if tree is None:
         return None
     segments = _top_level_segments(tree)
     if parsed.line_map is not None:

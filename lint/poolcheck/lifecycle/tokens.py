@@ -158,7 +158,7 @@ def definition_test(project: "Project", text: str):
         (r"\b(?:" + "|".join(map(re.escape, registries)) + r")\b\s*(?:\(\s*\))?\s*\.\s*(?:remove|close|close_all)\b|" if registries else "")
         + r"close_all_sessions"
     )
-    evidence = _engine_evidence_text(project)
+    evidence = _engine_evidence(project)[1]
 
     def matters(segment: str) -> bool:
         return bool(
@@ -174,14 +174,6 @@ _MAKERS = frozenset({"sessionmaker", "async_sessionmaker", "scoped_session", "as
 _ENGINE_METHOD_CALL = re.compile(r"\.\s*(?:connect|raw_connection|begin)\s*\(")
 
 
-def _engine_evidence_text(project: "Project") -> "re.Pattern[str]":
-    def compile_evidence(project: "Project") -> "re.Pattern[str]":
-        words = sorted(project_names(project).engine_words)
-        return re.compile("|".join(["engine"] + [r"\b" + re.escape(word) + r"\b" for word in words]))
-
-    return project.fact("lifecycle-engine-evidence-text", compile_evidence)
-
-
 def refine_candidates(raw: bytes, project: "Project", relative) -> bool:
     """For ``ProjectTokens(..., refine=refine_candidates)``: see :func:`may_create`."""
     return may_create(project, raw)
@@ -195,14 +187,17 @@ def may_connect(project: "Project", raw: bytes) -> bool:
     that word or through a name the project binds to one (``from app.db import e``, a getter
     ``make()``). Sockets, sqlite3 and HTTP clients call ``.connect(`` too; without this,
     every such file was parsed (a third of the standard library's largest test modules)."""
-    return may_create(project, raw) and _engine_evidence(project).search(raw) is not None
+    return may_create(project, raw) and _engine_evidence(project)[0].search(raw) is not None
 
 
-def _engine_evidence(project: "Project") -> "re.Pattern[bytes]":
-    def compile_evidence(project: "Project") -> "re.Pattern[bytes]":
+def _engine_evidence(project: "Project") -> Tuple["re.Pattern[bytes]", "re.Pattern[str]"]:
+    """The word ``engine`` or a name the project binds to an engine: one pattern, for bytes
+    (files) and for text (statements), as ``_patterns`` keeps its pair."""
+
+    def compile_evidence(project: "Project") -> Tuple["re.Pattern[bytes]", "re.Pattern[str]"]:
         words = sorted(project_names(project).engine_words)
-        alternatives = [b"engine"] + [rb"\b" + re.escape(word.encode("utf-8")) + rb"\b" for word in words]
-        return re.compile(b"|".join(alternatives))
+        source = "|".join(["engine"] + [r"\b" + re.escape(word) + r"\b" for word in words])
+        return re.compile(source.encode("utf-8")), re.compile(source)
 
     return project.fact("lifecycle-engine-evidence", compile_evidence)
 
