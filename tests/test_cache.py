@@ -353,3 +353,97 @@ def test_a_file_that_names_nothing_is_checked_again_when_a_name_it_uses_becomes_
     second, served = run(root, cache)
     assert [(f.path.as_posix(), f.code) for f in second.findings] == [("app/jobs.py", "PC401")]
     assert "app/jobs.py" not in served
+
+
+def _run_files(root: Path, cache_dir: Optional[Path], *names: str):
+    """A run over some files of ``root`` only (as pre-commit runs): its findings."""
+    rules = load_rules()
+    settings = discover_settings(root)
+    enabled = configured_selection(settings, rules).enabled_codes(rules)
+    cache = None
+    if cache_dir is not None:
+        from poolcheck.cache import code_stamp
+
+        cache = Cache(cache_dir, "\n".join([code_stamp({r.__module__ for r in rules}), repr(settings), ",".join(sorted(enabled))]))
+    runner = Runner(settings, rules, enabled, cwd=root, cache=cache, jobs=1)
+    result = runner.run(RunOptions(paths=[root / name for name in names]))
+    assert not result.errors, result.errors
+    return [(f.path.as_posix(), f.line, f.code) for f in result.findings]
+
+
+def _counting_scans(monkeypatch) -> List[int]:
+    """Count the lifecycle name scan's computations (the persisted project fact)."""
+    from poolcheck.lifecycle import tokens
+
+    calls: List[int] = []
+    original = tokens._scan
+
+    def counted(project):
+        calls.append(1)
+        return original(project)
+
+    monkeypatch.setattr(tokens, "_scan", counted)
+    return calls
+
+
+LEAKS = {
+    "pyproject.toml": "[tool.poolcheck]\n",
+    "app/__init__.py": "",
+    "app/db.py": "from sqlalchemy import create_engine\nfrom sqlalchemy.orm import sessionmaker\nMaker = sessionmaker(bind=create_engine('sqlite://'))\n",
+    "app/jobs.py": """
+        from app.db import Maker
+
+
+        def run():
+            session = Maker()
+            return session.execute("SELECT 1")
+        """,
+    "app/util.py": "def slug(text):\n    return text.lower()\n",
+}
+
+
+def test_the_project_name_scan_is_kept_across_runs_and_never_served_stale(tmp_path, monkeypatch):
+    """The lifecycle rules' project-wide name scan is a persisted fact: a one-file run after
+    an edit that changes nothing the scan read takes it from the cache (no scan); a new
+    file defining a factory, or a changed factory module, makes it computed again, and the
+    findings are those of a run without a cache."""
+    from poolcheck.cache import FileStamps
+
+    monkeypatch.setattr(FileStamps, "_RACY_NS", 0)  # trust stamps at once (no 2 s wait)
+    root = tmp_path / "project"
+    write(root, LEAKS)
+    cache = tmp_path / "cache"
+    scans = _counting_scans(monkeypatch)
+    assert _run_files(root, cache, ".") == [("app/jobs.py", 5, "PC401")]
+    assert len(scans) == 1
+    # An edit the scan did not read: the scan comes from the cache.
+    write(root, {"app/util.py": "def slug(text):\n    return text.upper()\n"})
+    assert _run_files(root, cache, "app/util.py") == []
+    assert len(scans) == 1
+    # A new module defining a factory, and a file using it edited: scanned again, found.
+    write(root, {"app/other.py": "from sqlalchemy.orm import sessionmaker\nOther = sessionmaker()\n"})
+    write(root, {"app/util.py": "from app.other import Other\n\n\ndef slug(text):\n    s = Other()\n    return s.execute(text)\n"})
+    expected = [("app/util.py", 5, "PC401")]
+    assert _run_files(root, None, "app/util.py") == expected
+    scans.clear()
+    assert _run_files(root, cache, "app/util.py") == expected
+    assert len(scans) == 1
+    # The factory module changed: `Other` is no longer a factory.
+    write(root, {"app/other.py": "Other = dict\n"})
+    assert _run_files(root, cache, "app/util.py") == _run_files(root, None, "app/util.py") == []
+
+
+def test_a_damaged_persisted_fact_is_computed_again(tmp_path, monkeypatch):
+    root = tmp_path / "project"
+    write(root, LEAKS)
+    cache = tmp_path / "cache"
+    expected = _run_files(root, cache, ".")
+    [results] = (cache / "v1").glob("results-*.json")
+    data = json.loads(results.read_text())
+    assert list(data["facts"]) == ["lifecycle-project-names-1"]
+    data["facts"]["lifecycle-project-names-1"]["value"] = {"factories": 7}
+    data["entries"].pop("app/jobs.py")  # so that the fact is asked for
+    results.write_text(json.dumps(data))
+    scans = _counting_scans(monkeypatch)
+    assert _run_files(root, cache, "app/jobs.py") == expected
+    assert len(scans) == 1

@@ -11,6 +11,9 @@ loading it must not run anything):
   recorded (``Project.recording``: other files' content, which files hold some tokens, how
   a module name resolves, the project's file list) still has the value it had. A change to
   ``my.cnf`` therefore re-checks the files whose findings read ``my.cnf``, and no other.
+  The same file keeps the **project facts** rules mark as persisted (``Project.fact``'s
+  ``persist``: the lifecycle rules' project-wide name scan), served on the same terms, so a
+  one-file run after an edit does not compute them again from every file's summary.
 - the **token index**: per file content digest, which prefilter tokens the file holds, so
   an unchanged tree is not scanned again.
 - the **SQLAlchemy table** (``poolcheck.sqla``'s answers for the installed version), so a
@@ -414,6 +417,10 @@ class ResultStore:
         # Per file: (digest, where its dependencies are, findings as JSON, warnings); where:
         # ("group", old group number) or ("new", dependencies, their values' getter).
         self._written: Dict[str, Tuple[str, Tuple[Any, ...], List[Dict[str, Any]], List[str]]] = {}
+        # Project facts (``Project.fact(..., persist=...)``): per key, its value as JSON and
+        # its group; those kept or computed in this run, with where their dependencies are.
+        self._facts: Dict[str, Dict[str, Any]] = {}
+        self._written_facts: Dict[str, Tuple[Any, Tuple[Any, ...]]] = {}
         self._dirty = False
         data = _read_json(path)
         if data is not None:
@@ -421,8 +428,9 @@ class ResultStore:
                 self._dependencies = [(dependency_from_json(d), str(v)) for d, v in data.get("dependencies", [])]
                 self._groups = [[int(i) for i in group] for group in data.get("groups", [])]
                 self._entries = {str(k): v for k, v in data.get("entries", {}).items() if isinstance(v, dict)}
-            except (TypeError, ValueError, IndexError):
-                self._dependencies, self._groups, self._entries = [], [], {}
+                self._facts = {str(k): v for k, v in data.get("facts", {}).items() if isinstance(v, dict)}
+            except (TypeError, ValueError, IndexError, AttributeError):
+                self._dependencies, self._groups, self._entries, self._facts = [], [], {}, {}
 
     def tokens_asked(self) -> List[Token]:
         """Every token some stored entry's "which files hold it" dependency names: asked of
@@ -464,6 +472,28 @@ class ResultStore:
             ok = self._dependency_valid[index] = current_value(dependency) == value
         return ok
 
+    def fact(self, key: str, current_value) -> Optional[Tuple[Any, FrozenSet[Tuple[Any, ...]]]]:
+        """The value (as JSON) stored for the project fact ``key`` and the dependencies it
+        was computed from, if every one of them still has its stored value."""
+        entry = self._facts.get(key)
+        if entry is None or "value" not in entry:
+            return None
+        try:
+            group = int(entry["group"])
+            if not self._valid(group, current_value):
+                return None
+            dependencies = frozenset(self._dependencies[i][0] for i in self._groups[group])
+        except (KeyError, TypeError, ValueError, IndexError):
+            return None
+        self._written_facts[key] = (entry["value"], ("group", group))
+        return entry["value"], dependencies
+
+    def store_fact(self, key: str, value: Any, dependencies: FrozenSet[Tuple[Any, ...]], value_of) -> None:
+        """Keep a project fact's value (JSON values) and the dependencies it was computed
+        from; ``value_of(dependency)`` gives their values (asked on save)."""
+        self._written_facts[key] = (value, ("new", dependencies, value_of))
+        self._dirty = True
+
     def store(
         self,
         relative: PurePosixPath,
@@ -477,15 +507,18 @@ class ResultStore:
         self._written[str(relative)] = (digest, ("new", dependencies, value_of), [finding_to_json(f) for f in findings], list(warnings))
         self._dirty = True
 
-    def save(self, root: Optional[Path] = None) -> None:
+    def save(self, root: Optional[Path] = None, files: Optional[FrozenSet[str]] = None) -> None:
         """Write the entries stored in this run with the others (those of files this run did
-        not check stay; those of files that no longer exist under ``root`` go)."""
+        not check stay; those of files that no longer exist under ``root`` go). ``files``:
+        the project's files as this run walked them, when it did (no file asked about again)."""
         if not self._dirty:
             return
         for relative, entry in self._entries.items():
             if relative in self._written or not isinstance(entry, dict):
                 continue
-            if root is not None and not os.path.exists(os.path.join(str(root), relative)):
+            if files is not None and relative not in files:
+                continue
+            if files is None and root is not None and not os.path.exists(os.path.join(str(root), relative)):
                 continue
             try:
                 group = int(entry["group"])
@@ -511,22 +544,35 @@ class ResultStore:
             key = frozenset(indices)
             return groups.setdefault(key, len(groups))
 
-        entries = {}
-        for relative, (digest, where, findings, warnings) in sorted(self._written.items()):
+        def new_group(where: Tuple[Any, ...]) -> int:
             if where[0] == "group":
                 old = where[1]
                 if old not in by_old_group:
                     by_old_group[old] = group_of(index_of(*self._dependencies[i]) for i in self._groups[old])
-                group = by_old_group[old]
-            else:
-                _, wanted, value_of = where
-                known = by_set.get(id(wanted))
-                if known is None or known[0] is not wanted:
-                    known = by_set[id(wanted)] = (wanted, group_of(index_of(d, value_of(d)) for d in wanted))
-                group = known[1]
-            entries[relative] = {"digest": digest, "group": group, "findings": findings, "warnings": warnings}
+                return by_old_group[old]
+            _, wanted, value_of = where
+            known = by_set.get(id(wanted))
+            if known is None or known[0] is not wanted:
+                known = by_set[id(wanted)] = (wanted, group_of(index_of(d, value_of(d)) for d in wanted))
+            return known[1]
+
+        entries = {}
+        for relative, (digest, where, findings, warnings) in sorted(self._written.items()):
+            entries[relative] = {"digest": digest, "group": new_group(where), "findings": findings, "warnings": warnings}
+        for key, entry in self._facts.items():  # facts this run did not ask for stay
+            if key not in self._written_facts and "value" in entry:
+                try:
+                    group = int(entry["group"])
+                    self._groups[group]  # noqa: B018 (an index the table has)
+                except (KeyError, TypeError, ValueError, IndexError):
+                    continue
+                self._written_facts[key] = (entry["value"], ("group", group))
+        facts = {key: {"value": value, "group": new_group(where)} for key, (value, where) in sorted(self._written_facts.items())}
         ordered = sorted(groups, key=groups.__getitem__)
-        _write_json(self.path, {"format": FORMAT, "dependencies": dependencies, "groups": [sorted(g) for g in ordered], "entries": entries})
+        _write_json(
+            self.path,
+            {"format": FORMAT, "dependencies": dependencies, "groups": [sorted(g) for g in ordered], "entries": entries, "facts": facts},
+        )
         self._dirty = False
 
 
@@ -587,10 +633,12 @@ class Cache:
             self._summaries = SummaryStore(self.directory / f"v{FORMAT}" / "summaries.json", self.code)
         return self._summaries
 
-    def save(self) -> None:
+    def save(self, walked: Optional[Dict[Path, FrozenSet[str]]] = None) -> None:
+        """Write what this run changed. ``walked``: per project root, its files as this run
+        walked them (relative, POSIX), when it did."""
         self._prepare()
         for root, store in self._results.items():
-            store.save(root)
+            store.save(root, (walked or {}).get(root))
             self._forget_other_configurations(store.path)
         for stamps in self._stamps.values():
             stamps.save()

@@ -77,6 +77,9 @@ class Project:
     file_stamps: Any = field(default=None, repr=False)
     # The cache's per-content summaries of files (cache.SummaryStore; see ``summary``), or None.
     summary_store: Any = field(default=None, repr=False)
+    # The cache's store of project facts kept across runs (cache.ResultStore; see ``fact``'s
+    # ``persist``), or None.
+    fact_store: Any = field(default=None, repr=False)
     _stats: Dict[PurePosixPath, Any] = field(default_factory=dict, repr=False)
     _stamped: Dict[PurePosixPath, str] = field(default_factory=dict, repr=False)
     # Looked for in a file the first time any token is asked about it (the runner sets the
@@ -85,6 +88,7 @@ class Project:
     _token_files: Dict[Token, FrozenSet[PurePosixPath]] = field(default_factory=dict, repr=False)
     _presence: Dict[PurePosixPath, Tuple[FrozenSet[Token], FrozenSet[Token]]] = field(default_factory=dict, repr=False)
     _scanners: Dict[FrozenSet[Token], TokenScanner] = field(default_factory=dict, repr=False)
+    _prefilter_set: Optional[FrozenSet[Token]] = field(default=None, repr=False)
 
     @property
     def _root_text(self) -> str:
@@ -413,15 +417,36 @@ class Project:
         return matches[0] if len(matches) == 1 else None
 
     # --- project-wide facts, computed on first use ------------------------------------------
-    def fact(self, key: str, compute: Callable[["Project"], Any]) -> Any:
-        """``compute(project)``, once per project; every reader depends on what it read."""
+    def fact(self, key: str, compute: Callable[["Project"], Any], persist: Optional["Persisted"] = None) -> Any:
+        """``compute(project)``, once per project; every reader depends on what it read.
+
+        With ``persist`` (how the value becomes JSON and back) and a ``fact_store``, the
+        value is also kept across runs with the dependencies computing it recorded, and
+        served while each of them still has the value it had: a one-file run after an edit
+        then judges the project-wide fact by the files' status instead of computing it.
+        ``key`` names the value's form: change it with the form."""
         if key in self._facts:
             self._replay(self._fact_deps.get(key, ()))
             return self._facts[key]
+        store = self.fact_store if persist is not None else None
+        if store is not None:
+            stored = store.fact(key, self.dependency_value)
+            if stored is not None:
+                try:
+                    value = persist.decode(stored[0])
+                except Exception:  # a damaged entry: computed again below
+                    value = _MISSING
+                if value is not _MISSING:
+                    self._facts[key] = value
+                    self._fact_deps[key] = stored[1]
+                    self._replay(stored[1])
+                    return value
         with self.recording() as dependencies:
             value = compute(self)
         self._facts[key] = value
         self._fact_deps[key] = frozenset(dependencies)
+        if store is not None:
+            store.store_fact(key, persist.encode(value), self._fact_deps[key], self.dependency_value)
         return value
 
     def memo(self, table: str, key: Any, compute: Callable[[], Any], in_progress: Any = None) -> Any:
@@ -483,10 +508,11 @@ class Project:
         if not missing:
             return
         found: Dict[Token, Set[PurePosixPath]] = {t: set() for t in missing}
+        wanted = frozenset(missing)
         for path in self.tree.files:
             if not is_python_file(path):
                 continue
-            for token in self.tokens_in(path, missing):
+            for token in self._tokens_in(path, wanted):
                 found[token].add(path)
         for token in missing:
             self._token_files[token] = frozenset(found[token])
@@ -500,13 +526,17 @@ class Project:
         """Which of ``tokens`` the file holds. The first question about a file looks for the
         ``prefilter_tokens`` too, in the same pass; answers are kept (and the token store's
         answers for the same content used)."""
-        path = _posix(path)
-        wanted = frozenset(tokens)
-        checked, present = self._presence.get(path, (frozenset(), frozenset()))
+        return self._tokens_in(_posix(path), frozenset(tokens))
+
+    def _tokens_in(self, path: PurePosixPath, wanted: FrozenSet[Token]) -> FrozenSet[Token]:
+        # `index_tokens` asks this of every file of the project: one frozenset for them all.
+        checked, present = self._presence.get(path, _NOTHING_CHECKED)
         missing = wanted - checked
         if missing:
             if not checked:
-                missing |= frozenset(self.prefilter_tokens)
+                if self._prefilter_set is None:
+                    self._prefilter_set = frozenset(self.prefilter_tokens)
+                missing |= self._prefilter_set
             found = self._scan(path, missing)
             checked, present = checked | missing, present | found
             self._presence[path] = (checked, present)
@@ -531,6 +561,16 @@ class Project:
 
 
 _MISSING = object()
+_NOTHING_CHECKED: Tuple[FrozenSet[Token], FrozenSet[Token]] = (frozenset(), frozenset())
+
+
+@dataclass(frozen=True)
+class Persisted:
+    """How a project fact's value is kept across runs (``Project.fact``): ``encode`` gives
+    JSON values, ``decode`` the value back from them."""
+
+    encode: Callable[[Any], Any]
+    decode: Callable[[Any], Any]
 
 
 def read_with_stat(path: str) -> Tuple[Optional[bytes], Optional[os.stat_result]]:

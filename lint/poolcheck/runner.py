@@ -200,6 +200,7 @@ class Runner:
                 token_store=self.cache.tokens() if self.cache is not None else None,
                 file_stamps=self.cache.stamps(root) if self.cache is not None else None,
                 summary_store=self.cache.summaries() if self.cache is not None else None,
+                fact_store=self.cache.results(root) if self.cache is not None else None,
                 prefilter_tokens=self.prefilter_tokens,
             )
         return self.projects[root]
@@ -227,7 +228,8 @@ class Runner:
             # With a cache, what it keeps per file content only (which tokens a file holds,
             # its summaries for the project-wide name scan), and the files' stamps: an
             # editor's run then reads and parses no unchanged file of the project. No
-            # stored result: the buffer is not the file on disk.
+            # stored result: the buffer is not the file on disk (persisted project facts
+            # are, with the buffer's digest among their dependencies' values).
             cache = self.cache
             project = Project(
                 target.root,
@@ -241,6 +243,7 @@ class Runner:
                 token_store=cache.tokens() if cache is not None else None,
                 file_stamps=cache.stamps(target.root) if cache is not None else None,
                 summary_store=cache.summaries() if cache is not None else None,
+                fact_store=cache.results(target.root) if cache is not None else None,
                 prefilter_tokens=self.prefilter_tokens,
             )
             self._check_target(target, project, data, options, result)
@@ -422,7 +425,7 @@ class Runner:
             pending.close()
         with phase("cache"):
             if self.cache is not None:
-                self.cache.save()
+                self.cache.save(self._walked_files())
         for target, outcome in zip(targets, outcomes):
             if outcome is None:
                 continue
@@ -482,6 +485,15 @@ class Runner:
                 self._remember(target, project, digest, dependencies, outcomes[index])
             else:
                 pending.add(_Pending(index, target, source, [r.code for r in first[1]], dependencies, digest))
+
+    def _walked_files(self) -> Dict[Path, FrozenSet[str]]:
+        """Per project root whose tree this run walked, its files (for the cache's save)."""
+        walked = {}
+        for root, project in self.projects.items():
+            tree = project.tree
+            if isinstance(tree, _LazyTree) and tree.walked is not None:
+                walked[root] = frozenset(str(path) for path in tree.walked.files)
+        return walked
 
     def _entry_digest(self, target: Target, digest: str) -> str:
         """What a cached entry is for: this content, shown under this name."""
@@ -742,6 +754,11 @@ class _LazyTree:
         self._walker = walker
         self._root = root
         self._tree = None
+
+    @property
+    def walked(self):
+        """The tree, if something asked for it already; else None (no walk)."""
+        return self._tree
 
     def __getattr__(self, name: str):
         if name.startswith("__"):

@@ -81,7 +81,7 @@ class ProjectNames:
 def project_names(project: "Project") -> ProjectNames:
     """The project's candidate names, computed once per project from bytes (an ``ast``
     parse of the files mentioning SQLAlchemy's factories; never ``project.parsed``)."""
-    return project.fact("lifecycle-project-names", _scan)
+    return project.fact("lifecycle-project-names-1", _scan, _persisted())
 
 
 # Callee names that may create something whatever the project defines.
@@ -269,6 +269,31 @@ def _scan(project: "Project") -> ProjectNames:
         frozenset(found["factories"]), frozenset(found["registries"]), frozenset(found["engines"]), frozenset(local - elsewhere),
         engine_words,
     )
+
+
+# The scan's answer kept across runs (Project.fact's persist): one edited file does not make
+# a one-file run resolve every summary again. Rename the fact's key when the form changes.
+_NAME_FIELDS = ("factories", "registries", "engines", "local_only", "engine_words")
+
+
+def _names_to_json(names: ProjectNames) -> Dict[str, List[str]]:
+    return {field: sorted(getattr(names, field)) for field in _NAME_FIELDS}
+
+
+def _names_from_json(data: Dict[str, List[str]]) -> ProjectNames:
+    return ProjectNames(**{field: frozenset(str(name) for name in data[field]) for field in _NAME_FIELDS})
+
+
+def _persisted():
+    global _PERSISTED
+    if _PERSISTED is None:
+        from ..project import Persisted
+
+        _PERSISTED = Persisted(_names_to_json, _names_from_json)
+    return _PERSISTED
+
+
+_PERSISTED = None
 
 
 def _worth_scanning(data: Optional[bytes]) -> bool:
