@@ -15,7 +15,7 @@ started threads is unsafe), everything runs in this process.
 
 from __future__ import annotations
 
-import multiprocessing
+import os
 import sys
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Tuple
 
@@ -29,7 +29,9 @@ _RUNNER: "Runner" = None  # type: ignore[assignment]
 
 
 def can_fork() -> bool:
-    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+    # multiprocessing's "fork" start method is os.fork; asked without importing
+    # multiprocessing, which a run of a few files never needs.
+    return sys.platform.startswith("linux") and hasattr(os, "fork")
 
 
 def _check_one(item: "_Pending"):
@@ -99,6 +101,8 @@ class PendingFiles:
     def _start(self) -> None:
         global _RUNNER
         _RUNNER = self.runner
+        import multiprocessing  # here: a run of a few files never starts a worker
+
         context = multiprocessing.get_context("fork")
         self._pool = context.Pool(self.workers, initializer=timing.reset)
         self.started = True
