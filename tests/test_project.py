@@ -39,3 +39,44 @@ def test_engine_site_tokens_include_sources_registered_later():
     finally:
         SITE_SOURCES.remove(source)
         del _SOURCE_TOKENS[source]
+
+
+def test_token_presence_from_the_cache_stores_equals_reading_the_files(tmp_path, monkeypatch):
+    """``index_tokens`` takes unchanged files' tokens from the file stamps and the token
+    store in one loop: the same answer as reading every file, including for files changed,
+    added or grown since the stores were written."""
+    from poolcheck.cache import FileStamps, TokenStore
+    from poolcheck.config import Settings
+    from poolcheck.discovery import Walker
+    from poolcheck.project import Project
+
+    monkeypatch.setattr(FileStamps, "_RACY_NS", 0)  # trust stamps at once (no 2 s wait)
+    root = tmp_path.resolve()
+    (root / "pyproject.toml").write_text("")
+    files = {f"pkg/m{i}.py": ("from sqlalchemy.orm import sessionmaker\n" if i % 3 == 0 else "") + ("Session()\n" if i % 4 == 0 else "x = 1\n") for i in range(30)}
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    tokens = (b"sessionmaker", b"Session", b"create_engine")
+
+    def project(stores: bool) -> Project:
+        settings = Settings()
+        kwargs = {}
+        if stores:
+            kwargs = {"file_stamps": FileStamps(tmp_path / "stamps.json"), "token_store": TokenStore(tmp_path / "tokens.json")}
+        return Project(root, Walker(settings).tree(root), settings, prefilter_tokens=(b"create_engine", b".connect("), **kwargs)
+
+    def answer(p: Project):
+        return {token: p.files_containing((token,)) for token in tokens}
+
+    first = project(True)
+    assert answer(first) == answer(project(False))
+    first.file_stamps.save()
+    first.token_store.save()
+    (root / "pkg/m1.py").write_text("from sqlalchemy import create_engine\n")  # changed
+    (root / "pkg/m3.py").write_text("y = 2\n")  # lost its tokens
+    (root / "pkg/new.py").write_text("Session()\n")  # added
+    served = project(True)
+    assert answer(served) == answer(project(False))
+    assert PurePosixPath("pkg/m1.py") in served.files_containing((b"create_engine",))
+    assert PurePosixPath("pkg/m0.py") in served._stamped  # unchanged files came from the stores

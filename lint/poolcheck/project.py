@@ -509,13 +509,41 @@ class Project:
             return
         found: Dict[Token, Set[PurePosixPath]] = {t: set() for t in missing}
         wanted = frozenset(missing)
-        for path in self.tree.files:
-            if not is_python_file(path):
-                continue
-            for token in self._tokens_in(path, wanted):
+        paths = [path for path in self.tree.files if is_python_file(path)]
+        self._presence_from_stores(paths, wanted)
+        tokens_in = self._tokens_in
+        for path in paths:
+            for token in tokens_in(path, wanted):
                 found[token].add(path)
         for token in missing:
             self._token_files[token] = frozenset(found[token])
+
+    def _presence_from_stores(self, paths: Sequence[PurePosixPath], wanted: FrozenSet[Token]) -> None:
+        """What ``_tokens_in`` would find for each of ``paths`` not asked about yet whose
+        digest its status gives and whose tokens the token store knows, in one loop: a
+        one-file run asks it of every file of the project to judge cached facts, and the
+        general path's calls cost three times the ``stat``."""
+        stamps, store = self.file_stamps, self.token_store
+        if stamps is None or store is None:
+            return
+        if self._prefilter_set is None:
+            self._prefilter_set = frozenset(self.prefilter_tokens)
+        universe = wanted | self._prefilter_set
+        presence, digests, stamped, overlays, raw = self._presence, self._digests, self._stamped, self.overlays, self._bytes
+        root = self._root_text
+        for path in paths:
+            if path in presence or path in raw or (overlays and path in overlays):
+                continue
+            digest = digests.get(path)
+            if digest is None:
+                relative = str(path)
+                digest = stamps.digest(relative, os.path.join(root, relative))
+                if digest is None:
+                    continue  # changed, new or racy: read by the general path
+                stamped[path] = digests[path] = digest
+            known = store.lookup(digest, universe)
+            if known is not None:
+                presence[path] = (universe, known)
 
     def holds_any(self, path: PurePosixPath, tokens: Sequence[Token]) -> bool:
         """Whether the file's bytes hold one of ``tokens`` (the prefilter's question; it
