@@ -175,19 +175,19 @@ def test_a_file_saved_while_the_temporary_file_was_written_wins(tmp_path, monkey
 def test_a_file_changed_during_the_run_is_skipped_with_a_warning(tmp_path, monkeypatch, capsys):
     """The documented behaviour: a one-line warning, the file left as the other writer saved
     it, its findings reported as read (so the exit code is 1, not 0: nothing was fixed)."""
-    import poolcheck.runner as runner
+    import poolcheck.fixes as fixes
 
     (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
     path = tmp_path / "a.py"
     path.write_text(FIXABLE, encoding="utf-8")
     edited = FIXABLE + "# saved by the editor meanwhile\n"
-    real_still_valid = runner.still_valid
+    real_still_valid = fixes.still_valid
 
     def editor_saves_meanwhile(text, name, is_python):
         path.write_text(edited, encoding="utf-8")
         return real_still_valid(text, name, is_python)
 
-    monkeypatch.setattr(runner, "still_valid", editor_saves_meanwhile)
+    monkeypatch.setattr(fixes, "still_valid", editor_saves_meanwhile)
     assert main(["check", "--fix", "--unsafe-fixes", "--no-color", str(tmp_path)]) == 1
     out, err = capsys.readouterr()
     assert "poolcheck: warning: " in err and "a.py: not fixed: it changed on disk since it was read" in err

@@ -372,17 +372,17 @@ def test_a_file_vanishing_mid_run(tmp_path, monkeypatch, capsys):
 
 
 def test_a_file_vanishing_before_its_fix_is_written(tmp_path, monkeypatch, capsys):
-    import poolcheck.runner
+    import poolcheck.fixes
 
     write_bytes(tmp_path, "pyproject.toml", b"")
     write_bytes(tmp_path, "a.py", (IMPORT + ENGINE).encode())
-    original = poolcheck.runner.write_atomically
+    original = poolcheck.fixes.write_atomically
 
     def write_atomically(path, *args):
         path.unlink()
         return original(path, *args)
 
-    monkeypatch.setattr(poolcheck.runner, "write_atomically", write_atomically)
+    monkeypatch.setattr(poolcheck.fixes, "write_atomically", write_atomically)
     monkeypatch.chdir(tmp_path)
     assert main(["check", "--fix", "--unsafe-fixes", "--format", "concise", "--no-color"]) == 1
     captured = capsys.readouterr()

@@ -99,6 +99,11 @@ class Fix:
     edits: Tuple[Edit, ...]
 
 
+def applicable(fix: Optional[Fix], unsafe: bool) -> bool:
+    """Whether ``--fix`` applies ``fix`` (``--unsafe-fixes`` given or not)."""
+    return fix is not None and bool(fix.edits) and (unsafe or fix.applicability == Applicability.SAFE)
+
+
 @dataclass(frozen=True)
 class Finding:
     code: str

@@ -17,9 +17,9 @@ import re
 import stat
 import tempfile
 from pathlib import Path
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import Iterable, List, Sequence, Tuple
 
-from .findings import Applicability, Edit, Finding, Fix
+from .findings import Edit, Finding, applicable  # noqa: F401 (applicable: its old home)
 from .source import SourceFile, split_lines_keepends
 
 MAX_ROUNDS = 10
@@ -27,10 +27,6 @@ MAX_ROUNDS = 10
 
 class FileChanged(Exception):
     """The file on disk is no longer what was read: someone else is editing it."""
-
-
-def applicable(fix: Optional[Fix], unsafe: bool) -> bool:
-    return fix is not None and bool(fix.edits) and (unsafe or fix.applicability == Applicability.SAFE)
 
 
 def apply_fixes(source: SourceFile, findings: Sequence[Finding], unsafe: bool) -> Tuple[str, List[Finding]]:

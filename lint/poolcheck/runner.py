@@ -25,9 +25,7 @@ from .discovery import (
     repository_root,
     resolved,
 )
-from .findings import Finding, Location
-from .fingerprints import with_fingerprints
-from .fixes import MAX_ROUNDS, FileChanged, apply_fixes, applicable, still_valid, unified_diff, write_atomically
+from .findings import Finding, Location, applicable
 from .installation import save_table, use_saved_table
 from .prefilter import wants
 from .project import Project
@@ -322,6 +320,8 @@ class Runner:
         findings = self._findings(target, project, source, result)
         if not fingerprints or not findings:
             return findings
+        from .fingerprints import with_fingerprints  # here: most runs ask for none
+
         text = source.text if isinstance(source, SourceFile) else ""
         return with_fingerprints(findings, text, self.repository_key(target.absolute, target.root))
 
@@ -436,6 +436,8 @@ class Runner:
             findings = outcome.findings
             text = outcome.source.text if isinstance(outcome.source, SourceFile) else ""
             if options.needs_fingerprints and findings:
+                from .fingerprints import with_fingerprints
+
                 findings = with_fingerprints(findings, text, self.repository_key(target.absolute, target.root))
             self._finish_target(target, findings, text, options, result)
 
@@ -637,6 +639,8 @@ class Runner:
     def _fix(self, target: Target, project: Project, source: SourceFile, findings: List[Finding], options: RunOptions, result: RunResult) -> Tuple[List[Finding], str]:
         """Fix, re-check, repeat until nothing more applies. Returns the findings that remain
         and the text they refer to (the fixed text when it was written or echoed)."""
+        from .fixes import MAX_ROUNDS, FileChanged, apply_fixes, still_valid, unified_diff, write_atomically  # here: checking never writes
+
         current = source
         fixed: List[Finding] = []
         for _ in range(MAX_ROUNDS):

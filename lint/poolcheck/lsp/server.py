@@ -36,7 +36,7 @@ from ..config import CONFIG_FILENAMES, ConfigError
 from ..context import minimal_edits
 from ..discovery import DEFAULT_EXCLUDES, PYTHON_SUFFIXES, find_project_root
 from ..findings import Applicability, Finding, Location, Position
-from ..fixes import applicable
+from ..findings import applicable
 from ..masking import mask_secrets
 from ..registry import RuleLoadError, RuleSet, load_rules
 from ..runner import RunResult

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import List
 
-from ..fixes import applicable
+from ..findings import applicable
 from ..runner import RunResult
 
 

@@ -12,7 +12,7 @@ from collections import Counter
 from typing import Dict, List
 
 from ..findings import Finding, Severity
-from ..fixes import applicable
+from ..findings import applicable
 from ..masking import mask_secrets, mask_source
 from ..source import split_lines
 from ..runner import RunResult
