@@ -475,7 +475,8 @@ class Runner:
             project.seed_bytes(target.relative, data, info)
             with phase("prefilter"):
                 source = read_source(target.absolute, data, python=target.is_python)
-            digest = project.digest(target.relative)
+            # What the cache keeps an outcome under (no cache: no use for a digest of every file).
+            digest = project.digest(target.relative) if self.cache is not None else "-"
             self.stats["checked"] += 1
             local = RunResult()
             with project.recording() as dependencies:
