@@ -569,7 +569,14 @@ def run() -> None:
     bytes, parse trees and facts to the end; letting the interpreter free them object by
     object took longer than some whole runs (0.7 s after a one-file run over the standard
     library). Output is flushed first; nothing else is pending by then (every file poolcheck
-    writes is closed, and it registers no atexit hook)."""
+    writes is closed, and it registers no atexit hook).
+
+    The collector runs less often than Python's default: a run builds large acyclic data
+    (the cache's JSON, file bytes, parse trees) that each full collection walked again,
+    about 15 ms of a 0.12 s one-file run; what a run holds lives to its end anyway."""
+    import gc
+
+    gc.set_threshold(50_000, 20, 20)
     code = main()
     if sys.getprofile() is not None or sys.gettrace() is not None:
         sys.exit(code)  # under a profiler, coverage or a debugger: let them write their results
