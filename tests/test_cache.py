@@ -11,7 +11,7 @@ import json
 import os
 import textwrap
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 import pytest
 
@@ -62,8 +62,9 @@ def write(root: Path, files: Dict[str, str]) -> None:
         path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
 
 
-def run(root: Path, cache_dir: Optional[Path], jobs: int = 1, parallel_minimum: int = 8):
-    """(findings, files served from the cache) of a run over ``root``."""
+def run(root: Path, cache_dir: Optional[Path], jobs: int = 1, parallel_minimum: int = 8, names: Sequence[str] = (".",)):
+    """(findings, files served from the cache) of a run over ``names`` of ``root`` (the
+    whole project unless some files are named, as pre-commit names them)."""
     rules = load_rules()
     settings = discover_settings(root)
     enabled = configured_selection(settings, rules).enabled_codes(rules)
@@ -73,7 +74,7 @@ def run(root: Path, cache_dir: Optional[Path], jobs: int = 1, parallel_minimum: 
 
         cache = Cache(cache_dir, "\n".join([code_stamp({r.__module__ for r in rules}), repr(settings), ",".join(sorted(enabled))]))
     runner = Runner(settings, rules, enabled, cwd=root, cache=cache, jobs=jobs, parallel_minimum=parallel_minimum)
-    result = runner.run(RunOptions(paths=[root]))
+    result = runner.run(RunOptions(paths=[root / name for name in names]))
     assert not result.errors, result.errors
     return result, sorted(p.as_posix() for p in result.cached_files if p.suffix == ".py")
 
@@ -325,49 +326,41 @@ def test_a_file_changed_behind_its_modification_time_is_read_again(project, tmp_
     assert "shop/reports.py" not in served
 
 
+# A factory in db.py, a leak of its session in jobs.py (which names nothing of SQLAlchemy).
+LEAKS = {
+    "pyproject.toml": "[tool.poolcheck]\n",
+    "app/__init__.py": "",
+    "app/db.py": "from sqlalchemy import create_engine\nfrom sqlalchemy.orm import sessionmaker\nMaker = sessionmaker(bind=create_engine('sqlite://'))\n",
+    "app/jobs.py": """
+        from app.db import Maker
+
+
+        def run():
+            session = Maker()
+            return session.execute("SELECT 1")
+        """,
+    "app/util.py": "def slug(text):\n    return text.lower()\n",
+}
+
+
 def test_a_file_that_names_nothing_is_checked_again_when_a_name_it_uses_becomes_a_factory(tmp_path):
     """The prefilter's one look at a file that holds no token (fixed or project-defined)
     depends on the project's names: making `Maker` a session factory in db.py must bring
     the leak in jobs.py, which names nothing of SQLAlchemy, out of the cache."""
     root = tmp_path / "project"
-    write(
-        root,
-        {
-            "pyproject.toml": "[tool.poolcheck]\n",
-            "app/__init__.py": "",
-            "app/db.py": "Maker = dict\n",
-            "app/jobs.py": """
-                from app.db import Maker
-
-
-                def run():
-                    session = Maker()
-                    return session.execute("SELECT 1")
-                """,
-        },
-    )
+    write(root, {**LEAKS, "app/db.py": "Maker = dict\n"})
     cache = tmp_path / "cache"
     first, _ = run(root, cache)
     assert [f.code for f in first.findings] == []
-    write(root, {"app/db.py": "from sqlalchemy import create_engine\nfrom sqlalchemy.orm import sessionmaker\nMaker = sessionmaker(bind=create_engine('sqlite://'))\n"})
+    write(root, {"app/db.py": LEAKS["app/db.py"]})
     second, served = run(root, cache)
     assert [(f.path.as_posix(), f.code) for f in second.findings] == [("app/jobs.py", "PC401")]
     assert "app/jobs.py" not in served
 
 
 def _run_files(root: Path, cache_dir: Optional[Path], *names: str):
-    """A run over some files of ``root`` only (as pre-commit runs): its findings."""
-    rules = load_rules()
-    settings = discover_settings(root)
-    enabled = configured_selection(settings, rules).enabled_codes(rules)
-    cache = None
-    if cache_dir is not None:
-        from poolcheck.cache import code_stamp
-
-        cache = Cache(cache_dir, "\n".join([code_stamp({r.__module__ for r in rules}), repr(settings), ",".join(sorted(enabled))]))
-    runner = Runner(settings, rules, enabled, cwd=root, cache=cache, jobs=1)
-    result = runner.run(RunOptions(paths=[root / name for name in names]))
-    assert not result.errors, result.errors
+    """A run over some files of ``root`` only: its findings as (path, line, code)."""
+    result, _ = run(root, cache_dir, names=names)
     return [(f.path.as_posix(), f.line, f.code) for f in result.findings]
 
 
@@ -384,22 +377,6 @@ def _counting_scans(monkeypatch) -> List[int]:
 
     monkeypatch.setattr(tokens, "_scan", counted)
     return calls
-
-
-LEAKS = {
-    "pyproject.toml": "[tool.poolcheck]\n",
-    "app/__init__.py": "",
-    "app/db.py": "from sqlalchemy import create_engine\nfrom sqlalchemy.orm import sessionmaker\nMaker = sessionmaker(bind=create_engine('sqlite://'))\n",
-    "app/jobs.py": """
-        from app.db import Maker
-
-
-        def run():
-            session = Maker()
-            return session.execute("SELECT 1")
-        """,
-    "app/util.py": "def slug(text):\n    return text.lower()\n",
-}
 
 
 def test_the_project_name_scan_is_kept_across_runs_and_never_served_stale(tmp_path, monkeypatch):
