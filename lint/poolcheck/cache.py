@@ -315,12 +315,19 @@ class SummaryStore:
     def __init__(self, path: Path, code: str) -> None:
         self.path = path
         self.code = code
-        self._known: Dict[str, Dict[str, Any]] = {}  # kind -> digest -> value
+        self._loaded: Optional[Dict[str, Dict[str, Any]]] = None  # kind -> digest -> value
         self._used: Dict[str, set] = {}
         self._dirty = False
-        data = _read_json(path)
-        if data is not None and data.get("code") == code and isinstance(data.get("kinds"), dict):
-            self._known = {str(k): dict(v) for k, v in data["kinds"].items() if isinstance(v, dict)}
+
+    @property
+    def _known(self) -> Dict[str, Dict[str, Any]]:
+        # Read on first use: a one-file run served the project facts needs no summary.
+        if self._loaded is None:
+            self._loaded = {}
+            data = _read_json(self.path)
+            if data is not None and data.get("code") == self.code and isinstance(data.get("kinds"), dict):
+                self._loaded = {str(k): dict(v) for k, v in data["kinds"].items() if isinstance(v, dict)}
+        return self._loaded
 
     def lookup(self, kind: str, digest: str, missing: Any = None) -> Any:
         table = self._known.get(kind)
