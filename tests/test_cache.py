@@ -424,3 +424,32 @@ def test_a_damaged_persisted_fact_is_computed_again(tmp_path, monkeypatch):
     scans = _counting_scans(monkeypatch)
     assert _run_files(root, cache, "app/jobs.py") == expected
     assert len(scans) == 1
+
+
+def test_a_fact_computed_with_an_editor_buffer_is_not_served_to_a_run_from_disk(tmp_path, monkeypatch, capsys):
+    """An editor's unsaved buffer of db.py making `Other` a factory: the name scan computed
+    with it is kept (its dependencies hold the buffer's digest), and a later run from disk,
+    where db.py says otherwise, computes it again: no leak is reported in util.py."""
+    import io
+    import sys
+
+    from poolcheck.cache import FileStamps
+
+    monkeypatch.setattr(FileStamps, "_RACY_NS", 0)
+    root = tmp_path / "project"
+    write(root, {**LEAKS, "app/util.py": "from app.db import Other\n\n\ndef slug(text):\n    s = Other()\n    return s.execute(text)\n"})
+    monkeypatch.chdir(root)
+    cache = str(tmp_path / "cache")
+    assert main(["check", "--cache-dir", cache, "--no-color", "."]) == 1  # jobs.py's leak only
+    buffer = LEAKS["app/db.py"] + "Other = sessionmaker()\n"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(buffer.encode())))
+    main(["check", "--cache-dir", cache, "--no-color", "--stdin-filename", "app/db.py", "-"])
+    capsys.readouterr()
+    # util.py edited on disk (so that its stored result is not served): the names it may
+    # call are asked for again.
+    (root / "app/util.py").write_text((root / "app/util.py").read_text() + "# edited\n")
+    scans = _counting_scans(monkeypatch)
+    main(["check", "--cache-dir", cache, "--no-color", "--format", "concise", "app/util.py", "app/jobs.py"])
+    out = capsys.readouterr().out
+    assert "app/jobs.py:5" in out and "app/util.py" not in out
+    assert len(scans) == 1  # the buffer's answer was kept, and judged stale here
