@@ -453,3 +453,27 @@ def test_a_fact_computed_with_an_editor_buffer_is_not_served_to_a_run_from_disk(
     out = capsys.readouterr().out
     assert "app/jobs.py:5" in out and "app/util.py" not in out
     assert len(scans) == 1  # the buffer's answer was kept, and judged stale here
+
+
+def test_an_editor_session_judges_the_kept_name_scan_again_for_every_buffer(tmp_path, monkeypatch):
+    """A language server checks buffer after buffer with one cache: the kept name scan must
+    be judged against the project as it is at each check, not once for the session. After
+    db.py is saved with a new factory `Other`, a buffer of util.py (which names nothing of
+    SQLAlchemy) leaking an `Other()` session is reported."""
+    from poolcheck.cache import FileStamps
+    from poolcheck.session import Session
+
+    monkeypatch.setattr(FileStamps, "_RACY_NS", 0)
+    monkeypatch.setenv("POOLCHECK_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "project"
+    write(root, LEAKS)
+    assert _run_files(root, tmp_path / "cache", ".") == [("app/jobs.py", 5, "PC401")]
+    util = root / "app" / "util.py"
+    buffer = b"from app.db import Other\n\n\ndef slug(text):\n    s = Other()\n    return s.execute(text)\n"
+    assert [f.code for f in Session(cwd=root).check(util, buffer).findings] == []  # no factory Other yet
+    session = Session(cwd=root)  # a new session: the scan kept by the first one is served
+    scans = _counting_scans(monkeypatch)
+    assert [f.code for f in session.check(util, buffer).findings] == []
+    assert scans == []
+    write(root, {"app/db.py": LEAKS["app/db.py"] + "Other = sessionmaker()\n"})
+    assert [(f.code, f.line) for f in session.check(util, buffer).findings] == [("PC401", 5)]

@@ -480,25 +480,36 @@ class ResultStore:
         return ok
 
     def fact(self, key: str, current_value) -> Optional[Tuple[Any, FrozenSet[Tuple[Any, ...]]]]:
-        """The value (as JSON) stored for the project fact ``key`` and the dependencies it
-        was computed from, if every one of them still has its stored value."""
-        entry = self._facts.get(key)
-        if entry is None or "value" not in entry:
-            return None
-        try:
-            group = int(entry["group"])
-            if not self._valid(group, current_value):
+        """The value (as JSON) kept for the project fact ``key`` and the dependencies it was
+        computed from, if every one of them has its kept value now (``current_value``).
+
+        Judged afresh at every call, unlike stored results: an editor's session asks with a
+        new project for every buffer (and files change on disk between its checks)."""
+        written = self._written_facts.get(key)
+        if written is not None and written[1][0] == "values":
+            value, (_, values) = written
+            pairs = list(values.items())
+        else:
+            entry = self._facts.get(key)
+            if entry is None or "value" not in entry:
                 return None
-            dependencies = frozenset(self._dependencies[i][0] for i in self._groups[group])
-        except (KeyError, TypeError, ValueError, IndexError):
+            try:
+                group = int(entry["group"])
+                pairs = [self._dependencies[i] for i in self._groups[group]]
+            except (KeyError, TypeError, ValueError, IndexError):
+                return None
+            value = entry["value"]
+            written = (value, ("group", group))
+        if not all(current_value(dependency) == kept for dependency, kept in pairs):
             return None
-        self._written_facts[key] = (entry["value"], ("group", group))
-        return entry["value"], dependencies
+        self._written_facts[key] = written
+        return value, frozenset(dependency for dependency, _ in pairs)
 
     def store_fact(self, key: str, value: Any, dependencies: FrozenSet[Tuple[Any, ...]], value_of) -> None:
-        """Keep a project fact's value (JSON values) and the dependencies it was computed
-        from; ``value_of(dependency)`` gives their values (asked on save)."""
-        self._written_facts[key] = (value, ("new", dependencies, value_of))
+        """Keep a project fact's value (JSON values) with the dependencies it was computed
+        from and their values (``value_of(dependency)``, asked now: the project need not be
+        kept alive until the save)."""
+        self._written_facts[key] = (value, ("values", {d: value_of(d) for d in dependencies}))
         self._dirty = True
 
     def store(
@@ -552,6 +563,8 @@ class ResultStore:
             return groups.setdefault(key, len(groups))
 
         def new_group(where: Tuple[Any, ...]) -> int:
+            if where[0] == "values":
+                return group_of(index_of(d, v) for d, v in where[1].items())
             if where[0] == "group":
                 old = where[1]
                 if old not in by_old_group:
