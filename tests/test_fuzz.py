@@ -22,7 +22,7 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import fuzz_strategies as fs
@@ -237,6 +237,9 @@ def test_quick_project_files(data, files):
 
 @settings(QUICK_SETTINGS, max_examples=4)
 @given(fs.generated_modules().map(lambda text: text.encode("utf-8", "surrogatepass")), fs.project_files())
+# Found by the long profile (run 5): a space in the URL's user name hid the password from
+# the masking of source excerpts (`--format full`).
+@example(data=b"from sqlalchemy import create_engine as ce\nengine = ce('mysql://user name:Zx9-hunter2-Qp@db', *args, convert_unicode=0, **options)\n", files={})
 def test_quick_no_secret_in_any_output(data, files):
     check_secrets(data, files)
 

@@ -20,6 +20,9 @@ from poolcheck.masking import mask_secrets
         ("SQLALCHEMY_DATABASE_URI = 'mysql://a:b@c/d'", "b@"),
         # A URL given where a path is expected, as pathlib gives it back.
         ("poolcheck: error: mysql:/app:pw1x@db/app.py: no such file or directory", "pw1x"),
+        # Spaces in the user name or the password: make_url reads both (found by fuzzing).
+        ("engine = ce('mysql://user name:Zx9-hunter2-Qp@db', *args)", "Zx9-hunter2-Qp"),
+        ("DATABASE_URL=mysql://app:correct horse@db/app", "horse"),
     ],
 )
 def test_secrets_are_masked(text, secret):
@@ -41,6 +44,8 @@ def test_secrets_are_masked(text, secret):
         "poolcheck: error: secret.py: cannot read: permission denied",
         "password_reset.py:3:1: PC001 Syntax error",
         "config/passwords.env:4: could not be checked",
+        "mysql://db:3306/app has no pool_pre_ping",
+        "docs: https://github.com/poolcheck/poolcheck/blob/main/docs/rules/PC104.md",
     ],
 )
 def test_non_secrets_stay_readable(text):
