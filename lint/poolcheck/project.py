@@ -152,15 +152,22 @@ class Project:
         if value is None:
             stamps = self.file_stamps
             if stamps is not None and path not in self.overlays and path not in self._bytes:
-                value = stamps.digest(str(path), os.path.join(self._root_text, str(path)))
+                value = self._stamped_digest(path)
                 if value is not None:
-                    self._stamped[path] = value
-                    self._digests[path] = value
                     return value
             data = self._raw(path)
             value = self._digests[path] = hashlib.sha1(data).hexdigest() if data is not None else "-"
             if stamps is not None and path not in self.overlays and self._stats.get(path) is not None:
                 stamps.remember(str(path), self._stats[path], value)
+        return value
+
+    def _stamped_digest(self, path: PurePosixPath) -> Optional[str]:
+        """The digest ``file_stamps`` give for the file (unchanged since it was taken, and not
+        racily so), kept as the project's; None when the file must be read."""
+        relative = str(path)
+        value = self.file_stamps.digest(relative, os.path.join(self._root_text, relative))
+        if value is not None:
+            self._stamped[path] = self._digests[path] = value
         return value
 
     # --- dependencies ------------------------------------------------------------------------
@@ -529,18 +536,13 @@ class Project:
         if self._prefilter_set is None:
             self._prefilter_set = frozenset(self.prefilter_tokens)
         universe = wanted | self._prefilter_set
-        presence, digests, stamped, overlays, raw = self._presence, self._digests, self._stamped, self.overlays, self._bytes
-        root = self._root_text
+        presence, digests, overlays, raw = self._presence, self._digests, self.overlays, self._bytes
         for path in paths:
             if path in presence or path in raw or (overlays and path in overlays):
                 continue
-            digest = digests.get(path)
+            digest = digests.get(path) or self._stamped_digest(path)
             if digest is None:
-                relative = str(path)
-                digest = stamps.digest(relative, os.path.join(root, relative))
-                if digest is None:
-                    continue  # changed, new or racy: read by the general path
-                stamped[path] = digests[path] = digest
+                continue  # changed, new or racy: read by the general path
             known = store.lookup(digest, universe)
             if known is not None:
                 presence[path] = (universe, known)

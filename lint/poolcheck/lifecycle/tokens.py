@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Tuple
 
+from ..project import Persisted
+
 if TYPE_CHECKING:  # pragma: no cover
     from ..project import Project
 
@@ -81,7 +83,7 @@ class ProjectNames:
 def project_names(project: "Project") -> ProjectNames:
     """The project's candidate names, computed once per project from bytes (an ``ast``
     parse of the files mentioning SQLAlchemy's factories; never ``project.parsed``)."""
-    return project.fact("lifecycle-project-names-1", _scan, _persisted())
+    return project.fact("lifecycle-project-names-1", _scan, _PERSISTED)
 
 
 # Callee names that may create something whatever the project defines.
@@ -284,16 +286,7 @@ def _names_from_json(data: Dict[str, List[str]]) -> ProjectNames:
     return ProjectNames(**{field: frozenset(str(name) for name in data[field]) for field in _NAME_FIELDS})
 
 
-def _persisted():
-    global _PERSISTED
-    if _PERSISTED is None:
-        from ..project import Persisted
-
-        _PERSISTED = Persisted(_names_to_json, _names_from_json)
-    return _PERSISTED
-
-
-_PERSISTED = None
+_PERSISTED = Persisted(_names_to_json, _names_from_json)
 
 
 def _worth_scanning(data: Optional[bytes]) -> bool:
