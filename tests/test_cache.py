@@ -477,3 +477,31 @@ def test_an_editor_session_judges_the_kept_name_scan_again_for_every_buffer(tmp_
     assert scans == []
     write(root, {"app/db.py": LEAKS["app/db.py"] + "Other = sessionmaker()\n"})
     assert [(f.code, f.line) for f in session.check(util, buffer).findings] == [("PC401", 5)]
+
+
+def test_the_results_file_keeps_what_it_read_and_does_not_grow_without_bound(tmp_path):
+    """Saving appends new dependencies and groups to the tables it read (the entries of
+    files a run did not check are written back as read), and compacts the tables once
+    most groups are unused: eighty edits of a module others depend on leave the results
+    file small, and every run reports what a run without a cache reports."""
+    root = tmp_path / "project"
+    write(root, LEAKS)
+    cache = tmp_path / "cache"
+    for number in range(80):
+        write(root, {"app/db.py": LEAKS["app/db.py"] + f"# edit {number}\n"})
+        if number % 2:
+            assert _run_files(root, cache, "app/db.py", "app/jobs.py") == _run_files(root, None, "app/db.py", "app/jobs.py")
+        else:
+            warm, _ = run(root, cache)
+            fresh, _ = run(root, None)
+            assert summary(warm) == summary(fresh)
+    [results] = (cache / "v1").glob("results-*.json")
+    data = json.loads(results.read_text())
+    assert len(data["groups"]) <= 64 + 8, len(data["groups"])
+    used = {e["group"] for e in data["entries"].values()} | {f["group"] for f in data["facts"].values()}
+    assert used <= set(range(len(data["groups"])))
+    assert all(0 <= i < len(data["dependencies"]) for group in data["groups"] for i in group)
+    # After a whole run, the next one is served every file.
+    run(root, cache)
+    _, served = run(root, cache)
+    assert served == ["app/__init__.py", "app/db.py", "app/jobs.py", "app/util.py"]

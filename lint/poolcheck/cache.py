@@ -436,6 +436,8 @@ class ResultStore:
                 self._groups = [[int(i) for i in group] for group in data.get("groups", [])]
                 self._entries = {str(k): v for k, v in data.get("entries", {}).items() if isinstance(v, dict)}
                 self._facts = {str(k): v for k, v in data.get("facts", {}).items() if isinstance(v, dict)}
+                if any(not 0 <= i < len(self._dependencies) for group in self._groups for i in group):
+                    raise ValueError("a group names a dependency the table does not have")
             except (TypeError, ValueError, IndexError, AttributeError):
                 self._dependencies, self._groups, self._entries, self._facts = [], [], {}, {}
 
@@ -528,76 +530,104 @@ class ResultStore:
     def save(self, root: Optional[Path] = None, files: Optional[FrozenSet[str]] = None) -> None:
         """Write the entries stored in this run with the others (those of files this run did
         not check stay; those of files that no longer exist under ``root`` go). ``files``:
-        the project's files as this run walked them, when it did (no file asked about again)."""
+        the project's files as this run walked them, when it did (no file asked about again).
+
+        The tables read are kept as they are and new dependencies and groups appended, so the
+        entries of files this run did not check are written back as they were read (a
+        one-file run of a large tree rewrites nothing else); once most groups are no longer
+        used, the tables are compacted."""
         if not self._dirty:
             return
+        dependencies: List[Any] = [[dependency_to_json(d), v] for d, v in self._dependencies]
+        groups: List[List[int]] = [list(g) for g in self._groups]
+        table: Optional[Dict[Tuple[Tuple[Any, ...], str], int]] = None
+        group_numbers: Optional[Dict[FrozenSet[int], int]] = None
+        by_set: Dict[int, Tuple[FrozenSet[Tuple[Any, ...]], int]] = {}  # id(dependencies) -> (the set, group)
+
+        def group_of(pairs: Iterable[Tuple[Tuple[Any, ...], str]]) -> int:
+            nonlocal table, group_numbers
+            if table is None:
+                table = {pair: number for number, pair in enumerate(self._dependencies)}
+                group_numbers = {frozenset(g): number for number, g in enumerate(groups)}
+            indices = set()
+            for pair in pairs:
+                number = table.get(pair)
+                if number is None:
+                    number = table[pair] = len(dependencies)
+                    dependencies.append([dependency_to_json(pair[0]), pair[1]])
+                indices.add(number)
+            key = frozenset(indices)
+            number = group_numbers.get(key)
+            if number is None:
+                number = group_numbers[key] = len(groups)
+                groups.append(sorted(key))
+            return number
+
+        def group_for(where: Tuple[Any, ...]) -> int:
+            if where[0] == "group":
+                return where[1]
+            if where[0] == "values":
+                return group_of(where[1].items())
+            _, wanted, value_of = where
+            known = by_set.get(id(wanted))
+            if known is None or known[0] is not wanted:
+                known = by_set[id(wanted)] = (wanted, group_of((d, value_of(d)) for d in wanted))
+            return known[1]
+
+        entries: Dict[str, Dict[str, Any]] = {}
         for relative, entry in self._entries.items():
-            if relative in self._written or not isinstance(entry, dict):
+            if relative in self._written or not self._well_formed(entry):
                 continue
             if files is not None and relative not in files:
                 continue
             if files is None and root is not None and not os.path.exists(os.path.join(str(root), relative)):
                 continue
-            try:
-                group = int(entry["group"])
-                self._groups[group]  # noqa: B018 (an index the table has)
-                self._written[relative] = (str(entry["digest"]), ("group", group), entry.get("findings", []), entry.get("warnings", []))
-            except (KeyError, TypeError, ValueError, IndexError):
-                continue
-        table: Dict[Tuple[Tuple[Any, ...], str], int] = {}
-        dependencies: List[List[Any]] = []
-        groups: Dict[FrozenSet[int], int] = {}
-        by_old_group: Dict[int, int] = {}
-        by_set: Dict[int, Tuple[FrozenSet[Tuple[Any, ...]], int]] = {}  # id(dependencies) -> (the set, group)
-
-        def index_of(dependency: Tuple[Any, ...], value: str) -> int:
-            pair = (dependency, value)
-            number = table.get(pair)
-            if number is None:
-                number = table[pair] = len(dependencies)
-                dependencies.append([dependency_to_json(dependency), value])
-            return number
-
-        def group_of(indices: Iterable[int]) -> int:
-            key = frozenset(indices)
-            return groups.setdefault(key, len(groups))
-
-        def new_group(where: Tuple[Any, ...]) -> int:
-            if where[0] == "values":
-                return group_of(index_of(d, v) for d, v in where[1].items())
-            if where[0] == "group":
-                old = where[1]
-                if old not in by_old_group:
-                    by_old_group[old] = group_of(index_of(*self._dependencies[i]) for i in self._groups[old])
-                return by_old_group[old]
-            _, wanted, value_of = where
-            known = by_set.get(id(wanted))
-            if known is None or known[0] is not wanted:
-                known = by_set[id(wanted)] = (wanted, group_of(index_of(d, value_of(d)) for d in wanted))
-            return known[1]
-
-        entries = {}
-        for relative, (digest, where, findings, warnings) in sorted(self._written.items()):
-            entries[relative] = {"digest": digest, "group": new_group(where), "findings": findings, "warnings": warnings}
+            entries[relative] = entry  # as read: its group keeps its number
+        for relative, (digest, where, findings, warnings) in self._written.items():
+            entries[relative] = {"digest": digest, "group": group_for(where), "findings": findings, "warnings": warnings}
+        facts: Dict[str, Dict[str, Any]] = {}
         for key, entry in self._facts.items():  # facts this run did not ask for stay
-            if key not in self._written_facts and "value" in entry:
-                try:
-                    group = int(entry["group"])
-                    self._groups[group]  # noqa: B018 (an index the table has)
-                except (KeyError, TypeError, ValueError, IndexError):
-                    continue
-                self._written_facts[key] = (entry["value"], ("group", group))
-        facts = {key: {"value": value, "group": new_group(where)} for key, (value, where) in sorted(self._written_facts.items())}
-        ordered = sorted(groups, key=groups.__getitem__)
-        _write_json(
-            self.path,
-            {"format": FORMAT, "dependencies": dependencies, "groups": [sorted(g) for g in ordered], "entries": entries, "facts": facts},
-        )
+            if key not in self._written_facts and "value" in entry and self._well_formed(entry, fact=True):
+                facts[key] = entry
+        for key, (value, where) in self._written_facts.items():
+            facts[key] = {"value": value, "group": group_for(where)}
+        dependencies, groups = _compacted(entries, facts, dependencies, groups)
+        _write_json(self.path, {"format": FORMAT, "dependencies": dependencies, "groups": groups, "entries": entries, "facts": facts})
         self._dirty = False
 
+    def _well_formed(self, entry: Any, fact: bool = False) -> bool:
+        """An entry read from disk that can be written back: a dict naming a known group."""
+        if not isinstance(entry, dict):
+            return False
+        try:
+            return 0 <= int(entry["group"]) < len(self._groups) and (fact or isinstance(entry["digest"], str))
+        except (KeyError, TypeError, ValueError):
+            return False
 
-def _freeze(dependency: Tuple[Any, ...]) -> Tuple[Any, ...]:
-    return tuple(tuple(part) if isinstance(part, list) else part for part in dependency)
+
+def _compacted(entries: Dict[str, Dict[str, Any]], facts: Dict[str, Dict[str, Any]], dependencies: List[Any], groups: List[List[int]]):
+    """The tables without the groups (and dependencies) no entry or fact uses any more, when
+    those are most of them; entries and facts renumbered in place. Unchanged otherwise."""
+    used = {int(e["group"]) for e in entries.values()} | {int(f["group"]) for f in facts.values()}
+    if len(groups) <= 64 or 2 * len(used) > len(groups):
+        return dependencies, groups
+    new_dependencies: List[Any] = []
+    new_groups: List[List[int]] = []
+    dependency_numbers: Dict[int, int] = {}
+    group_numbers: Dict[int, int] = {}
+    for old in sorted(used):
+        members = []
+        for index in groups[old]:
+            if index not in dependency_numbers:
+                dependency_numbers[index] = len(new_dependencies)
+                new_dependencies.append(dependencies[index])
+            members.append(dependency_numbers[index])
+        group_numbers[old] = len(new_groups)
+        new_groups.append(sorted(members))
+    for table in (entries, facts):
+        for key, entry in table.items():
+            table[key] = {**entry, "group": group_numbers[int(entry["group"])]}
+    return new_dependencies, new_groups
 
 
 class Cache:
