@@ -19,7 +19,10 @@ from pathlib import PurePosixPath
 from typing import Any, Sequence, Tuple
 
 
-def _holds(raw: bytes, tokens: Sequence[bytes], project: Any, relative: PurePosixPath) -> bool:
+def holds(raw: bytes, tokens: Sequence[bytes], project: Any, relative: PurePosixPath) -> bool:
+    """Whether ``raw``, the content of the project file ``relative``, holds one of ``tokens``:
+    through the project's token index when it has one (a file is searched once for every
+    rule's tokens), else by searching ``raw``."""
     holds_any = getattr(project, "holds_any", None)
     if holds_any is not None and project.content_is(relative, raw):
         return holds_any(relative, tuple(tokens))  # one pass over the file for every rule's tokens
@@ -28,10 +31,10 @@ def _holds(raw: bytes, tokens: Sequence[bytes], project: Any, relative: PurePosi
 
 def wants(tokens: Sequence[bytes], raw: bytes, project: Any, relative: PurePosixPath) -> bool:
     matches = getattr(tokens, "matches", None)
-    mentions = not tokens or _holds(raw, tokens, project, relative)
+    mentions = not tokens or holds(raw, tokens, project, relative)
     if not mentions and project is not None and hasattr(tokens, "for_project"):
         try:
-            mentions = _holds(raw, tokens.for_project(project), project, relative)
+            mentions = holds(raw, tokens.for_project(project), project, relative)
         except Exception:  # a broken token source must not hide the file
             return True
     if matches is None or not mentions:
@@ -55,7 +58,7 @@ class RefinedTokens(Sequence):
         self._refine = refine
 
     def matches(self, raw: bytes, project: Any, relative: PurePosixPath) -> bool:
-        return any(token in raw for token in self._tokens) and bool(self._refine(project, relative))
+        return holds(raw, self._tokens, project, relative) and bool(self._refine(project, relative))
 
     def __getitem__(self, index):
         return self._tokens[index]

@@ -15,6 +15,8 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from .prefilter import holds
+
 FACTORY_TOKENS: Tuple[bytes, ...] = (b"create_engine", b"create_async_engine", b"engine_from_config")
 
 SiteSource = Callable[["object"], list]  # (FileContext) -> List[EngineSite]
@@ -44,10 +46,12 @@ class _SiteTokens(Sequence):
     says its sites are in."""
 
     def matches(self, raw: bytes, project, relative: PurePosixPath) -> bool:
-        if any(token in raw for token in FACTORY_TOKENS):
+        # Through the project's token index: the rules declaring these tokens each ask, and
+        # searching the bytes again for each was a tenth of a cold run's prefilter.
+        if holds(raw, FACTORY_TOKENS, project, relative):
             return True
         for source in SITE_SOURCES:
-            if any(token in raw for token in _SOURCE_TOKENS.get(source, ())):
+            if holds(raw, _SOURCE_TOKENS.get(source, ()), project, relative):
                 files = _SOURCE_FILES.get(source)
                 if files is None or PurePosixPath(relative) in files(project):
                     return True
