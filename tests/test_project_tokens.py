@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from poolcheck.config import Settings
 from poolcheck.discovery import Walker
 from poolcheck.prefilter import ProjectTokens, wants
@@ -71,3 +74,22 @@ def test_an_overlay_that_changes_the_names_reparses_other_files(tmp_path):
     project.set_overlay(PurePosixPath("registry.txt"), b"new_name\n")
     assert "new_name" in project.pruning_tokens()
     assert project.parsed(PurePosixPath("m.py")).pruned_names == {}
+
+
+@given(
+    st.lists(st.sampled_from(["Session", "SessionLocal", "maker", "as", "import", "from", "x", "S", " ", "  ", "\n", "\t", "(", ")", ",", "_", "é"]), max_size=30).map("".join),
+    st.sets(st.sampled_from(["Session", "SessionLocal", "maker", "x", "é"]), max_size=4),
+)
+def test_aliases_of_finds_every_alias_the_general_pattern_finds(text, words):
+    """The pruning tests and the connection prefilter look for `name as alias` only for the
+    names they care about: never fewer aliases than the general pattern gives, in text and
+    in bytes."""
+    import re
+
+    from poolcheck.lifecycle.tokens import _aliases_of
+
+    general = {(o, a) for o, a in re.findall(r"\b(\w+)\s+as\s+(\w+)", text) if o in words}
+    assert general <= set(_aliases_of(text, words))
+    data = text.encode("utf-8")
+    general_bytes = {(o, a) for o, a in re.findall(rb"\b(\w+)\s+as\s+(\w+)", data) if o.decode("utf-8", "replace") in words}
+    assert general_bytes <= set(_aliases_of(data, words))
