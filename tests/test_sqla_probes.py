@@ -64,6 +64,24 @@ def test_a_string_timeout_fails_only_when_the_pool_is_exhausted(tmp_path):
     assert installed_knowledge().pool_value_failure("QueuePool", "pool_timeout", 30) is None  # never waits
 
 
+@pytest.mark.parametrize("value", [float("nan"), True, float("inf"), 10**9, None])
+@pytest.mark.parametrize("context", [(), (("pool_size", 1), ("max_overflow", 0)), (("pool_size", 0), ("max_overflow", 0))])
+def test_the_timeout_probe_never_waits(value, context):
+    """A checkout from a full pool waits for its timeout: NaN for ever (the long fuzzing
+    run hung on `pool_timeout=float('nan')`), True for one second. The probe tries only
+    timeouts that cannot wait; a hang here fails the test instead of stalling the suite."""
+    import threading
+
+    from poolcheck.sqla.probes import pool_value_failure
+
+    answers = []
+    worker = threading.Thread(target=lambda: answers.append(pool_value_failure("QueuePool", "pool_timeout", value, context)), daemon=True)
+    worker.start()
+    worker.join(60)
+    assert not worker.is_alive(), f"the probe waited on pool_timeout={value!r}"
+    assert answers == [None]
+
+
 def test_the_probe_uses_the_other_keywords_of_the_engine():
     sqla = installed_knowledge()
     alone = sqla.pool_value_failure("QueuePool", "max_overflow", -5)

@@ -110,9 +110,8 @@ def pool_value_failure(
         pool = cls(_FakeDBAPIConnection, **options)
     except Exception as error:  # noqa: BLE001 - the error is the answer
         return "create", _describe(error)
-    waits = isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
     try:
-        if not (probing_timeout and (waits or value is None)):
+        if not probing_timeout or _cannot_wait(value):
             for _ in range(2):
                 pool.connect().close()
     except exc.TimeoutError:
@@ -123,7 +122,7 @@ def pool_value_failure(
         return "checkout", _describe(error)
     finally:
         pool.dispose()
-    if not probing_timeout or waits or value is None:
+    if not probing_timeout or not _cannot_wait(value):
         return None
     limits = {k: v for k, v in (("pool_size", 1), ("max_overflow", 0)) if k in accepted}
     if len(limits) != 2:
@@ -140,6 +139,25 @@ def pool_value_failure(
         held.close()
         full.dispose()
     return None
+
+
+def _cannot_wait(value: Any) -> bool:
+    """Whether a checkout from a full pool whose timeout is ``value`` returns at once, so
+    that the probe may try it: a number not above 0 (SQLAlchemy's queue raises or gives up
+    at once), or a value no time can be added to (it raises before waiting). Not NaN: it
+    compares false with everything, and the queue waits on it for ever (the long fuzzing
+    run hung there on ``pool_timeout=float('nan')``); not True, which waits one second."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, (int, float)):
+        return value <= 0
+    if value is None:
+        return False
+    try:
+        0.0 + value
+    except TypeError:
+        return True
+    return False
 
 
 def pool_checkout_limit(name: str, pool_size: int, max_overflow: int) -> Optional[int]:
