@@ -14,9 +14,13 @@ Two profiles (docs/fuzzing.md):
 from __future__ import annotations
 
 import ast
+import functools
 import io
 import os
+import signal
+import sys
 import tempfile
+import threading
 import warnings
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -53,6 +57,42 @@ MODULES = st.one_of(
     fs.hypothesmith_modules(),
 )
 FILES = fs.as_bytes(MODULES)
+
+
+# An example takes well under a second; one still running after this is a hang, and fails
+# (the long run 6 stalled for twenty minutes on a probe waiting on a NaN pool timeout).
+HANG_SECONDS = 60
+
+
+class Hang(Exception):
+    pass
+
+
+def hang_is_a_failure(check):
+    """Run ``check`` under an alarm: a hang raises :class:`Hang` where the code waits (a
+    rule's exception becomes an internal error, which the checks refuse too)."""
+
+    @functools.wraps(check)
+    def guarded(*args, **kwargs):
+        if not hasattr(signal, "SIGALRM") or threading.current_thread() is not threading.main_thread():
+            return check(*args, **kwargs)
+        pending = signal.alarm(0)
+        if pending:  # inside another guarded check: its alarm stands
+            signal.alarm(pending)
+            return check(*args, **kwargs)
+
+        def expire(signum, frame):
+            raise Hang(f"{check.__name__} still running after {HANG_SECONDS} s")
+
+        previous = signal.signal(signal.SIGALRM, expire)
+        signal.alarm(HANG_SECONDS)
+        try:
+            return check(*args, **kwargs)
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, previous)
+
+    return guarded
 
 
 def _project(files=None) -> Path:
@@ -118,6 +158,7 @@ def assert_sound(result, path: Path, data: bytes) -> None:
         assert "\n" not in finding.message.strip() or finding.code == "PC001", finding.message
 
 
+@hang_is_a_failure
 def check_never_raises(data: bytes, name: str = "app.py", files=None) -> None:
     folder = _project(files)
     try:
@@ -150,6 +191,7 @@ def _newline_kinds(data: bytes) -> set:
     return kinds
 
 
+@hang_is_a_failure
 def check_fixes(data: bytes) -> None:
     """--fix --unsafe-fixes, on disk, twice."""
     import libcst
@@ -182,6 +224,7 @@ def check_fixes(data: bytes) -> None:
         _cleanup(folder)
 
 
+@hang_is_a_failure
 def check_project(data: bytes, files: dict) -> None:
     check_never_raises(data, files=files)
 
@@ -189,6 +232,7 @@ def check_project(data: bytes, files: dict) -> None:
 OUTPUT_FORMATS = ("full", "concise", "json", "sarif", "github", "gitlab", "junit")
 
 
+@hang_is_a_failure
 def check_secrets(data: bytes, files: dict) -> None:
     """No planted password in any output format, statistics, warnings or errors."""
     from poolcheck.cli import main
@@ -242,6 +286,19 @@ def test_quick_project_files(data, files):
 @example(data=b"from sqlalchemy import create_engine as ce\nengine = ce('mysql://user name:Zx9-hunter2-Qp@db', *args, convert_unicode=0, **options)\n", files={})
 def test_quick_no_secret_in_any_output(data, files):
     check_secrets(data, files)
+
+
+def test_a_hanging_check_fails(monkeypatch):
+    import time
+
+    monkeypatch.setattr(sys.modules[__name__], "HANG_SECONDS", 1)
+
+    @hang_is_a_failure
+    def waits():
+        time.sleep(30)
+
+    with pytest.raises(Hang):
+        waits()
 
 
 # --- long profile (pytest -m fuzz) ---------------------------------------------------------------
