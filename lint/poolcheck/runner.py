@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Sequence, Tuple, Type
+from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Type
 
 from .config import Settings
 from .context import FileContext, RuleContext
@@ -247,7 +247,7 @@ class Runner:
             self._check_target(target, project, data, options, result)
             if cache is not None:
                 with phase("cache"):
-                    cache.save()
+                    cache.save(self._walked_files([project]))
             used = [project]
         elif options.fix or options.diff:
             # Fixing rewrites files and checks them again: one file at a time, no cache.
@@ -425,7 +425,7 @@ class Runner:
             pending.close()
         with phase("cache"):
             if self.cache is not None:
-                self.cache.save(self._walked_files())
+                self.cache.save(self._walked_files(self.projects.values()))
         for target, outcome in zip(targets, outcomes):
             if outcome is None:
                 continue
@@ -489,13 +489,15 @@ class Runner:
             else:
                 pending.add(_Pending(index, target, source, [r.code for r in first[1]], dependencies, digest))
 
-    def _walked_files(self) -> Dict[Path, FrozenSet[str]]:
-        """Per project root whose tree this run walked, its files (for the cache's save)."""
+    @staticmethod
+    def _walked_files(projects: Iterable[Project]) -> Dict[Path, FrozenSet[str]]:
+        """Per project root whose tree this run walked, its files: the cache's save then
+        knows which files are gone without a ``stat`` of every file it holds results for."""
         walked = {}
-        for root, project in self.projects.items():
-            tree = project.tree
-            if isinstance(tree, _LazyTree) and tree.walked is not None:
-                walked[root] = frozenset(str(path) for path in tree.walked.files)
+        for project in projects:
+            tree = project.tree.walked if isinstance(project.tree, _LazyTree) else project.tree
+            if tree is not None:
+                walked[project.root] = frozenset(str(path) for path in tree.files)
         return walked
 
     def _entry_digest(self, target: Target, digest: str) -> str:
