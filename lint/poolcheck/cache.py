@@ -707,6 +707,16 @@ class Cache:
             pass
 
 
+def default_directory(folder: Path) -> Path:
+    """Where the cache of the project holding ``folder`` is kept without ``--cache-dir``:
+    ``POOLCHECK_CACHE_DIR``, else ``.poolcheck_cache`` at the project's root."""
+    if os.environ.get("POOLCHECK_CACHE_DIR"):
+        return Path(os.environ["POOLCHECK_CACHE_DIR"])
+    from .discovery import find_project_root
+
+    return find_project_root(folder) / DEFAULT_DIRECTORY
+
+
 def cache_in(directory: Path, settings, rules, enabled, cwd: Path) -> "Cache":
     """The cache of runs with these settings, rules and selection from ``cwd``, kept in
     ``directory``: what ``poolcheck check`` uses, and the editor session for each project."""

@@ -189,18 +189,16 @@ def _use_color(args, stream: TextIO) -> bool:
 def _cache_directory(args, paths: Sequence[Path], stdin_filename: Optional[Path]) -> Path:
     """``--cache-dir``, ``POOLCHECK_CACHE_DIR``, else ``.poolcheck_cache`` at the root of the
     project of the first path (of the buffer's name, for standard input)."""
-    from .cache import DEFAULT_DIRECTORY
-    from .discovery import find_project_root
+    from .cache import default_directory
 
-    directory = args.cache_dir or (Path(os.environ["POOLCHECK_CACHE_DIR"]) if os.environ.get("POOLCHECK_CACHE_DIR") else None)
-    if directory is None:
-        first = next(iter(paths), Path("."))
-        if stdin_filename is not None:  # the project around the buffer's name
-            first = stdin_filename.parent
-            while str(first) not in ("", ".") and not first.exists():
-                first = first.parent
-        directory = find_project_root(first if first.exists() else Path(".")) / DEFAULT_DIRECTORY
-    return directory
+    if args.cache_dir:
+        return args.cache_dir
+    first = next(iter(paths), Path("."))
+    if stdin_filename is not None:  # the project around the buffer's name
+        first = stdin_filename.parent
+        while str(first) not in ("", ".") and not first.exists():
+            first = first.parent
+    return default_directory(first if first.exists() else Path("."))
 
 
 def _cache_for(args, settings, rules, enabled, options):

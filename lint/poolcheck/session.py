@@ -54,13 +54,9 @@ class Session:
     def _cache(self, folder: Path, settings: Settings, enabled):
         if not self.use_cache or settings.database.live:
             return None
-        import os
+        from .cache import cache_in, default_directory
 
-        from .cache import DEFAULT_DIRECTORY, cache_in
-        from .discovery import find_project_root
-
-        directory = Path(os.environ["POOLCHECK_CACHE_DIR"]) if os.environ.get("POOLCHECK_CACHE_DIR") else find_project_root(folder) / DEFAULT_DIRECTORY
-        return cache_in(directory, settings, self.rules, enabled, self.cwd)
+        return cache_in(default_directory(folder), settings, self.rules, enabled, self.cwd)
 
     def check(self, path: Path, data: Optional[bytes] = None, *, fix: bool = False, unsafe_fixes: bool = False) -> RunResult:
         """Check ``path``: its content on disk (``data`` None; the project's facts are then
