@@ -88,7 +88,10 @@ class Project:
     _token_files: Dict[Token, FrozenSet[PurePosixPath]] = field(default_factory=dict, repr=False)
     _presence: Dict[PurePosixPath, Tuple[FrozenSet[Token], FrozenSet[Token]]] = field(default_factory=dict, repr=False)
     _scanners: Dict[FrozenSet[Token], TokenScanner] = field(default_factory=dict, repr=False)
-    _prefilter_set: Optional[FrozenSet[Token]] = field(default=None, repr=False)
+    _prefilter_set: FrozenSet[Token] = field(default=frozenset(), init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._prefilter_set = frozenset(self.prefilter_tokens)
 
     @property
     def _root_text(self) -> str:
@@ -533,8 +536,6 @@ class Project:
         stamps, store = self.file_stamps, self.token_store
         if stamps is None or store is None:
             return
-        if self._prefilter_set is None:
-            self._prefilter_set = frozenset(self.prefilter_tokens)
         universe = wanted | self._prefilter_set
         presence, digests, overlays, raw = self._presence, self._digests, self.overlays, self._bytes
         for path in paths:
@@ -564,8 +565,6 @@ class Project:
         missing = wanted - checked
         if missing:
             if not checked:
-                if self._prefilter_set is None:
-                    self._prefilter_set = frozenset(self.prefilter_tokens)
                 missing |= self._prefilter_set
             found = self._scan(path, missing)
             checked, present = checked | missing, present | found
