@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, List, Sequence, Tuple
 
-from .findings import Edit, Finding, applicable  # noqa: F401 (applicable: its old home)
+from .findings import Edit, Finding, applicable
 from .source import SourceFile, split_lines_keepends
 
 MAX_ROUNDS = 10
