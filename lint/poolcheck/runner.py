@@ -485,7 +485,9 @@ class Runner:
                 # The text is kept only to show excerpts of findings: most files have none,
                 # and keeping every file's text doubled a large tree's peak memory.
                 outcomes[index] = _Outcome(first, local.warnings, local.errors, source if first else _NOT_READ)
-                self._remember(target, project, digest, dependencies, outcomes[index])
+                # Nothing found without a parse: the next run finds it again as cheaply.
+                cheap = target.is_python and not (first or local.warnings or local.errors)
+                self._remember(target, project, digest, dependencies, outcomes[index], cheap=cheap)
             else:
                 pending.add(_Pending(index, target, source, [r.code for r in first[1]], dependencies, digest))
 
@@ -504,9 +506,10 @@ class Runner:
         """What a cached entry is for: this content, shown under this name."""
         return f"{digest}:{target.path.as_posix()}:{int(target.is_python)}"
 
-    def _remember(self, target: Target, project: Project, digest: str, dependencies, outcome: "_Outcome", values=None) -> None:
+    def _remember(self, target: Target, project: Project, digest: str, dependencies, outcome: "_Outcome", values=None, cheap: bool = False) -> None:
         """Keep a file's outcome in the cache, with its dependencies' values: ``values`` when
-        they come from a worker process, else this project's (it holds the bytes read)."""
+        they come from a worker process, else this project's (it holds the bytes read).
+        ``cheap``: the outcome took no parse (see ``ResultStore.store``)."""
         if self.cache is None or outcome.errors:
             return  # a rule's internal error is not a result worth keeping
         with phase("cache"):
@@ -515,7 +518,7 @@ class Runner:
             dependencies = frozenset(values if values is not None else dependencies)
             dependencies = self._dependency_sets.setdefault(dependencies, dependencies)
             value_of = values.__getitem__ if values is not None else project.dependency_value
-            store.store(target.relative, self._entry_digest(target, digest), dependencies, value_of, outcome.findings, outcome.warnings)
+            store.store(target.relative, self._entry_digest(target, digest), dependencies, value_of, outcome.findings, outcome.warnings, cheap=cheap)
 
     def _check_pending(self, pending, outcomes: List[Optional["_Outcome"]]) -> None:
         """Collect the outcomes of the pending files (``parallel.PendingFiles``) and keep them."""
