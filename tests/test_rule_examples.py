@@ -33,3 +33,27 @@ def test_builtin_rules_have_five_examples_each_way(rule):
 def test_builtin_rules_document_every_section(rule):
     assert rule.what.strip() and rule.why.strip() and rule.example and rule.use_instead
     assert rule.help, "every finding needs a help line saying what to do"
+
+
+def test_examples_are_dedented_as_textwrap_dedents_them():
+    """``poolcheck.rule._dedent`` is written out (it runs for every example when the rule
+    modules load); it must read examples exactly as ``textwrap.dedent`` does, on every
+    built-in example and on mixed tabs, whitespace-only lines and carriage returns."""
+    import random
+    import textwrap
+
+    from poolcheck.registry import load_rules
+    from poolcheck.rule import _dedent
+
+    def reference(text: str) -> str:
+        return textwrap.dedent(text).lstrip("\n") if text.startswith("\n") else textwrap.dedent(text)
+
+    texts = ["", "\n", "  a\n    b\n  c", "\tfoo\n\t\tbar\n", " \t a\n \t b", "  a\n\tb\n", "    \n  a\n   \n  b  \n", "\n  a\r\n  b\r\n"]
+    generator = random.Random(7)
+    for _ in range(5000):
+        lines = ["".join(generator.choice(" \t x#\r") for _ in range(generator.randint(0, 6))) for _ in range(generator.randint(0, 6))]
+        texts.append(generator.choice(["", "\n"]) + "\n".join(lines) + generator.choice(["", "\n"]))
+    for rule in load_rules():
+        for example in list(rule.all_invalid()) + list(rule.all_valid()):
+            assert example.code == reference(example.code)  # stored dedented: dedenting again changes nothing
+    assert [text for text in texts if _dedent(text) != reference(text)] == []

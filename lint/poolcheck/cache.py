@@ -36,7 +36,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
@@ -239,9 +238,12 @@ def _write_json(path: Path, data: Dict[str, Any]) -> None:
     """Write atomically (a temporary file renamed over the old one); never raises."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        # A name of our own rather than tempfile.mkstemp: `tempfile` (with `random`) was a
+        # few milliseconds of every one-file run's imports, and mkstemp's 0o600 needed a
+        # chmod and two umask calls; O_EXCL makes the name safe all the same.
+        temporary = os.path.join(str(path.parent), f".tmp-{os.getpid()}-{os.urandom(6).hex()}")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         try:
-            os.chmod(temporary, 0o666 & ~_umask())
             with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
                 # dumps, not dump: dump streams through the pure-Python encoder (ten times
                 # slower: a one-file run rewriting the results of a large tree felt it).
@@ -257,12 +259,6 @@ def _write_json(path: Path, data: Dict[str, Any]) -> None:
         pass
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 class TokenStore:
     """Per file content digest, which tokens the file holds (see ``Project.tokens_of``)."""
 
@@ -270,7 +266,12 @@ class TokenStore:
         self.path = path
         self._known: Dict[str, Tuple[FrozenSet[Token], FrozenSet[Token]]] = {}  # digest -> (checked, present)
         self._dirty = False
-        self._changes: set = set()  # digests remembered anew in this run
+        # Digests remembered in this run, and how many times a file needed one (a scan, or
+        # a lookup served by a digest only this run knows): files the next run would scan.
+        self._new_digests: set = set()
+        self._changes = 0
+        self._covers: Dict[Tuple[int, int], bool] = {}  # see lookup
+        self._covers_sets: Dict[Tuple[int, int], Tuple[Any, Any]] = {}
         data = _read_json(path)
         if data is not None:
             try:
@@ -283,8 +284,19 @@ class TokenStore:
 
     def lookup(self, digest: str, tokens: Sequence[Token]) -> Optional[FrozenSet[Token]]:
         entry = self._known.get(digest)
-        if entry is None or not entry[0].issuperset(tokens):
+        if entry is None:
             return None
+        # Most files share a few token sets (one object each): each is compared once.
+        key = (id(entry[0]), id(tokens))
+        covers = self._covers.get(key)
+        if covers is None or self._covers_sets[key] != (entry[0], tokens):
+            covers = self._covers[key] = entry[0].issuperset(tokens)
+            self._covers_sets[key] = (entry[0], tokens)
+        if not covers:
+            return None
+        if digest in self._new_digests:
+            self._changes += 1
+            self._dirty = self._changes > _UNSAVED_CHANGES
         self._used.add(digest)
         return entry[1].intersection(tokens)
 
@@ -292,8 +304,9 @@ class TokenStore:
         checked, known = self._known.get(digest, (frozenset(), frozenset()))
         self._known[digest] = (checked | frozenset(tokens), (known - frozenset(tokens)) | present)
         self._used.add(digest)
-        self._changes.add(digest)
-        self._dirty = len(self._changes) > _UNSAVED_CHANGES
+        self._new_digests.add(digest)
+        self._changes += 1
+        self._dirty = self._changes > _UNSAVED_CHANGES
 
     def save(self) -> None:
         if not self._dirty:
@@ -308,7 +321,8 @@ class TokenStore:
         ordered = sorted(universes, key=universes.__getitem__)
         _write_json(self.path, {"format": FORMAT, "universes": [sorted(token_key(t) for t in u) for u in ordered], "files": files})
         self._dirty = False
-        self._changes.clear()
+        self._changes = 0
+        self._new_digests.clear()
 
 
 class SummaryStore:
@@ -393,8 +407,15 @@ class FileStamps:
             info = os.stat(absolute)
         except OSError:
             return None
-        stamp = [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
-        if entry[:4] != stamp or info.st_ctime_ns >= self._trusted_before or info.st_mtime_ns >= self._trusted_before:
+        trusted_before = self._trusted_before
+        if (
+            entry[0] != info.st_size
+            or entry[1] != info.st_mtime_ns
+            or entry[2] != info.st_ctime_ns
+            or entry[3] != info.st_ino
+            or info.st_ctime_ns >= trusted_before
+            or info.st_mtime_ns >= trusted_before
+        ):
             return None
         self._new[relative] = entry
         return str(entry[4])

@@ -8,7 +8,6 @@ which the command line turns into one line on standard error and exit code 2.
 
 from __future__ import annotations
 
-import difflib
 import re
 import sys
 from dataclasses import dataclass, field
@@ -126,6 +125,8 @@ def _dialect_near_miss(backend: str) -> Optional[str]:
     known = set(shipped) | {"mariadb"}
     if backend in known:
         return None
+    import difflib  # only for a suggestion: most runs make none
+
     near = difflib.get_close_matches(backend, sorted(known), n=1, cutoff=0.75)
     return near[0] if near else None
 
@@ -204,6 +205,8 @@ class Settings:
 
 
 def _suggest(key: str, known) -> str:
+    import difflib  # only for a suggestion: most runs make none
+
     near = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
     return f"; did you mean {near[0]!r}?" if near else ""
 

@@ -13,7 +13,6 @@ of any dialect SQLAlchemy ships may still be one of a third-party dialect's (Big
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, FrozenSet, List, Optional, Tuple
 
@@ -203,6 +202,8 @@ def suggestion_is_unique(verdict: ArgumentVerdict, unknown: UnknownKeyword) -> b
     words = {word for word in name.lower().split("_") if word}
     same_words = words == set(suggestion.split("_")) or name.lower().replace("_", "") == suggestion.replace("_", "")
     prefixed = suggestion.endswith("_" + name)
+    import difflib  # only for a suggestion: most runs make none
+
     return same_words or prefixed or difflib.SequenceMatcher(None, name, suggestion).ratio() >= CLEAR_SIMILARITY
 
 

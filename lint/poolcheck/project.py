@@ -125,6 +125,15 @@ class Project:
             self._note_stat(path, info)
         return self._bytes[path]
 
+    def bytes_read(self, path: PurePosixPath) -> Optional[Tuple[bytes, Optional[os.stat_result]]]:
+        """The file's bytes and status if this project has read them from disk already (a
+        project fact asked about every file before the runner got to this one)."""
+        path = _posix(path)
+        if path in self.overlays:
+            return None
+        data = self._bytes.get(path)
+        return None if data is None else (data, self._stats.get(path))
+
     def seed_bytes(self, path: PurePosixPath, data: Optional[bytes], info: Optional[os.stat_result] = None) -> None:
         """The content of ``path`` as the runner read it (so that it is read once), with the
         file's status taken before reading it."""
@@ -537,14 +546,22 @@ class Project:
         if stamps is None or store is None:
             return
         universe = wanted | self._prefilter_set
-        presence, digests, overlays, raw = self._presence, self._digests, self.overlays, self._bytes
+        presence, digests, overlays, raw, stamped = self._presence, self._digests, self.overlays, self._bytes, self._stamped
+        # `_stamped_digest` and `store.lookup` inlined: this loop runs over every file of the
+        # tree in a one-file run, where each call and each hash of a path (a Python-level
+        # __hash__) showed.
+        stamped_digest, lookup, folder = stamps.digest, store.lookup, os.path.join(self._root_text, "")
         for path in paths:
             if path in presence or path in raw or (overlays and path in overlays):
                 continue
-            digest = digests.get(path) or self._stamped_digest(path)
+            digest = digests.get(path)
             if digest is None:
-                continue  # changed, new or racy: read by the general path
-            known = store.lookup(digest, universe)
+                relative = str(path)
+                digest = stamped_digest(relative, folder + relative)
+                if digest is None:
+                    continue  # changed, new or racy: read by the general path
+                stamped[path] = digests[path] = digest
+            known = lookup(digest, universe)
             if known is not None:
                 presence[path] = (universe, known)
 

@@ -31,8 +31,7 @@ from .prefilter import wants
 from .project import Project
 from .registry import RuleSet
 from .rule import Rule
-from .source import SourceError, SourceFile, read_source
-from .suppression import PerFileIgnores, apply_noqa, parse_directives, parse_text_directives, unknown_file_codes, unused_noqa
+from .source import ParseFailure, SourceError, SourceFile, read_source
 from .timing import phase
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -162,7 +161,7 @@ class Runner:
         self.projects: Dict[Path, Project] = {}
         self.active: List[Type[Rule]] = [r for r in rules if r.code in enabled]
         self.instances = {r.code: r() for r in self.active}
-        self.per_file_ignores = PerFileIgnores(settings.per_file_ignores)
+        self._per_file_ignores = None
         self.known_codes = frozenset(rules.codes)
         self.code_prefixes = frozenset(_letters(code) for code in rules.codes)
         # What pruned parses keep, from every loaded rule (pruned parses are the same whichever
@@ -468,7 +467,9 @@ class Runner:
                     outcomes[index] = _Outcome(findings=hit[0], warnings=hit[1], source=source if source is not None else _NOT_READ)
                     continue
             with phase("prefilter"):
-                data, problem, info = _read(target)
+                # Read once: a project fact may have read every file already.
+                held = project.bytes_read(target.relative)
+                data, problem, info = (held[0], None, held[1]) if held is not None else _read(target)
             if problem is not None:
                 outcomes[index] = _Outcome(errors=[f"{target.path}: cannot read: {problem}"])
                 continue
@@ -577,11 +578,11 @@ class Runner:
             result.warnings.append(f"{ctx.path}:{error.line}: could not be checked: {error.message}")
 
     def _call(self, rule: Type[Rule], hook: str, ctx: FileContext, result: RunResult, *args) -> None:
-        from .syntax import ParseFailure, nesting_failure
-
         try:
             getattr(self.instances[rule.code], hook)(RuleContext(ctx, rule), *args)
         except (ParseFailure, RecursionError) as exc:
+            from .syntax import nesting_failure
+
             # The rule needed more of the file than poolcheck can parse (the whole file, for a
             # fix), or followed code nested deeper than Python's recursion limit allows: the
             # file is not checked, and PC001 says why, as for a file that does not parse.
@@ -604,6 +605,8 @@ class Runner:
             return self._suppress_findings(ctx, result, hooks)
 
     def _suppress_findings(self, ctx: FileContext, result: RunResult, hooks) -> List[Finding]:
+        from .suppression import apply_noqa, parse_directives, parse_text_directives, unknown_file_codes, unused_noqa
+
         text = ctx.source.text if ctx.source is not None else ""
         directives = parse_directives(text) if ctx.target.is_python else parse_text_directives(text)
         relative = self._config_relative(ctx.target)
@@ -630,7 +633,19 @@ class Runner:
         except ValueError:
             return None
 
+    @property
+    def per_file_ignores(self):
+        """The configured per-file-ignores (``suppression.PerFileIgnores``): made, and the
+        suppression machinery imported, only when a file has findings or ignores are set."""
+        if self._per_file_ignores is None:
+            from .suppression import PerFileIgnores
+
+            self._per_file_ignores = PerFileIgnores(self.settings.per_file_ignores)
+        return self._per_file_ignores
+
     def _warn_unmatched_per_file_ignores(self, result: RunResult, projects: Sequence[Project], targets: Sequence[Target]) -> None:
+        if not self.settings.per_file_ignores:
+            return
         for glob, _, _ in self.per_file_ignores.entries:
             if glob not in self.per_file_ignores.matched_globs:
                 # The checked files count even when they are not on disk (standard input).

@@ -8,7 +8,6 @@ them). A selector that matches no rule is an error with a did-you-mean.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
@@ -44,6 +43,8 @@ def unknown_selector_message(selector: str, rules: RuleSet, where: str) -> str:
         candidates = list(rules.codes)  # a whole code: suggest a whole code
     else:  # a prefix: suggest a prefix of the same length
         candidates = sorted({c[: len(normalised)] for c in rules.codes})
+    import difflib  # only for a suggestion: most runs make none
+
     near = difflib.get_close_matches(normalised, candidates, n=1, cutoff=0.75)
     hint = f"; did you mean {near[0]}?" if near else ""
     return f"{where}: unknown rule selector {selector!r}{hint} (run `poolcheck rules` for the list)"

@@ -18,6 +18,17 @@ from typing import List, Optional, Union
 UTF8_BOM = codecs.BOM_UTF8
 
 
+class ParseFailure(Exception):
+    """Code poolcheck cannot parse (raised by ``poolcheck.syntax``; defined here, without
+    libcst, so the runner can catch it in a run that never parses)."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
 @dataclass(frozen=True)
 class SourceError:
     """Why a file could not be turned into text. ``decode`` errors are the file's content's

@@ -22,15 +22,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from .discovery import module_name_for  # noqa: F401 (here too: where rules import it from)
 from .pyast import MAX_PARSE_BYTES, python_ast  # noqa: F401 (libcst-free; re-exported)
 from .findings import Position, Span
-from .source import SourceFile, split_lines_keepends
-
-
-class ParseFailure(Exception):
-    def __init__(self, message: str, line: int = 1, column: int = 0) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-        self.column = column
+from .source import ParseFailure, SourceFile, split_lines_keepends
 
 
 # Limits on what is handed to libcst. Its native parser recurses once per nesting level and

@@ -80,10 +80,12 @@ def files_with_sites(project) -> frozenset:
     these among the files mentioning SITE_TOKENS)."""
 
     def compute(project) -> frozenset:
-        from poolcheck.flask_config import flask_config, project_engine_sites
+        from poolcheck.flask_config import flask_config
 
         if not flask_config(project).uses_flask_sqlalchemy:
-            return frozenset()
+            return frozenset()  # (decided without importing the sites' libcst machinery)
+        from poolcheck.flask_config import project_engine_sites
+
         sites = project_engine_sites(project, behaviour(used_release(project).version))
         return frozenset(site.file.relative for site in sites)
 

@@ -21,7 +21,7 @@ import importlib
 # Names load on first use (PEP 562): a rule module importing only the tokens (.tokens) or the
 # text patterns must not pull in libcst with the rest.
 _LAZY = {
-    "ENV_FILE_PATTERNS": (".text_files", "ENV_FILE_PATTERNS"),
+    "ENV_FILE_PATTERNS": (".tokens", "ENV_FILE_PATTERNS"),
     "SCAN_TOKENS": (".tokens", "SCAN_TOKENS"),
     "Behaviour": (".sites", "Behaviour"),
     "ConfigEntry": (".model", "ConfigEntry"),
@@ -29,9 +29,9 @@ _LAZY = {
     "FlaskConfig": (".model", "FlaskConfig"),
     "LoadCall": (".model", "LoadCall"),
     "env_file_unit": (".collect", "env_file_unit"),
-    "flask_config": (".collect", "flask_config"),
+    "flask_config": (".fact", "flask_config"),
     "flask_engine_sites": (".sites", "flask_engine_sites"),
-    "imports_flask_sqlalchemy": (".collect", "imports_flask_sqlalchemy"),
+    "imports_flask_sqlalchemy": (".fact", "imports_flask_sqlalchemy"),
     "project_engine_sites": (".sites", "project_engine_sites"),
 }
 

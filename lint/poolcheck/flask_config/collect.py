@@ -52,33 +52,14 @@ from .text_files import ENV_FILE_PATTERNS, flask_env_value, read_dotenv, read_js
 if TYPE_CHECKING:  # pragma: no cover
     from ..project import Project
 
-FACT_KEY = "flask-config"
 # `.config[...]` is read far more often than written: a file whose only hit is that token
 # is scanned only if it also assigns to one.
 _CONFIG_SUBSCRIPT_WRITE = re.compile(rb"\.config\[[^\]\n]*\]\s*=(?!=)")
-_IMPORT = re.compile(
-    rb"^[ \t]*(?:from[ \t]+flask_sqlalchemy[ \t.]|import[ \t]+(?:[\w.]+[ \t]*,[ \t]*)*flask_sqlalchemy\b)", re.MULTILINE
-)
 _SETTINGS_WORDS = ("config", "settings", "configuration")
 _CLASS_SUFFIXES = ("config", "settings", "configuration")
 _SETTINGS_FOLDERS = ("config", "configs", "settings", "instance", "conf")
 _JSON_LOADERS = ("json.load", "json.loads")
 _TOML_LOADERS = ("tomllib.load", "tomli.load", "toml.load", "tomllib.loads", "tomli.loads", "toml.loads")
-
-
-def flask_config(project: "Project") -> FlaskConfig:
-    """The project's Flask configuration (computed once per project)."""
-    return project.fact(FACT_KEY, _collect)
-
-
-def imports_flask_sqlalchemy(project: "Project") -> bool:
-    """Whether any project module imports ``flask_sqlalchemy`` (an import statement, not a
-    mention in a comment or a string)."""
-    for path in project.python_files_containing((b"flask_sqlalchemy",)):
-        data = project.read_bytes(path)
-        if data is not None and _IMPORT.search(data):
-            return True
-    return False
 
 
 def looks_like_settings(path: PurePosixPath) -> bool:
@@ -88,9 +69,8 @@ def looks_like_settings(path: PurePosixPath) -> bool:
     )
 
 
-def _collect(project: "Project") -> FlaskConfig:
-    if not imports_flask_sqlalchemy(project):
-        return FlaskConfig(uses_flask_sqlalchemy=False)
+def collect_config(project: "Project") -> FlaskConfig:
+    """The configuration of a project that imports ``flask_sqlalchemy`` (see ``.fact``)."""
     return _Collector(project).collect()
 
 

@@ -15,12 +15,12 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from ..findings import Span
-from ..values import Known, Value
 
 if TYPE_CHECKING:  # pragma: no cover
     import libcst as cst
 
     from ..syntax import ParsedFile, ScopeNode
+    from ..values import Value
 
 # How an entry is written (what a fix has to rewrite).
 ATTRIBUTE = "attribute"  # KEY = value, in a class body or at a settings module's top level
@@ -151,7 +151,7 @@ class Construction:
     file: "ParsedFile" = field(repr=False)
     node: "cst.Call" = field(repr=False)
     scopes: Tuple["ScopeNode", ...] = field(default=(), repr=False)
-    engine_options: Value = field(default_factory=lambda: Known(None))  # Known(None): not given
+    engine_options: Value = field(default_factory=lambda: _not_given())  # Known(None): not given
     options_node: Optional["cst.CSTNode"] = field(default=None, repr=False)
 
 
@@ -196,3 +196,11 @@ class FlaskConfig:
 
     def writers_of(self, key: str) -> List[ConfigEntry]:
         return [entry for entry in self.entries() if entry.key == key and not entry.nested]
+
+
+def _not_given() -> "Value":
+    # values imports libcst: a project without Flask-SQLAlchemy builds only a FlaskConfig
+    # saying so, and must not pay for it (see .fact).
+    from ..values import Known
+
+    return Known(None)

@@ -79,7 +79,7 @@ def flask_engine_sites(ctx, behaviour: Behaviour) -> List[EngineSite]:
 
 def project_engine_sites(project: "Project", behaviour: Behaviour) -> List[EngineSite]:
     """Every Flask-SQLAlchemy engine site of the project (computed once per release)."""
-    from .collect import flask_config
+    from .fact import flask_config
 
     def compute(project: "Project") -> List[EngineSite]:
         config = flask_config(project)

@@ -18,3 +18,6 @@ SCAN_TOKENS = (
     b".config.setdefault",
     b"engine_options",
 )
+
+# The names of the dotenv files Flask reads (``flask.cli.load_dotenv``), and ``*.env``.
+ENV_FILE_PATTERNS = (".env", ".flaskenv", "*.env")
