@@ -320,6 +320,9 @@ def test_unreadable_file(tmp_path, monkeypatch, capsys):
         return builtins.open(file, *args, **kwargs)
 
     monkeypatch.setattr(poolcheck.runner, "open", open_file, raising=False)
+    import poolcheck.project  # project facts read every file first (the runner takes those bytes)
+
+    monkeypatch.setattr(poolcheck.project, "open", open_file, raising=False)
     monkeypatch.chdir(tmp_path)
     assert main(["check", "--format", "concise", "--no-color"]) == 2
     captured = capsys.readouterr()
@@ -356,14 +359,16 @@ def test_a_file_vanishing_mid_run(tmp_path, monkeypatch, capsys):
     write_bytes(tmp_path, "a.py", (IMPORT + ENGINE).encode())
     write_bytes(tmp_path, "b.py", (IMPORT + ENGINE).encode())
     write_bytes(tmp_path, "c.py", (IMPORT + ENGINE).encode())
-    original = poolcheck.runner._read
+    import poolcheck.project
 
-    def read(target):
-        if target.absolute.name == "b.py":
-            target.absolute.unlink()  # deleted between the walk and the read
-        return original(target)
+    original = poolcheck.project.read_with_stat
 
-    monkeypatch.setattr(poolcheck.runner, "_read", read)
+    def read(path):
+        if os.path.basename(path) == "b.py" and os.path.exists(path):
+            os.unlink(path)  # deleted between the walk and the first read (a project fact's)
+        return original(path)
+
+    monkeypatch.setattr(poolcheck.project, "read_with_stat", read)
     monkeypatch.chdir(tmp_path)
     assert main(["check", "--format", "concise", "--no-color", "--no-cache"]) == 2
     captured = capsys.readouterr()
