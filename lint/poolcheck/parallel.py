@@ -103,6 +103,11 @@ class PendingFiles:
         _RUNNER = self.runner
         import multiprocessing  # here: a run of a few files never starts a worker
 
+        # Every worker parses: the parser (libcst, a tenth of a second to import) is imported
+        # once here and shared by the forked workers, rather than once in each (measured on
+        # the bench corpus: 0.24 s less CPU, the same or a shorter wall time).
+        from . import syntax  # noqa: F401
+
         context = multiprocessing.get_context("fork")
         self._pool = context.Pool(self.workers, initializer=timing.reset)
         self.started = True
