@@ -223,14 +223,15 @@ class Walker:
         # PurePosixPath per entry was most of the walk's time. Ignore files and configured
         # globs see each entry as a path only when there are some.
         found: List[str] = []
-        stack: List[Tuple[Path, str, List[_IgnoreLayer]]] = [(root, "", layers)]
+        # Folders as strings: a Path per folder and per check in it was a third of the walk.
+        stack: List[Tuple[str, str, List[_IgnoreLayer]]] = [(str(root), "", layers)]
         while stack:
             folder, folder_text, inherited = stack.pop()
             relative_folder = PurePosixPath(folder_text) if folder_text else PurePosixPath(".")
             layers_here = list(inherited)
-            gitignore = folder / ".gitignore"
-            if gitignore.is_file():
-                layers_here.append(_IgnoreLayer(relative_folder, _GlobSet(_read_lines(gitignore))))
+            gitignore = os.path.join(folder, ".gitignore")
+            if os.path.isfile(gitignore):
+                layers_here.append(_IgnoreLayer(relative_folder, _GlobSet(_read_lines(Path(gitignore)))))
             try:
                 entries = sorted(os.scandir(folder), key=lambda e: e.name)
             except OSError as exc:
@@ -254,7 +255,7 @@ class Walker:
                     if reason and not _ignored(layers_here, relative, False) and not self._excluded_by_config(config_globs, config_base, relative, False):
                         skipped.append((relative, reason, False))
                     continue
-                if is_dir and (entry.name in defaults or (folder / entry.name / "pyvenv.cfg").exists()):
+                if is_dir and (entry.name in defaults or os.path.exists(os.path.join(entry.path, "pyvenv.cfg"))):
                     continue
                 if filtered:
                     relative = PurePosixPath(text)
@@ -264,7 +265,7 @@ class Walker:
                         continue
                 if is_dir:
                     if deep:
-                        subfolders.append((Path(entry.path), text, layers_here))
+                        subfolders.append((entry.path, text, layers_here))
                 else:
                     found.append(text)
             stack.extend(reversed(subfolders))
