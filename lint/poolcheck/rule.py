@@ -15,7 +15,6 @@ values) and import libcst inside ``check`` when they need raw syntax.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, List, Mapping, Optional, Tuple, Union
 
 from .findings import Severity
@@ -31,21 +30,60 @@ NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 DOCS_BASE_URL = "https://github.com/poolcheck/poolcheck/blob/main/docs/rules/"
 
 
-@dataclass(frozen=True)
 class Example:
     """A small project: ``code`` at ``path``, plus any other ``files`` it needs (a ``my.cnf``,
-    a ``requirements.txt``, a ``db.py`` it imports) and ``settings`` for ``[tool.poolcheck]``."""
+    a ``requirements.txt``, a ``db.py`` it imports) and ``settings`` for ``[tool.poolcheck]``.
 
-    code: str
-    path: str = "app.py"
-    files: Mapping[str, str] = field(default_factory=dict)
-    settings: Mapping[str, Any] = field(default_factory=dict)
-    note: str = ""
+    Immutable, compared by value. A plain class rather than a frozen dataclass: every rule
+    module builds its examples when it loads, on every run, and only the test suite and the
+    rule pages read them; the code and files, written indented inside class bodies, are
+    dedented (as files would be) when first read."""
 
-    def __post_init__(self) -> None:
-        # Examples are written indented inside class bodies; store them as files would be.
-        object.__setattr__(self, "code", _dedent(self.code))
-        object.__setattr__(self, "files", {name: _dedent(text) for name, text in self.files.items()})
+    __slots__ = ("_code", "path", "_files", "settings", "note", "_dedented")
+    _FIELDS: ClassVar[Tuple[str, ...]] = ("code", "path", "files", "settings", "note")
+
+    def __init__(
+        self,
+        code: str,
+        path: str = "app.py",
+        files: Optional[Mapping[str, str]] = None,
+        settings: Optional[Mapping[str, Any]] = None,
+        note: str = "",
+    ) -> None:
+        for name, value in (("_code", code), ("path", path), ("_files", dict(files or {})), ("settings", dict(settings or {})), ("note", note), ("_dedented", None)):
+            object.__setattr__(self, name, value)
+
+    def _texts(self) -> Tuple[str, Mapping[str, str]]:
+        if self._dedented is None:
+            object.__setattr__(self, "_dedented", (_dedent(self._code), {name: _dedent(text) for name, text in self._files.items()}))
+        return self._dedented
+
+    @property
+    def code(self) -> str:
+        return self._texts()[0]
+
+    @property
+    def files(self) -> Mapping[str, str]:
+        return self._texts()[1]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}: examples are immutable")
+
+    __delattr__ = __setattr__  # type: ignore[assignment]
+
+    def _values(self) -> Tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self._FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((self.__class__, self.code, self.path, tuple(sorted(self.files.items())), self.note))
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}({', '.join(f'{name}={getattr(self, name)!r}' for name in self._FIELDS)})"
 
 
 def _dedent(text: str) -> str:
@@ -76,18 +114,32 @@ def _dedent(text: str) -> str:
     return result.lstrip("\n") if text.startswith("\n") else result
 
 
-@dataclass(frozen=True)
 class Valid(Example):
     """Must produce no finding of the rule."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True)
+
 class Invalid(Example):
     """Must produce at least one finding of the rule; at ``line`` when given, and with a
     message containing ``message`` when given."""
 
-    line: Optional[int] = None
-    message: Optional[str] = None
+    __slots__ = ("line", "message")
+    _FIELDS: ClassVar[Tuple[str, ...]] = Example._FIELDS + ("line", "message")
+
+    def __init__(
+        self,
+        code: str,
+        path: str = "app.py",
+        files: Optional[Mapping[str, str]] = None,
+        settings: Optional[Mapping[str, Any]] = None,
+        note: str = "",
+        line: Optional[int] = None,
+        message: Optional[str] = None,
+    ) -> None:
+        super().__init__(code, path, files, settings, note)
+        object.__setattr__(self, "line", line)
+        object.__setattr__(self, "message", message)
 
 
 class Rule:
