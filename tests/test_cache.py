@@ -168,12 +168,14 @@ def test_a_damaged_cache_is_ignored(project, tmp_path):
         path.write_text("{not json", encoding="utf-8")
     warm, served = run(project, cache)
     assert served == [] and summary(warm) == summary(cold)
-    for path in (cache / "v1").glob("results-*.json"):
-        data = json.loads(path.read_text())
-        data["groups"] = [[10**6]]  # indices into nothing
-        path.write_text(json.dumps(data), encoding="utf-8")
-    warm, served = run(project, cache)
-    assert served == [] and summary(warm) == summary(cold)
+    run(project, cache)
+    for damage in ([[10**6]], [[-1]], [[0.5]], [[True]], [["0"]], [[0, None]]):  # not indices into the table
+        for path in (cache / "v1").glob("results-*.json"):
+            data = json.loads(path.read_text())
+            data["groups"] = damage
+            path.write_text(json.dumps(data), encoding="utf-8")
+        warm, served = run(project, cache)
+        assert served == [] and summary(warm) == summary(cold), damage
 
 
 def test_findings_survive_json(project, tmp_path):

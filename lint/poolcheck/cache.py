@@ -37,7 +37,7 @@ import json
 import os
 import sys
 from pathlib import Path, PurePosixPath
-from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
 from . import __version__
 from .findings import Applicability, Edit, Finding, Fix, Location, Position, Related, Severity, Span
@@ -274,10 +274,16 @@ class TokenStore:
         if data is not None:
             try:
                 universes = [frozenset(token_from_key(k) for k in keys) for keys in data.get("universes", [])]
-                shared: Dict[FrozenSet[Token], FrozenSet[Token]] = {}  # one object per token set
+                # Files share a few token sets (saved sorted): each is decoded once, and is one
+                # object for all its files (lookup_many compares each object once).
+                shared: Dict[Tuple[str, ...], FrozenSet[Token]] = {}
+                known = self._known
                 for digest, (universe, present) in data.get("files", {}).items():
-                    tokens = frozenset(token_from_key(k) for k in present)
-                    self._known[str(digest)] = (universes[universe], shared.setdefault(tokens, tokens))
+                    keys = tuple(present)
+                    tokens = shared.get(keys)
+                    if tokens is None:
+                        tokens = shared[keys] = frozenset(token_from_key(k) for k in keys)
+                    known[str(digest)] = (universes[universe], tokens)
             except (TypeError, ValueError, AttributeError, IndexError):
                 self._known = {}
         self._used: set = set()
@@ -322,6 +328,9 @@ class TokenStore:
         self._new_digests.add(digest)
         self._changes += 1
         self._dirty = self._changes > _UNSAVED_CHANGES
+
+    def needs_saving(self) -> bool:
+        return self._dirty
 
     def save(self) -> None:
         if not self._dirty:
@@ -377,6 +386,9 @@ class SummaryStore:
         self._known.setdefault(kind, {})[digest] = value
         self._used.setdefault(kind, set()).add(digest)
         self._dirty = True
+
+    def needs_saving(self) -> bool:
+        return self._dirty
 
     def save(self) -> None:
         if not self._dirty:
@@ -452,16 +464,19 @@ class FileStamps:
 
     _remembered = False
 
-    def save(self) -> None:
+    def needs_saving(self) -> bool:
         # A run that took no digest anew (an editor's buffer that asked about no other file)
         # keeps the file as it is, rather than shrink it to the few stamps it looked at. A
         # few new stamps are not worth rewriting every file's: the files they are for are
         # read again by the next run (a one-file run on a file just edited writes nothing).
         if self._new == self._old or not self._remembered:
-            return
+            return False
         old = self._old
         changed = sum(1 for relative, entry in self._new.items() if old.get(relative) != entry)
-        if changed <= _UNSAVED_CHANGES and len(old) - (len(self._new) - changed) <= _UNSAVED_CHANGES:
+        return changed > _UNSAVED_CHANGES or len(old) - (len(self._new) - changed) > _UNSAVED_CHANGES
+
+    def save(self) -> None:
+        if not self.needs_saving():
             return
         import time
 
@@ -495,11 +510,14 @@ class ResultStore:
         if data is not None:
             try:
                 self._dependencies = [(dependency_from_json(d), str(v)) for d, v in data.get("dependencies", [])]
-                self._groups = [[int(i) for i in group] for group in data.get("groups", [])]
+                groups = [list(group) for group in data.get("groups", [])]
+                count = len(self._dependencies)
+                for group in groups:  # (checked a group at a time: a one-file run reads them all)
+                    if group and (set(map(type, group)) != {int} or min(group) < 0 or max(group) >= count):
+                        raise ValueError("a group names a dependency the table does not have")
+                self._groups = groups
                 self._entries = {str(k): v for k, v in data.get("entries", {}).items() if isinstance(v, dict)}
                 self._facts = {str(k): v for k, v in data.get("facts", {}).items() if isinstance(v, dict)}
-                if any(not 0 <= i < len(self._dependencies) for group in self._groups for i in group):
-                    raise ValueError("a group names a dependency the table does not have")
             except (TypeError, ValueError, IndexError, AttributeError):
                 self._dependencies, self._groups, self._entries, self._facts = [], [], {}, {}
 
@@ -598,6 +616,9 @@ class ResultStore:
         else:
             self._dirty = True
 
+    def needs_saving(self) -> bool:
+        return self._dirty or self._cheap_changes > _UNSAVED_CHANGES
+
     def save(self, root: Optional[Path] = None, files: Optional[FrozenSet[str]] = None) -> None:
         """Write the entries stored in this run with the others (those of files this run did
         not check stay; those of files that no longer exist under ``root`` go). ``files``:
@@ -607,7 +628,7 @@ class ResultStore:
         entries of files this run did not check are written back as they were read (a
         one-file run of a large tree rewrites nothing else); once most groups are no longer
         used, the tables are compacted."""
-        if not self._dirty and self._cheap_changes <= _UNSAVED_CHANGES:
+        if not self.needs_saving():
             return
         dependencies: List[Any] = [[dependency_to_json(d), v] for d, v in self._dependencies]
         groups: List[List[int]] = [list(g) for g in self._groups]
@@ -755,19 +776,21 @@ class Cache:
             self._summaries = SummaryStore(self.directory / f"v{FORMAT}" / "summaries.json", self.code)
         return self._summaries
 
-    def save(self, walked: Optional[Dict[Path, FrozenSet[str]]] = None) -> None:
-        """Write what this run changed. ``walked``: per project root, its files as this run
-        walked them (relative, POSIX), when it did."""
+    def save(self, walked: Optional[Callable[[], Dict[Path, FrozenSet[str]]]] = None) -> None:
+        """Write what this run changed (a run that changed nothing worth writing touches
+        nothing, not even the folder). ``walked()``: per project root, its files as this run
+        walked them (relative, POSIX), when it did; asked only when results are written."""
+        stores = [*self._stamps.values(), *(s for s in (self._tokens, self._summaries) if s is not None)]
+        results = [(root, store) for root, store in self._results.items() if store.needs_saving()]
+        if not results and not any(store.needs_saving() for store in stores):
+            return
         self._prepare()
-        for root, store in self._results.items():
-            store.save(root, (walked or {}).get(root))
+        files = walked() if walked is not None and results else {}
+        for root, store in results:
+            store.save(root, files.get(root))
             self._forget_other_configurations(store.path)
-        for stamps in self._stamps.values():
-            stamps.save()
-        if self._tokens is not None:
-            self._tokens.save()
-        if self._summaries is not None:
-            self._summaries.save()
+        for store in stores:
+            store.save()
 
     def _forget_other_configurations(self, kept: Path) -> None:
         prefix = kept.name.rsplit("-", 1)[0] + "-"

@@ -246,7 +246,7 @@ class Runner:
             self._check_target(target, project, data, options, result)
             if cache is not None:
                 with phase("cache"):
-                    cache.save(self._walked_files([project]))
+                    cache.save(lambda: self._walked_files([project]))
             used = [project]
         elif options.fix or options.diff:
             # Fixing rewrites files and checks them again: one file at a time, no cache.
@@ -424,7 +424,7 @@ class Runner:
             pending.close()
         with phase("cache"):
             if self.cache is not None:
-                self.cache.save(self._walked_files(self.projects.values()))
+                self.cache.save(lambda: self._walked_files(self.projects.values()))
         for target, outcome in zip(targets, outcomes):
             if outcome is None:
                 continue
