@@ -89,6 +89,7 @@ class Project:
     _presence: Dict[PurePosixPath, Tuple[FrozenSet[Token], FrozenSet[Token]]] = field(default_factory=dict, repr=False)
     _scanners: Dict[FrozenSet[Token], TokenScanner] = field(default_factory=dict, repr=False)
     _prefilter_set: FrozenSet[Token] = field(default=frozenset(), init=False, repr=False)
+    _python_files: Optional[Tuple[PurePosixPath, ...]] = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._prefilter_set = frozenset(self.prefilter_tokens)
@@ -531,7 +532,7 @@ class Project:
             return
         found: Dict[Token, Set[PurePosixPath]] = {t: set() for t in missing}
         wanted = frozenset(missing)
-        paths = [path for path in self.tree.files if is_python_file(path)]
+        paths = self._python_paths()
         self._presence_from_stores(paths, wanted)
         tokens_in = self._tokens_in
         for path in paths:
@@ -539,6 +540,13 @@ class Project:
                 found[token].add(path)
         for token in missing:
             self._token_files[token] = frozenset(found[token])
+
+    def _python_paths(self) -> Tuple[PurePosixPath, ...]:
+        """The project's Python files, in the tree's order (asked once per token question:
+        a suffix test per file each time showed in one-file runs)."""
+        if self._python_files is None:
+            self._python_files = tuple(path for path in self.tree.files if is_python_file(path))
+        return self._python_files
 
     def _presence_from_stores(self, paths: Sequence[PurePosixPath], wanted: FrozenSet[Token]) -> None:
         """What ``_tokens_in`` would find for each of ``paths`` not asked about yet whose
