@@ -154,6 +154,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--flake8-rounds", type=int, default=1, help="flake8 takes minutes a round (default 1)")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "poolcheck-bench")
     parser.add_argument("--poolcheck", default=str(Path(sys.executable).parent / "poolcheck"), help="the poolcheck command to measure")
+    parser.add_argument(
+        "--against", metavar="POOLCHECK",
+        help="another poolcheck command (an earlier commit's install) measured in the same rounds, "
+        "with a cache folder of its own: this machine's speed drifts over minutes, rounds do not",
+    )
     parser.add_argument("--json", type=Path, help="also write the raw samples here")
     args = parser.parse_args(argv)
 
@@ -168,23 +173,33 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "POOLCHECK_PROFILE")}
     env["NO_COLOR"] = "1"
-    # An older poolcheck (to measure "before") has no cache and no cache flags.
-    has_cache = "--no-cache" in subprocess.run([poolcheck, "check", "--help"], capture_output=True, text=True).stdout
-    no_cache = ["--no-cache"] if has_cache else []
-    with_cache = ["--cache-dir", str(cache_dir)] if has_cache else []
+
+    def poolcheck_cases(command: str, label: str, cache: Path) -> list:
+        # An older poolcheck (to measure "before") has no cache and no cache flags.
+        has_cache = "--no-cache" in subprocess.run([command, "check", "--help"], capture_output=True, text=True).stdout
+        no_cache = ["--no-cache"] if has_cache else []
+        with_cache = ["--cache-dir", str(cache)] if has_cache else []
+        return [
+            (f"{label} cold (--no-cache)", [command, "check", *no_cache, "."], "<= 2.0x ruff", args.rounds),
+            (f"{label} warm (cache)", [command, "check", *with_cache, "."], "<= 0.5x ruff", args.rounds),
+            # One file, as pre-commit and editors run it: just edited (a comment added before
+            # each run, so its own result is never served), the project's cache warm; and with
+            # no cache.
+            (f"{label} 1 edited file, no SQLAlchemy", [command, "check", *with_cache, info["clean_file"]], "< 0.10 s", args.rounds),
+            (f"{label} 1 edited file with an engine", [command, "check", *with_cache, info["engine_file"]], "< 0.60 s", args.rounds),
+            (f"{label} 1 file, no SQLAlchemy, --no-cache", [command, "check", *no_cache, info["clean_file"]], None, args.rounds),
+            (f"{label} 1 file with an engine, --no-cache", [command, "check", *no_cache, info["engine_file"]], None, args.rounds),
+        ]
+
     cases = [
         # (name, command, target as a ratio of ruff cold, rounds)
         ("ruff check --no-cache --select F", [ruff, "check", "--no-cache", "--select", "F", "."], None, args.rounds),
         ("flake8 --select F", [flake8, "--select", "F", "."], None, args.flake8_rounds),
-        ("poolcheck cold (--no-cache)", [poolcheck, "check", *no_cache, "."], "<= 2.0x ruff", args.rounds),
-        ("poolcheck warm (cache)", [poolcheck, "check", *with_cache, "."], "<= 0.5x ruff", args.rounds),
-        # One file, as pre-commit and editors run it: just edited (a comment added before each
-        # run, so its own result is never served), the project's cache warm; and with no cache.
-        ("poolcheck 1 edited file, no SQLAlchemy", [poolcheck, "check", *with_cache, info["clean_file"]], "< 0.10 s", args.rounds),
-        ("poolcheck 1 edited file with an engine", [poolcheck, "check", *with_cache, info["engine_file"]], "< 0.60 s", args.rounds),
-        ("poolcheck 1 file, no SQLAlchemy, --no-cache", [poolcheck, "check", *no_cache, info["clean_file"]], None, args.rounds),
-        ("poolcheck 1 file with an engine, --no-cache", [poolcheck, "check", *no_cache, info["engine_file"]], None, args.rounds),
     ]
+    mine = poolcheck_cases(poolcheck, "poolcheck", cache_dir)
+    cases += mine
+    if args.against:
+        cases += poolcheck_cases(args.against, "against", args.workdir / "against-cache")
     edited = {info["clean_file"]: (corpus / info["clean_file"]).read_bytes(), info["engine_file"]: (corpus / info["engine_file"]).read_bytes()}
     edits = iter(range(10**9))
 
@@ -228,7 +243,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(f"corpus: {info['files']} files, {info['bytes'] / 1e6:.1f} MB, {info['with_engine']} with an engine "
           f"(copy of {info['stdlib']})")
     print(f"tools: {version_of([ruff, '--version'])}; flake8 {version_of([flake8, '--version'])}; "
-          f"{version_of([poolcheck, '--version'])}")
+          f"{version_of([poolcheck, '--version'])}" + (f"; against: {args.against}" if args.against else ""))
     print(f"single files: {info['clean_file']} (no SQLAlchemy), {info['engine_file']} (engine)")
     print()
     header = f"{'case':42} {'wall s: median [min, max]':28} {'cpu s':>7} {'peak MB':>8} {'x ruff':>7}  target"
@@ -251,11 +266,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     print()
     print("per-phase profile (POOLCHECK_PROFILE; seconds, each phase's own time; workers' summed):")
-    for label, command in (
-        ("cold", [poolcheck, "check", *no_cache, "."]),
-        ("warm", [poolcheck, "check", *with_cache, "."]),
-        ("1 file with an engine, cold", [poolcheck, "check", *no_cache, info["engine_file"]]),
-    ):
+    for label, command in (("cold", mine[0][1]), ("warm", mine[1][1]), ("1 file with an engine, cold", mine[5][1])):
         profile_path = args.workdir / "profile.json"
         profile_path.unlink(missing_ok=True)
         started = time.perf_counter()
