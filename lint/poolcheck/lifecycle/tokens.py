@@ -15,8 +15,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, NamedTuple, Optional, Tuple
 
 from ..project import Persisted
 
@@ -51,8 +50,7 @@ _COMMON = frozenset({"session", "_session", "sessions", "factory", "db", "_db", 
 _SUGGESTIVE = re.compile(r"(?i)session|engine|db|database|conn|sql|store|repo|uow")
 
 
-@dataclass(frozen=True)
-class ProjectNames:
+class ProjectNames(NamedTuple):
     """Names the project may bind to a session factory (or a function returning a session),
     a registry or an engine: module constants, class attributes, ``self.`` attributes,
     function locals, getters. A superset: each still has to be resolved."""
@@ -117,8 +115,7 @@ def candidate_lines(project: "Project", text: str) -> List[int]:
     return sorted({bisect.bisect_right(starts, position) for position in positions})
 
 
-@dataclass(frozen=True)
-class _Patterns:
+class _Patterns(NamedTuple):
     raw: "re.Pattern[bytes]"
     text: "re.Pattern[str]"
     words: FrozenSet[str]
