@@ -14,7 +14,7 @@ of any dialect SQLAlchemy ships may still be one of a third-party dialect's (Big
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, FrozenSet, List, Optional, Tuple
+from typing import TYPE_CHECKING, FrozenSet, List, NamedTuple, Optional, Tuple
 
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -23,8 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .engines import EngineOption
 
 
-@dataclass(frozen=True)
-class UnknownKeyword:
+class UnknownKeyword(NamedTuple):
     option: "EngineOption"
     suggestion: Optional[str]  # the keyword it most likely meant
 

@@ -14,7 +14,7 @@ Conventions (the same everywhere in poolcheck):
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Optional, Tuple
 
@@ -36,9 +36,10 @@ class Severity(str, enum.Enum):
         return {"error": 0, "warning": 1, "info": 2}[self.value]
 
 
-# Positions, spans and edits are small immutable values compared and sorted by their
-# fields in order: named tuples, which is what they are. (Built as frozen ordered
-# dataclasses they cost 3.4 ms of every run's imports, generating nine methods each.)
+# The small immutable records of a finding (positions, spans, locations, edits, fixes) are
+# named tuples: compared, hashed and sorted by their fields in order, which is what they
+# are. (As frozen dataclasses they were generated at every run's import, six to nine
+# methods each, 6 ms of a 0.12 s one-file run.)
 class Position(NamedTuple):
     line: int  # 1-based
     column: int  # 0-based, in characters
@@ -56,8 +57,7 @@ class Span(NamedTuple):
         )
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(NamedTuple):
     """A place in a project file: used for facts gathered from other files (``my.cnf:3``).
     A relative ``path`` is relative to the root of the project the finding belongs to."""
 
@@ -69,8 +69,7 @@ class Location:
         return f"{self.path.as_posix()}:{self.line}"
 
 
-@dataclass(frozen=True)
-class Related:
+class Related(NamedTuple):
     """Another place a finding depends on, with a word on why (``wait_timeout = 600 is set here``)."""
 
     location: Location
@@ -92,8 +91,7 @@ class Edit(NamedTuple):
     content: str
 
 
-@dataclass(frozen=True)
-class Fix:
+class Fix(NamedTuple):
     message: str
     applicability: Applicability
     edits: Tuple[Edit, ...]

@@ -24,7 +24,7 @@ import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable, Dict, FrozenSet, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from .config import Settings
 from .discovery import ProjectTree, is_python_file
@@ -618,8 +618,7 @@ _MISSING = object()
 _NOTHING_CHECKED: Tuple[FrozenSet[Token], FrozenSet[Token]] = (frozenset(), frozenset())
 
 
-@dataclass(frozen=True)
-class Persisted:
+class Persisted(NamedTuple):
     """How a project fact's value is kept across runs (``Project.fact``): ``encode`` gives
     JSON values, ``decode`` the value back from them."""
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Dict, FrozenSet, List, Optional, Set, Tuple
+from typing import Dict, FrozenSet, List, NamedTuple, Optional, Set, Tuple
 
 from poolcheck.api import Invalid, Rule, RuleContext, Severity, Valid
 
@@ -86,8 +86,7 @@ SESSION_CALLS = frozenset({"Session", "AsyncSession", "sessionmaker", "async_ses
 ENGINE_KEYWORDS = frozenset({"bind", "con", "engine", "connectable"})
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(NamedTuple):
     """Why a function runs once per request / task / job: "Flask route" and the evidence."""
 
     kind: str

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, NamedTuple, Optional, Tuple
 
 if TYPE_CHECKING:  # pragma: no cover
     from poolcheck.facts.packages import PackageVersion
@@ -150,8 +150,7 @@ def keys_read(version: str) -> Tuple[str, ...]:
     return tuple(key for key in sorted(KNOWN_KEYS) if status(key, version) in (READ, DEPRECATED))
 
 
-@dataclass(frozen=True)
-class UsedRelease:
+class UsedRelease(NamedTuple):
     """The release the project uses, and where that came from."""
 
     version: str
