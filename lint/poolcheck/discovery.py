@@ -18,7 +18,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from .config import Settings
 
@@ -323,8 +323,7 @@ def is_regular_file(path: Path) -> bool:
         return False
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """A file to check: where it is on disk, the project it belongs to, and how to name it."""
 
     path: Path  # as the user will see it in reports (relative to the current folder when possible)

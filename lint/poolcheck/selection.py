@@ -8,8 +8,7 @@ them). A selector that matches no rule is an error with a did-you-mean.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, FrozenSet, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, FrozenSet, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 from .registry import RuleSet
 
@@ -64,8 +63,7 @@ def validate_selectors(selectors: Iterable[str], rules: RuleSet, where: str) -> 
     return result
 
 
-@dataclass(frozen=True)
-class Selection:
+class Selection(NamedTuple):
     select: Optional[Tuple[str, ...]]  # None: the default set
     extend_select: Tuple[str, ...] = ()
     ignore: Tuple[str, ...] = ()

@@ -13,7 +13,7 @@ import re
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional, Union
+from typing import List, NamedTuple, Optional, Union
 
 UTF8_BOM = codecs.BOM_UTF8
 
@@ -29,8 +29,7 @@ class ParseFailure(Exception):
         self.column = column
 
 
-@dataclass(frozen=True)
-class SourceError:
+class SourceError(NamedTuple):
     """Why a file could not be turned into text. ``decode`` errors are the file's content's
     fault (reported as PC001 syntax-error); ``read`` errors are the file system's (reported on
     standard error)."""
