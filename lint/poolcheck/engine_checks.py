@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, List, NamedTuple, Optional, Tuple
 
 from .findings import Location, Related
 
@@ -156,8 +156,7 @@ def describe_site(facts: SiteFacts) -> str:
 # --- options as create_engine receives them -----------------------------------------------
 
 
-@dataclass(frozen=True)
-class OptionValue:
+class OptionValue(NamedTuple):
     """What create_engine receives for one option of a site.
 
     ``written`` is the value in the code; ``value`` what create_engine gets, which differs

@@ -17,7 +17,6 @@ Only the standard library is imported here; ``packaging`` is imported on first c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Dict, NamedTuple, Optional, Tuple
 
@@ -81,8 +80,7 @@ DEPRECATED = "deprecated"
 IGNORED = "ignored"
 
 
-@dataclass(frozen=True)
-class RemovedKey:
+class RemovedKey(NamedTuple):
     deprecated: str  # the first release that warns
     ignored: str  # the first release that ignores it
     option: Optional[str]  # the engine option it used to set, if any
