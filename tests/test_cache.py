@@ -305,6 +305,17 @@ def test_nothing_heavy_is_imported_when_nothing_needs_it(project, tmp_path, monk
     assert _imported(project, "--no-cache", "shop/util.py") == []
 
 
+def test_flask_style_settings_without_flask_sqlalchemy_need_no_parser(tmp_path):
+    """A settings module with Flask-SQLAlchemy-style keys in a project that never imports
+    flask_sqlalchemy: the Flask rules' prefilter asks the project fact, which says so
+    without importing libcst (a cold run's main process, which parses nothing itself, once
+    imported it for this)."""
+    write(tmp_path, {"pyproject.toml": "", "app/settings.py": "SQLALCHEMY_POOL_SIZE = 5\nSQLALCHEMY_DATABASE_URI = 'sqlite://'\n"})
+    assert _imported(tmp_path, "--no-cache", ".") == []
+    write(tmp_path, {"app/__init__.py": "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n"})
+    assert "libcst" in _imported(tmp_path, "--no-cache", ".")  # now the configuration is read
+
+
 def test_a_file_changed_behind_its_modification_time_is_read_again(project, tmp_path, monkeypatch):
     """Unchanged files are known by their status (size, times, inode) without being read;
     content changed under the same size and a restored modification time still changes the
