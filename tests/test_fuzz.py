@@ -284,6 +284,11 @@ def test_quick_project_files(data, files):
 # Found by the long profile (run 5): a space in the URL's user name hid the password from
 # the masking of source excerpts (`--format full`).
 @example(data=b"from sqlalchemy import create_engine as ce\nengine = ce('mysql://user name:Zx9-hunter2-Qp@db', *args, convert_unicode=0, **options)\n", files={})
+# Run 8: an "@" as the URL's user name (make_url's user name runs to the first ":").
+@example(
+    data=b"import os\nfrom sqlalchemy import create_engine, event, text, select, URL\nfor item in items:\n    engine = create_engine('mysql://@:Zx9-hunter2-Qp@db', *args, **options)\n",
+    files={},
+)
 def test_quick_no_secret_in_any_output(data, files):
     check_secrets(data, files)
 

@@ -23,6 +23,11 @@ from poolcheck.masking import mask_secrets
         # Spaces in the user name or the password: make_url reads both (found by fuzzing).
         ("engine = ce('mysql://user name:Zx9-hunter2-Qp@db', *args)", "Zx9-hunter2-Qp"),
         ("DATABASE_URL=mysql://app:correct horse@db/app", "horse"),
+        # "@", "?" and "#" in the user name: make_url's user name runs to the first ":" (the
+        # first found by fuzzing, run 8: user "@", an empty name before it).
+        ("engine = create_engine('mysql://@:Zx9-hunter2-Qp@db', *args)", "Zx9-hunter2-Qp"),
+        ("mysql://a@b:pw4x@db/app", "pw4x"),
+        ("mysql://us?r#1:pw5x@db/app", "pw5x"),
     ],
 )
 def test_secrets_are_masked(text, secret):

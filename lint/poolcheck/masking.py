@@ -14,12 +14,13 @@ MASK = "***"
 # scheme://user:password@host — the password runs to the last "@" of the URL token, so an
 # unencoded "@" inside it (p@ss) is masked too. One slash counts too: a URL given where a
 # path was expected comes back from pathlib as scheme:/user:password@host. The user name and
-# the password may hold spaces, as SQLAlchemy's make_url reads them (`user name:pass word@db`
-# is a valid URL to it; the fuzzing found the first leaking through): within one line, so on
-# a line holding a URL with a port and a later "@", more than the password may be masked,
-# which is the safe side.
+# the password may hold spaces, and the user name "@", "?" and "#", as SQLAlchemy's make_url
+# reads them (its user name is anything up to the first ":" or "/": `user name:pass word@db`
+# and `@:pw@db`, user "@", are valid URLs to it; the fuzzing found both leaking through):
+# within one line, so on a line holding a URL with a port and a later "@", more than the
+# password may be masked, which is the safe side.
 _URL_PASSWORD = re.compile(
-    r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.\-]*:/{1,2}[^:/?#\n\r'\"@]*:)(?P<secret>[^\n\r'\"]*?)(?P<tail>@)(?=[^@\s'\"]*(?:[\s'\"]|$))"
+    r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.\-]*:/{1,2}[^:/\n\r'\"]*:)(?P<secret>[^\n\r'\"]*?)(?P<tail>@)(?=[^@\s'\"]*(?:[\s'\"]|$))"
 )
 
 # password="x", PASSWORD: x, "db_password": "x", MYSQL_ROOT_PASSWORD=x, passwd=..., pwd=...
