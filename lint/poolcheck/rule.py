@@ -127,17 +127,8 @@ class Invalid(Example):
     __slots__ = ("line", "message")
     _FIELDS: ClassVar[Tuple[str, ...]] = Example._FIELDS + ("line", "message")
 
-    def __init__(
-        self,
-        code: str,
-        path: str = "app.py",
-        files: Optional[Mapping[str, str]] = None,
-        settings: Optional[Mapping[str, Any]] = None,
-        note: str = "",
-        line: Optional[int] = None,
-        message: Optional[str] = None,
-    ) -> None:
-        super().__init__(code, path, files, settings, note)
+    def __init__(self, *args: Any, line: Optional[int] = None, message: Optional[str] = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # code, path, files, settings, note as for Example
         object.__setattr__(self, "line", line)
         object.__setattr__(self, "message", message)
 
