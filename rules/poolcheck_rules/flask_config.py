@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import List, Optional, Tuple
 
 from poolcheck.api import Applicability, Edit, Example, Fix, Invalid, Related, Rule, RuleContext, Severity, Valid
-from poolcheck.flask_config.tokens import SCAN_TOKENS
+from poolcheck.flask_config.tokens import ENV_FILE_PATTERNS, SCAN_TOKENS
 from poolcheck.prefilter import RefinedTokens
 from poolcheck.site_sources import register_site_source
 from poolcheck.source import split_lines
@@ -35,11 +35,10 @@ from .flask_sqlalchemy_data import (
     used_release,
 )
 
-ENV_PATTERNS = (".env", ".flaskenv", "*.env")
 # Non-Python files Flask config may be in: .env files (from_prefixed_env), JSON/TOML
 # (from_file), Python-syntax .cfg files (from_pyfile). Only those the project really loads
 # that way are judged.
-CONFIG_FILE_PATTERNS = ENV_PATTERNS + ("*.json", "*.toml", "*.cfg")
+CONFIG_FILE_PATTERNS = ENV_FILE_PATTERNS + ("*.json", "*.toml", "*.cfg")
 SITE_TOKENS = (
     b"SQLALCHEMY_DATABASE_URI",
     b"SQLALCHEMY_ENGINE_OPTIONS",
@@ -99,7 +98,7 @@ def holds_config(project, relative) -> bool:
     """Whether the project fact has Flask config entries in this file (a .env is read
     directly when it is named but outside the walked tree)."""
     from poolcheck.discovery import matches_any
-    from poolcheck.flask_config import ENV_FILE_PATTERNS, flask_config
+    from poolcheck.flask_config import flask_config
 
     config = flask_config(project)
     if not config.uses_flask_sqlalchemy:
@@ -115,7 +114,7 @@ def holds_config(project, relative) -> bool:
 def config_entries(ctx: RuleContext) -> list:
     """The Flask config entries written in the checked file (nothing in a project that does
     not use Flask-SQLAlchemy)."""
-    from poolcheck.flask_config import ENV_FILE_PATTERNS, env_file_unit, flask_config
+    from poolcheck.flask_config import env_file_unit, flask_config
     from poolcheck.discovery import matches_any
 
     config = flask_config(ctx.project)

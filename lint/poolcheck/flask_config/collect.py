@@ -46,8 +46,8 @@ from .model import (
     LoadCall,
 )
 from .python_scan import FileScan, class_entries, class_names_on_sqlalchemy, module_entries, scan_file
-from .tokens import SCAN_TOKENS
-from .text_files import ENV_FILE_PATTERNS, flask_env_value, read_dotenv, read_json_keys, read_toml_keys, split_prefixed
+from .tokens import ENV_FILE_PATTERNS, SCAN_TOKENS
+from .text_files import flask_env_value, read_dotenv, read_json_keys, read_toml_keys, split_prefixed
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..project import Project

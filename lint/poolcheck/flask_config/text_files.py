@@ -14,7 +14,6 @@ from typing import Any, List, Optional, Tuple
 from ..findings import Span
 from ..source import split_lines
 from ..values import DictEntry, DictValue, Known, Value
-from .tokens import ENV_FILE_PATTERNS  # noqa: F401 (part of this module's interface)
 
 
 @dataclass(frozen=True)
