@@ -265,7 +265,6 @@ class TokenStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._known: Dict[str, Tuple[FrozenSet[Token], FrozenSet[Token]]] = {}  # digest -> (checked, present)
-        self._dirty = False
         # Digests remembered in this run, and how many times a file needed one (a scan, or
         # a lookup served by a digest only this run knows): files the next run would scan.
         self._new_digests: set = set()
@@ -313,7 +312,6 @@ class TokenStore:
                 continue
             if digest in new_digests:
                 self._changes += 1
-                self._dirty = self._changes > _UNSAVED_CHANGES
             used.add(digest)
             part = narrowed.get(id(present))
             if part is None:
@@ -327,13 +325,12 @@ class TokenStore:
         self._used.add(digest)
         self._new_digests.add(digest)
         self._changes += 1
-        self._dirty = self._changes > _UNSAVED_CHANGES
 
     def needs_saving(self) -> bool:
-        return self._dirty
+        return self._changes > _UNSAVED_CHANGES
 
     def save(self) -> None:
-        if not self._dirty:
+        if not self.needs_saving():
             return
         # Only the contents seen in this run: files that changed since are forgotten.
         universes: Dict[FrozenSet[Token], int] = {}
@@ -344,7 +341,6 @@ class TokenStore:
                 files[digest] = [number, sorted(token_key(t) for t in present)]
         ordered = sorted(universes, key=universes.__getitem__)
         _write_json(self.path, {"format": FORMAT, "universes": [sorted(token_key(t) for t in u) for u in ordered], "files": files})
-        self._dirty = False
         self._changes = 0
         self._new_digests.clear()
 
