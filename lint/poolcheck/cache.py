@@ -32,7 +32,6 @@ A damaged or foreign file is ignored (and rewritten).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -40,6 +39,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
 from . import __version__
+from .digests import sha1_hex
 from .findings import Applicability, Edit, Finding, Fix, Location, Position, Related, Severity, Span
 from .tokenscan import Token, token_from_key, token_key
 
@@ -123,7 +123,7 @@ def code_stamp(rule_modules: Iterable[str]) -> str:
 
 
 def _digest(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8", "surrogateescape")).hexdigest()
+    return sha1_hex(text.encode("utf-8", "surrogateescape"))
 
 
 # --- findings as JSON ---------------------------------------------------------------------------

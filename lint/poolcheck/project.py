@@ -19,7 +19,6 @@ keeps its own state across files must do so through ``fact`` or ``memo``.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from typing import Any, Callable, Dict, FrozenSet, Iterable, Iterator, List, Nam
 
 from .config import Settings
 from .discovery import ProjectTree, is_python_file
+from .digests import sha1_hex
 from .source import SourceFile, decode_source
 from .tokenscan import NoCase, Token, TokenScanner, token_from_key, token_key
 
@@ -172,7 +172,7 @@ class Project:
                 if value is not None:
                     return value
             data = self._raw(path)
-            value = self._digests[path] = hashlib.sha1(data).hexdigest() if data is not None else "-"
+            value = self._digests[path] = sha1_hex(data) if data is not None else "-"
             if stamps is not None and path not in self.overlays and self._stats.get(path) is not None:
                 stamps.remember(str(path), self._stats[path], value)
         return value
@@ -638,7 +638,7 @@ def read_with_stat(path: str) -> Tuple[Optional[bytes], Optional[os.stat_result]
 
 
 def _digest_lines(lines: Iterable[str]) -> str:
-    return hashlib.sha1("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
+    return sha1_hex("\n".join(lines).encode("utf-8", "surrogateescape"))
 
 
 def _posix(path) -> PurePosixPath:

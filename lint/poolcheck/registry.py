@@ -78,7 +78,6 @@ def installation_key() -> Optional[str]:
     with the status of their ``entry_points.txt`` (a package installed, removed, upgraded or
     reinstalled changes it). None when distributions may come from elsewhere (a zip or egg
     on the path, a custom finder of distributions): then the index is not used."""
-    import hashlib
     import os
     from importlib.machinery import PathFinder
 
@@ -106,7 +105,9 @@ def installation_key() -> Optional[str]:
                 parts.append(f"{item.name}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}")
             except OSError:
                 parts.append(f"{item.name}:-")
-    return hashlib.sha1("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
+    from .digests import sha1_hex
+
+    return sha1_hex("\n".join(parts).encode("utf-8", "surrogateescape"))
 
 
 class SavedEntryPoint:
