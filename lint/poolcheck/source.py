@@ -10,7 +10,6 @@ from __future__ import annotations
 import codecs
 import io
 import re
-import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, NamedTuple, Optional, Union
@@ -159,7 +158,7 @@ def decode_source(path: Path, data: bytes) -> Union[SourceFile, SourceError]:
         line = data.count(b"\n", 0, data.index(b"\x00")) + 1
         return SourceError("decode", "the file contains a NUL byte (is it binary?)", line)
     try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        encoding = _python_encoding(data)
     except SyntaxError as exc:
         # An unknown codec in the cookie, or a cookie that contradicts the BOM.
         return SourceError("decode", f"invalid encoding declaration: {exc.msg}", exc.lineno or 1)
@@ -176,6 +175,25 @@ def decode_source(path: Path, data: bytes) -> Union[SourceFile, SourceError]:
     return SourceFile(path=path, raw=data, text=text, encoding=codec, has_bom=has_bom)
 
 
+def _python_encoding(data: bytes) -> str:
+    """The encoding the interpreter reads ``data`` in (``tokenize.detect_encoding``'s answer,
+    or its SyntaxError). Most files have no BOM and no coding cookie in their first two lines,
+    which are UTF-8: their answer is "utf-8" without importing ``tokenize``."""
+    first = data.find(b"\n")
+    second = data.find(b"\n", first + 1) if first >= 0 else -1
+    head = data[: second + 1] if second >= 0 else data  # the lines a cookie may be on
+    if not data.startswith(UTF8_BOM) and b"coding" not in head:
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError:
+            pass  # detect_encoding's own message says why
+        else:
+            return "utf-8"
+    import tokenize
+
+    return tokenize.detect_encoding(io.BytesIO(data).readline)[0]
+
+
 def encode_text(text: str) -> bytes:
     """``text`` (an editor's buffer, the lines flake8 read) as the bytes a file holding it would
     contain, so that :func:`decode_source` gives ``text`` back: in the encoding its PEP 263
@@ -183,7 +201,7 @@ def encode_text(text: str) -> bytes:
     ``?`` (one byte per character in the single-byte encodings cookies name, so columns stay)."""
     head = "\n".join(text.split("\n", 2)[:2]).encode("utf-8", "replace")
     try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(head).readline)
+        encoding = _python_encoding(head)
         codecs.lookup(encoding)
     except (SyntaxError, LookupError):
         encoding = "utf-8"  # decode_source reports the bad cookie
