@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from types import MappingProxyType
+from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 from .findings import Location
 from .source import split_lines
@@ -168,8 +168,12 @@ DATABASE_SCHEMA: Dict[str, Checker] = {
 }
 
 
-@dataclass(frozen=True)
-class DatabaseSettings:
+# Settings are named tuples (immutable; `settings._replace(...)`): a dataclass costs its
+# module, and `inspect`, at the start of every run.
+_NO_ENTRIES: Mapping[str, Any] = MappingProxyType({})
+
+
+class DatabaseSettings(NamedTuple):
     """What to assume about the database server where the project does not say."""
 
     dialect: Optional[str] = None
@@ -184,19 +188,18 @@ class DatabaseSettings:
     live: Tuple[Any, ...] = ()
     live_family: Optional[str] = None  # "mysql" or "postgresql": the engines `live` applies to
     # Where each key was set (for "wait-timeout = 600 (pyproject.toml:14)" in findings).
-    locations: Mapping[str, Location] = field(default_factory=dict)
+    locations: Mapping[str, Location] = _NO_ENTRIES
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     path: Optional[Path] = None  # the configuration file, None when there is none
     select: Optional[Tuple[str, ...]] = None
     extend_select: Tuple[str, ...] = ()
     ignore: Tuple[str, ...] = ()
-    per_file_ignores: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
+    per_file_ignores: Mapping[str, Tuple[str, ...]] = _NO_ENTRIES
     exclude: Tuple[str, ...] = ()
     extend_exclude: Tuple[str, ...] = ()
-    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    database: DatabaseSettings = DatabaseSettings()
 
     @property
     def base(self) -> Optional[Path]:

@@ -8,7 +8,6 @@ the evaluator, and the semantic models computed on first use and shared by every
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Tuple, Type, Union
 
@@ -27,15 +26,17 @@ if TYPE_CHECKING:  # pragma: no cover
     from .values import Evaluator
 
 
-@dataclass(eq=False)
 class FileContext:
-    target: "Target"
-    project: "Project"
-    source: Optional["SourceFile"]
-    parsed: Optional["ParsedFile"] = None
-    findings: List[Finding] = field(default_factory=list)
-    _memo: Dict[str, Any] = field(default_factory=dict)
-    _statement_lines: Optional[Dict[int, List[Tuple[int, int]]]] = None
+    # Plain classes (not dataclasses, which cost their module and `inspect` at every run's
+    # start), compared by identity.
+    def __init__(self, target: "Target", project: "Project", source: Optional["SourceFile"], parsed: Optional["ParsedFile"] = None) -> None:
+        self.target = target
+        self.project = project
+        self.source = source
+        self.parsed = parsed
+        self.findings: List[Finding] = []
+        self._memo: Dict[str, Any] = {}
+        self._statement_lines: Optional[Dict[int, List[Tuple[int, int]]]] = None
 
     @property
     def path(self) -> Path:
@@ -95,10 +96,10 @@ class FileContext:
         return best[0] if best else line
 
 
-@dataclass(eq=False)
 class RuleContext:
-    file: FileContext
-    rule: Type["Rule"]
+    def __init__(self, file: FileContext, rule: Type["Rule"]) -> None:
+        self.file = file
+        self.rule = rule
 
     # conveniences ----------------------------------------------------------------------------
     @property

@@ -16,7 +16,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 
@@ -142,14 +141,12 @@ class _GlobSet:
         return result.include
 
 
-@dataclass
-class _IgnoreLayer:
+class _IgnoreLayer(NamedTuple):
     base: PurePosixPath  # the folder the .gitignore sits in, relative to the root
     globs: _GlobSet
 
 
-@dataclass
-class ProjectTree:
+class ProjectTree(NamedTuple):
     """Every file of one project root, after exclusions, relative to the root and sorted."""
 
     root: Path
@@ -172,14 +169,14 @@ class ProjectTree:
         ]
 
 
-@dataclass
 class Walker:
-    settings: Settings
-    # Marker-less folders reached only through a named file (a script in $HOME, in /tmp):
-    # their project is the files directly in them. Walking all of $HOME to check one script
-    # would take seconds and read files that are not the user's project.
-    shallow_roots: Set[Path] = field(default_factory=set)
-    _trees: Dict[Tuple[Path, bool], ProjectTree] = field(default_factory=dict)
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        # Marker-less folders reached only through a named file (a script in $HOME, in
+        # /tmp): their project is the files directly in them. Walking all of $HOME to check
+        # one script would take seconds and read files that are not the user's project.
+        self.shallow_roots: Set[Path] = set()
+        self._trees: Dict[Tuple[Path, bool], ProjectTree] = {}
 
     def _config_excludes(self, root: Path) -> Tuple[_GlobSet, Optional[PurePosixPath]]:
         patterns = list(self.settings.exclude) + list(self.settings.extend_exclude)

@@ -13,7 +13,6 @@ of any dialect SQLAlchemy ships may still be one of a third-party dialect's (Big
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, FrozenSet, List, NamedTuple, Optional, Tuple
 
 
@@ -28,18 +27,19 @@ class UnknownKeyword(NamedTuple):
     suggestion: Optional[str]  # the keyword it most likely meant
 
 
-@dataclass
 class ArgumentVerdict:
-    """What create_engine makes of one site's keywords."""
+    """What create_engine makes of one site's keywords (a plain class: a dataclass costs
+    its module at every run's start, and rule modules are imported by every run)."""
 
-    facts: "SiteFacts"
-    # Pool keywords the site's (known) pool class does not take: PC103.
-    wrong_pool: List["EngineOption"] = field(default_factory=list)
-    # Keywords no component takes: PC104.
-    unknown: List[UnknownKeyword] = field(default_factory=list)
-    # Every keyword create_engine rejects, in the order it lists them; None when the list
-    # cannot be complete (unknown dialect, unknown options).
-    all_rejected: Optional[List[str]] = None
+    def __init__(self, facts: "SiteFacts") -> None:
+        self.facts = facts
+        # Pool keywords the site's (known) pool class does not take: PC103.
+        self.wrong_pool: List["EngineOption"] = []
+        # Keywords no component takes: PC104.
+        self.unknown: List[UnknownKeyword] = []
+        # Every keyword create_engine rejects, in the order it lists them; None when the
+        # list cannot be complete (unknown dialect, unknown options).
+        self.all_rejected: Optional[List[str]] = None
 
     @property
     def rejected_names(self) -> FrozenSet[str]:

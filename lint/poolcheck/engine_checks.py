@@ -8,7 +8,6 @@ each came from, so a finding can name both places.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, List, NamedTuple, Optional, Tuple
 
@@ -23,8 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .project import Project
 
 
-@dataclass
-class SiteFacts:
+class SiteFacts(NamedTuple):
     site: "EngineSite"
     url: Optional["ResolvedUrl"]
     pool_class: Optional[str]

@@ -14,7 +14,6 @@ Conventions (the same everywhere in poolcheck):
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Optional, Tuple
 
@@ -102,8 +101,9 @@ def applicable(fix: Optional[Fix], unsafe: bool) -> bool:
     return fix is not None and bool(fix.edits) and (unsafe or fix.applicability == Applicability.SAFE)
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
+    # A named tuple like the records above (a dataclass costs its module, and `inspect`,
+    # at every run's start): immutable, compared by its fields; `finding._replace(...)`.
     code: str
     name: str
     message: str

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from dataclasses import replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .findings import Finding, Span
@@ -163,7 +162,7 @@ def with_fingerprints(findings: Sequence[Finding], text: str, path: str) -> List
     for finding in findings:
         if finding.statement is None:
             index = index or StatementIndex.of(text)
-            finding = replace(finding, statement=index.unit_at(finding.line))
+            finding = finding._replace(statement=index.unit_at(finding.line))
         located.append(finding)
     order = sorted(range(len(located)), key=lambda i: located[i].sort_key())
     seen: Dict[Tuple[str, str], int] = Counter()
@@ -173,5 +172,5 @@ def with_fingerprints(findings: Sequence[Finding], text: str, path: str) -> List
         key = (finding.code, statement_key(finding, lines))
         occurrence = seen[key]
         seen[key] += 1
-        result[position] = replace(finding, fingerprint=fingerprint(finding.code, path, key[1], occurrence))
+        result[position] = finding._replace(fingerprint=fingerprint(finding.code, path, key[1], occurrence))
     return [f for f in result if f is not None]

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Dict, FrozenSet, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple
 
@@ -34,65 +33,79 @@ from .tokenscan import NoCase, Token, TokenScanner, token_from_key, token_key
 Dependency = Tuple[Any, ...]
 
 
-@dataclass(eq=False, repr=False)  # (repr below: the root says which project it is)
 class Project:
-    root: Path
-    tree: ProjectTree
-    settings: Settings
-    # Content given for a file instead of the disk's (standard input, editor buffers).
-    overlays: Dict[PurePosixPath, bytes] = field(default_factory=dict)
-    # Top-level definitions mentioning none of these are left out of parses (see
-    # syntax.parse_pruned): the tokens of every loaded rule, so the answer is the same
-    # whichever rules a run selects.
-    keep_tokens: Tuple[str, ...] = ()
-    # Sources of tokens the project itself defines (prefilter.ProjectTokens.for_project of
-    # every loaded rule): names of factories and engines, kept in pruned parses too.
-    token_sources: Tuple[Callable[["Project"], Any], ...] = ()
-    # Rule.pruning tests: what else pruned parses keep.
-    pruning_tests: Tuple[Callable[["Project", str], Callable[[str], bool]], ...] = ()
-    # The folder paths are shown relative to (the runner's working directory).
-    cwd: Optional[Path] = None
-    _bytes: Dict[PurePosixPath, Optional[bytes]] = field(default_factory=dict, repr=False)
-    _parsed: Dict[PurePosixPath, Any] = field(default_factory=dict, repr=False)
-    _unpruned: Dict[PurePosixPath, Any] = field(default_factory=dict, repr=False)
-    _module_index: Optional[Dict[str, PurePosixPath]] = field(default=None, repr=False)
-    _file_set: Optional[frozenset] = field(default=None, repr=False)
-    _facts: Dict[str, Any] = field(default_factory=dict, repr=False)
-    _pruning: Optional[Tuple[str, ...]] = field(default=None, repr=False)
-    _modules_by_last: Optional[Dict[str, List[Tuple[str, PurePosixPath]]]] = field(default=None, repr=False)
-    _computing_pruning: bool = field(default=False, repr=False)
-    # Dependency recording (see the module docstring).
-    _recorders: List[Set[Dependency]] = field(default_factory=list, repr=False)
-    _quiet: int = field(default=0, repr=False)
-    _fact_deps: Dict[str, FrozenSet[Dependency]] = field(default_factory=dict, repr=False)
-    _memos: Dict[str, Dict[Any, Tuple[Any, FrozenSet[Dependency]]]] = field(default_factory=dict, repr=False)
-    _memo_active: Set[Tuple[str, Any]] = field(default_factory=set, repr=False)
-    _digests: Dict[PurePosixPath, str] = field(default_factory=dict, repr=False)
-    _dependency_values: Dict[Dependency, str] = field(default_factory=dict, repr=False)
-    # Which tokens each Python file holds: per token, the files holding it (filled for the
-    # tokens asked about, or for the whole universe at once by ``index_tokens``). A
-    # ``token_store`` (the cache's) remembers, per file content, the tokens found before.
-    token_store: Any = field(default=None, repr=False)
-    # The cache's record of files' status and digests (cache.FileStamps), or None.
-    file_stamps: Any = field(default=None, repr=False)
-    # The cache's per-content summaries of files (cache.SummaryStore; see ``summary``), or None.
-    summary_store: Any = field(default=None, repr=False)
-    # The cache's store of project facts kept across runs (cache.ResultStore; see ``fact``'s
-    # ``persist``), or None.
-    fact_store: Any = field(default=None, repr=False)
-    _stats: Dict[PurePosixPath, Any] = field(default_factory=dict, repr=False)
-    _stamped: Dict[PurePosixPath, str] = field(default_factory=dict, repr=False)
-    # Looked for in a file the first time any token is asked about it (the runner sets the
-    # enabled rules' tokens): one pass answers the prefilter and the facts alike.
-    prefilter_tokens: Tuple[Token, ...] = ()
-    _token_files: Dict[Token, FrozenSet[PurePosixPath]] = field(default_factory=dict, repr=False)
-    _presence: Dict[PurePosixPath, Tuple[FrozenSet[Token], FrozenSet[Token]]] = field(default_factory=dict, repr=False)
-    _scanners: Dict[FrozenSet[Token], TokenScanner] = field(default_factory=dict, repr=False)
-    _prefilter_set: FrozenSet[Token] = field(default=frozenset(), init=False, repr=False)
-    _python_files: Optional[Tuple[PurePosixPath, ...]] = field(default=None, init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self._prefilter_set = frozenset(self.prefilter_tokens)
+    # A plain class: a dataclass costs its module (and `inspect`) at every run's start.
+    def __init__(
+        self,
+        root: Path,
+        tree: ProjectTree,
+        settings: Settings,
+        *,
+        overlays: Optional[Dict[PurePosixPath, bytes]] = None,
+        keep_tokens: Tuple[str, ...] = (),
+        token_sources: Tuple[Callable[["Project"], Any], ...] = (),
+        pruning_tests: Tuple[Callable[["Project", str], Callable[[str], bool]], ...] = (),
+        cwd: Optional[Path] = None,
+        token_store: Any = None,
+        file_stamps: Any = None,
+        summary_store: Any = None,
+        fact_store: Any = None,
+        prefilter_tokens: Tuple[Token, ...] = (),
+    ) -> None:
+        self.root = root
+        self.tree = tree
+        self.settings = settings
+        # Content given for a file instead of the disk's (standard input, editor buffers).
+        self.overlays: Dict[PurePosixPath, bytes] = overlays if overlays is not None else {}
+        # Top-level definitions mentioning none of these are left out of parses (see
+        # syntax.parse_pruned): the tokens of every loaded rule, so the answer is the same
+        # whichever rules a run selects.
+        self.keep_tokens = keep_tokens
+        # Sources of tokens the project itself defines (prefilter.ProjectTokens.for_project
+        # of every loaded rule): names of factories and engines, kept in pruned parses too.
+        self.token_sources = token_sources
+        # Rule.pruning tests: what else pruned parses keep.
+        self.pruning_tests = pruning_tests
+        # The folder paths are shown relative to (the runner's working directory).
+        self.cwd = cwd
+        # Which tokens each Python file holds: per token, the files holding it (filled for
+        # the tokens asked about, or for the whole universe at once by ``index_tokens``). A
+        # ``token_store`` (the cache's) remembers, per file content, the tokens found before.
+        self.token_store = token_store
+        # The cache's record of files' status and digests (cache.FileStamps), or None.
+        self.file_stamps = file_stamps
+        # The cache's per-content summaries of files (cache.SummaryStore; see ``summary``).
+        self.summary_store = summary_store
+        # The cache's store of project facts kept across runs (cache.ResultStore; see
+        # ``fact``'s ``persist``), or None.
+        self.fact_store = fact_store
+        # Looked for in a file the first time any token is asked about it (the runner sets
+        # the enabled rules' tokens): one pass answers the prefilter and the facts alike.
+        self.prefilter_tokens = prefilter_tokens
+        self._prefilter_set: FrozenSet[Token] = frozenset(prefilter_tokens)
+        self._bytes: Dict[PurePosixPath, Optional[bytes]] = {}
+        self._parsed: Dict[PurePosixPath, Any] = {}
+        self._unpruned: Dict[PurePosixPath, Any] = {}
+        self._module_index: Optional[Dict[str, PurePosixPath]] = None
+        self._file_set: Optional[frozenset] = None
+        self._facts: Dict[str, Any] = {}
+        self._pruning: Optional[Tuple[str, ...]] = None
+        self._modules_by_last: Optional[Dict[str, List[Tuple[str, PurePosixPath]]]] = None
+        self._computing_pruning = False
+        # Dependency recording (see the module docstring).
+        self._recorders: List[Set[Dependency]] = []
+        self._quiet = 0
+        self._fact_deps: Dict[str, FrozenSet[Dependency]] = {}
+        self._memos: Dict[str, Dict[Any, Tuple[Any, FrozenSet[Dependency]]]] = {}
+        self._memo_active: Set[Tuple[str, Any]] = set()
+        self._digests: Dict[PurePosixPath, str] = {}
+        self._dependency_values: Dict[Dependency, str] = {}
+        self._stats: Dict[PurePosixPath, Any] = {}
+        self._stamped: Dict[PurePosixPath, str] = {}
+        self._token_files: Dict[Token, FrozenSet[PurePosixPath]] = {}
+        self._presence: Dict[PurePosixPath, Tuple[FrozenSet[Token], FrozenSet[Token]]] = {}
+        self._scanners: Dict[FrozenSet[Token], TokenScanner] = {}
+        self._python_files: Optional[Tuple[PurePosixPath, ...]] = None
 
     def __repr__(self) -> str:
         return f"Project({str(self.root)!r})"

@@ -7,9 +7,7 @@ never names a rule. An entry point may point at a module (its ``RULES`` list, or
 
 from __future__ import annotations
 
-import inspect
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Dict, Iterable, List, Optional, Tuple, Type
@@ -23,12 +21,12 @@ class RuleLoadError(Exception):
     """A rule package is broken in a way that makes the run meaningless (duplicate codes)."""
 
 
-@dataclass
 class RuleSet:
-    rules: Tuple[Type[Rule], ...]
-    warnings: List[str] = field(default_factory=list)
+    """The loaded rules, and the warnings loading them gave."""
 
-    def __post_init__(self) -> None:
+    def __init__(self, rules: Tuple[Type[Rule], ...], warnings: Optional[List[str]] = None) -> None:
+        self.rules = rules
+        self.warnings: List[str] = warnings if warnings is not None else []
         self._by_code: Dict[str, Type[Rule]] = {r.code: r for r in self.rules}
         self._by_name: Dict[str, Type[Rule]] = {r.name: r for r in self.rules}
 
@@ -167,7 +165,7 @@ def _write_index(index: Path, key: str, group: str, points) -> None:
 
 
 def _rules_in(obj, origin: str) -> List[Type[Rule]]:
-    if inspect.isclass(obj) and issubclass(obj, Rule):
+    if isinstance(obj, type) and issubclass(obj, Rule):
         return [obj]
     if isinstance(obj, ModuleType):
         listed = getattr(obj, "RULES", None)
@@ -176,7 +174,7 @@ def _rules_in(obj, origin: str) -> List[Type[Rule]]:
         return [
             value
             for value in vars(obj).values()
-            if inspect.isclass(value)
+            if isinstance(value, type)
             and issubclass(value, Rule)
             and value is not Rule
             and value.__module__ == obj.__name__

@@ -7,9 +7,8 @@ The runner is the only place that knows the order of the stages. It never format
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Type
+from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Type
 
 from .config import Settings
 from .context import FileContext, RuleContext
@@ -39,58 +38,85 @@ if TYPE_CHECKING:  # pragma: no cover
     from .cache import Cache
 
 
-@dataclass
+# The run's records are plain classes: dataclasses cost their module (and `inspect`) at the
+# start of every run, a tenth of a one-file run.
 class RunOptions:
-    paths: Sequence[Path] = (Path("."),)
-    fix: bool = False
-    unsafe_fixes: bool = False
-    diff: bool = False  # compute fixes, print them as a diff, write nothing
-    stdin_filename: Optional[Path] = None
-    stdin_data: Optional[bytes] = None
-    # Give findings their statement and fingerprint (CI formats want them; a baseline needs
-    # them). Off by default: it costs a parse of every file with findings.
-    fingerprints: bool = False
-    # Findings recorded here are hidden like `# noqa`-suppressed ones (not reported, not fixed).
-    baseline: Optional["Baseline"] = None
+    def __init__(
+        self,
+        paths: Sequence[Path] = (Path("."),),
+        fix: bool = False,
+        unsafe_fixes: bool = False,
+        diff: bool = False,
+        stdin_filename: Optional[Path] = None,
+        stdin_data: Optional[bytes] = None,
+        fingerprints: bool = False,
+        baseline: Optional["Baseline"] = None,
+    ) -> None:
+        self.paths = paths
+        self.fix = fix
+        self.unsafe_fixes = unsafe_fixes
+        self.diff = diff  # compute fixes, print them as a diff, write nothing
+        self.stdin_filename = stdin_filename
+        self.stdin_data = stdin_data
+        # Give findings their statement and fingerprint (CI formats want them; a baseline
+        # needs them). Off by default: it costs a parse of every file with findings.
+        self.fingerprints = fingerprints
+        # Findings recorded here are hidden like `# noqa`-suppressed ones (not reported, not
+        # fixed).
+        self.baseline = baseline
 
     @property
     def needs_fingerprints(self) -> bool:
         return self.fingerprints or self.baseline is not None
 
 
-@dataclass
 class FixedFile:
-    path: Path
-    fixed: List[Finding]
-    diff: str = ""
-    text: Optional[str] = None  # the fixed content (for standard input, which is echoed back)
+    def __init__(self, path: Path, fixed: List[Finding], diff: str = "", text: Optional[str] = None) -> None:
+        self.path = path
+        self.fixed = fixed
+        self.diff = diff
+        self.text = text  # the fixed content (for standard input, which is echoed back)
+
+    def __repr__(self) -> str:
+        return f"FixedFile({self.path!r}, {len(self.fixed)} fixed)"
 
 
-@dataclass
 class RunResult:
-    findings: List[Finding] = field(default_factory=list)
-    checked_files: List[Path] = field(default_factory=list)
-    errors: List[str] = field(default_factory=list)  # one line each, for standard error
-    warnings: List[str] = field(default_factory=list)
-    fixed: List[FixedFile] = field(default_factory=list)
-    # Findings with a fix that was not applied because it is unsafe (for the hint line).
-    unsafe_fixable: int = 0
-    fixable: int = 0
-    # The text of each file with findings, as checked (after fixes): reporters show excerpts
-    # from it instead of reading files again.
-    sources: Dict[Path, str] = field(default_factory=dict)
-    # The repository root CI reports name files relative to (the first file's; see
-    # discovery.repository_root), and every checked file by the path findings carry.
-    root: Optional[Path] = None
-    targets: Dict[Path, Target] = field(default_factory=dict)
-    # The folder the paths in findings are relative to (the runner's working directory).
-    cwd: Optional[Path] = None
-    # Findings hidden because the baseline records them, and the baseline's entries in this
-    # run's scope that nothing matched any more (fixed since it was written).
-    baselined: List[Finding] = field(default_factory=list)
-    baseline_resolved: List["BaselineEntry"] = field(default_factory=list)
-    # The files whose findings came from the cache (their dependencies were unchanged).
-    cached_files: List[Path] = field(default_factory=list)
+    def __init__(
+        self,
+        findings: Optional[List[Finding]] = None,
+        checked_files: Optional[List[Path]] = None,
+        errors: Optional[List[str]] = None,
+        warnings: Optional[List[str]] = None,
+        sources: Optional[Dict[Path, str]] = None,
+        cwd: Optional[Path] = None,
+    ) -> None:
+        self.findings: List[Finding] = findings if findings is not None else []
+        self.checked_files: List[Path] = checked_files if checked_files is not None else []
+        self.errors: List[str] = errors if errors is not None else []  # one line each, for standard error
+        self.warnings: List[str] = warnings if warnings is not None else []
+        self.fixed: List[FixedFile] = []
+        # Findings with a fix that was not applied because it is unsafe (for the hint line).
+        self.unsafe_fixable = 0
+        self.fixable = 0
+        # The text of each file with findings, as checked (after fixes): reporters show
+        # excerpts from it instead of reading files again.
+        self.sources: Dict[Path, str] = sources if sources is not None else {}
+        # The repository root CI reports name files relative to (the first file's; see
+        # discovery.repository_root), and every checked file by the path findings carry.
+        self.root: Optional[Path] = None
+        self.targets: Dict[Path, Target] = {}
+        # The folder the paths in findings are relative to (the runner's working directory).
+        self.cwd = cwd
+        # Findings hidden because the baseline records them, and the baseline's entries in
+        # this run's scope that nothing matched any more (fixed since it was written).
+        self.baselined: List[Finding] = []
+        self.baseline_resolved: List["BaselineEntry"] = []
+        # The files whose findings came from the cache (their dependencies were unchanged).
+        self.cached_files: List[Path] = []
+
+    def __repr__(self) -> str:
+        return f"RunResult({len(self.findings)} findings, {len(self.checked_files)} files checked)"
 
     def repository_path(self, path: Path) -> str:
         """A checked file's path relative to the repository root (POSIX), as CI systems
@@ -749,18 +775,19 @@ def _letters(code: str) -> str:
     return code[:index]
 
 
-@dataclass
 class _Outcome:
     """What checking one file gave, before fingerprints, baseline and fixes."""
 
-    findings: List[Finding] = field(default_factory=list)
-    warnings: List[str] = field(default_factory=list)
-    errors: List[str] = field(default_factory=list)
-    source: object = None  # SourceFile | SourceError; None: the file could not be read
+    __slots__ = ("findings", "warnings", "errors", "source")
+
+    def __init__(self, findings: Optional[List[Finding]] = None, warnings: Optional[List[str]] = None, errors: Optional[List[str]] = None, source: object = None) -> None:
+        self.findings: List[Finding] = findings if findings is not None else []
+        self.warnings: List[str] = warnings if warnings is not None else []
+        self.errors: List[str] = errors if errors is not None else []
+        self.source = source  # SourceFile | SourceError; None: the file could not be read
 
 
-@dataclass
-class _Pending:
+class _Pending(NamedTuple):
     """A file the prefilter kept: to be parsed and checked."""
 
     index: int

@@ -10,7 +10,6 @@ from __future__ import annotations
 import codecs
 import io
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, NamedTuple, Optional, Union
 
@@ -39,14 +38,23 @@ class SourceError(NamedTuple):
     column: int = 0
 
 
-@dataclass
 class SourceFile:
-    path: Path
-    raw: bytes
-    text: str
-    encoding: str = "utf-8"
-    has_bom: bool = False
-    _line_starts: Optional[List[int]] = field(default=None, repr=False)
+    """A file's bytes and their text, with what writing it back byte for byte needs (its
+    encoding, whether it had a BOM). A plain class: a dataclass costs its module (and
+    ``inspect``) at the start of every run."""
+
+    __slots__ = ("path", "raw", "text", "encoding", "has_bom", "_line_starts")
+
+    def __init__(self, path: Path, raw: bytes, text: str, encoding: str = "utf-8", has_bom: bool = False) -> None:
+        self.path = path
+        self.raw = raw
+        self.text = text
+        self.encoding = encoding
+        self.has_bom = has_bom
+        self._line_starts: Optional[List[int]] = None
+
+    def __repr__(self) -> str:
+        return f"SourceFile(path={self.path!r}, encoding={self.encoding!r}, has_bom={self.has_bom!r}, {len(self.raw)} bytes)"
 
     @property
     def newline(self) -> str:

@@ -8,8 +8,7 @@ so their ``engine_options`` get every PC1xx check.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import List, NamedTuple, Optional, Tuple
 
 from poolcheck.api import Invalid, Related, Rule, RuleContext, Severity, Valid
 from poolcheck.jobstores.tokens import CONSUMER_TOKENS, STORE_TOKENS
@@ -313,8 +312,7 @@ class JobstoreUrlNotEngine(Rule):
 # --- the verdict -------------------------------------------------------------------------------
 
 
-@dataclass
-class Verdict:
+class Verdict(NamedTuple):
     store: object  # JobStoreSite
     url_text: str  # the URL as messages show it (password masked)
     mysql: bool

@@ -16,7 +16,6 @@ a finding: it builds one engine, not one per call.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Dict, FrozenSet, List, NamedTuple, Optional, Set, Tuple
 
@@ -422,8 +421,7 @@ class EnginePerCall(Rule):
 # --- where each engine call is --------------------------------------------------------------
 
 
-@dataclass
-class _FileModel:
+class _FileModel(NamedTuple):
     # id(call) -> (innermost enclosing FunctionDef or None, innermost enclosing loop or None)
     placement: Dict[int, Tuple[Optional[object], Optional[object]]]
     # id(FunctionDef) -> the ClassDef it is a method of

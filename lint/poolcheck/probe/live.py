@@ -17,7 +17,6 @@ pool's connections get.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, List, Tuple
 
 from .model import MYSQL, ServerProbe
@@ -59,7 +58,7 @@ def live_settings(server: ServerProbe) -> Tuple["Setting", ...]:
 
 def with_live_server(settings: "Settings", server: ServerProbe) -> "Settings":
     """``settings`` with the live server's values attached to its database settings."""
-    return replace(settings, database=replace(settings.database, live=live_settings(server), live_family=server.family))
+    return settings._replace(database=settings.database._replace(live=live_settings(server), live_family=server.family))
 
 
 _CONFIG_KEYS = (("wait_timeout", "wait-timeout"), ("max_connections", "max-connections"))

@@ -10,7 +10,6 @@ file), and every piece of free text goes through ``mask_secrets``.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, FrozenSet, List, Optional
 
@@ -19,17 +18,29 @@ from ..registry import RuleSet
 from ..runner import RunResult
 
 
-@dataclass
 class ReportContext:
-    rules: RuleSet
-    color: bool = False
-    show_fixes: bool = False
-    fix_mode: bool = False
-    cwd: Path = field(default_factory=Path.cwd)
-    # Counts per rule instead of one entry per finding (formats in STATISTICS_FORMATS).
-    statistics: bool = False
-    # The codes enabled in this run: the rules that can fire (SARIF lists them). None: all.
-    enabled: Optional[FrozenSet[str]] = None
+    """How to report (a plain class: a dataclass costs its module at every run's start)."""
+
+    def __init__(
+        self,
+        rules: RuleSet,
+        color: bool = False,
+        show_fixes: bool = False,
+        fix_mode: bool = False,
+        cwd: Optional[Path] = None,
+        statistics: bool = False,
+        enabled: Optional[FrozenSet[str]] = None,
+    ) -> None:
+        self.rules = rules
+        self.color = color
+        self.show_fixes = show_fixes
+        self.fix_mode = fix_mode
+        self.cwd = cwd if cwd is not None else Path.cwd()
+        # Counts per rule instead of one entry per finding (formats in STATISTICS_FORMATS).
+        self.statistics = statistics
+        # The codes enabled in this run: the rules that can fire (SARIF lists them). None:
+        # all.
+        self.enabled = enabled
 
 
 Reporter = Callable[[RunResult, ReportContext], str]
