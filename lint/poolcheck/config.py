@@ -266,9 +266,11 @@ def settings_from_table(table: Mapping[str, Any], path: Path, where: str) -> Set
     )
 
 
-def load_settings(path: Path) -> Settings:
-    """Load an explicit configuration file (``--config``)."""
-    data = load_toml(path)
+def load_settings(path: Path, data: Optional[dict] = None) -> Settings:
+    """Load an explicit configuration file (``--config``); ``data``: its TOML, if parsed
+    already."""
+    if data is None:
+        data = load_toml(path)
     if path.name == "pyproject.toml":
         table = data.get("tool", {}).get("poolcheck")
         if table is None:
@@ -284,6 +286,12 @@ def find_config_file(start: Path) -> Optional[Path]:
     if it has a ``[tool.poolcheck]`` table (as ruff does), but one that is not valid TOML is
     an error rather than silently skipped: the user would not learn why their settings are
     ignored."""
+    found = _find_config(start)
+    return found[0] if found is not None else None
+
+
+def _find_config(start: Path) -> Optional[Tuple[Path, Optional[dict]]]:
+    """The nearest configuration file, with its TOML when finding it took a parse."""
     directory = start if start.is_dir() else start.parent
     for folder in [directory, *directory.parents]:
         for name in CONFIG_FILENAMES:
@@ -291,16 +299,16 @@ def find_config_file(start: Path) -> Optional[Path]:
             if not candidate.is_file():
                 continue
             if name != "pyproject.toml":
-                return candidate
+                return candidate, None
             data = load_toml(candidate)
             if isinstance(data.get("tool"), dict) and "poolcheck" in data["tool"]:
-                return candidate
+                return candidate, data
     return None
 
 
 def discover_settings(start: Path) -> Settings:
-    path = find_config_file(start.resolve())
-    return load_settings(path) if path else Settings()
+    found = _find_config(start.resolve())
+    return load_settings(*found) if found is not None else Settings()
 
 
 def describe_keys() -> List[str]:
