@@ -7,9 +7,13 @@ layers, because a password that reaches a CI log is leaked for good.
 
 from __future__ import annotations
 
+import functools
 import re
 
 MASK = "***"
+
+# The patterns below are sources, compiled when first used (`_regex`): most runs print no
+# secret-looking text, and compiling the four took 2 ms of every run's start.
 
 # scheme://user:password@host — the password runs to the last "@" of the URL token, so an
 # unencoded "@" inside it (p@ss) is masked too. One slash counts too: a URL given where a
@@ -19,12 +23,12 @@ MASK = "***"
 # and `@:pw@db`, user "@", are valid URLs to it; the fuzzing found both leaking through):
 # within one line, so on a line holding a URL with a port and a later "@", more than the
 # password may be masked, which is the safe side.
-_URL_PASSWORD = re.compile(
+_URL_PASSWORD = (
     r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.\-]*:/{1,2}[^:/\n\r'\"]*:)(?P<secret>[^\n\r'\"]*?)(?P<tail>@)(?=[^@\s'\"]*(?:[\s'\"]|$))"
 )
 
 # password="x", PASSWORD: x, "db_password": "x", MYSQL_ROOT_PASSWORD=x, passwd=..., pwd=...
-_KEY_VALUE = re.compile(
+_KEY_VALUE = (
     r"(?P<head>(?P<key>(?i:\b[\w.\-]*(?:password|passwd|pwd|secret)[\w.\-]*))[\"']?\s*(?P<separator>[:=])\s*)"
     r"(?P<quote>[\"'])?(?P<secret>(?(quote)[^\"'\n]*|[^\s,;)}\]]+))"
 )
@@ -33,7 +37,7 @@ _KEY_VALUE = re.compile(
 # may precede it): an unquoted value runs to the end of the line, `DB_PASSWORD=correct horse
 # battery` is one value and masking only its first word would print the rest. Only for text
 # that is lines of files (mask_source): in a message the value is one word.
-_LINE_KEY_VALUE = re.compile(
+_LINE_KEY_VALUE = (
     r"(?m)^(?P<head>(?:[ \t]*\d+[ \t]*\|)?[ \t]*[-+]?[ \t]*(?:export[ \t]+)?"
     r"(?i:[\w.\-]*(?:password|passwd|pwd|secret)[\w.\-]*)[ \t]*[:=][ \t]*)"
     r"(?P<secret>[^\s\"'][^\n\r]*?)[ \t]*$"
@@ -41,9 +45,12 @@ _LINE_KEY_VALUE = re.compile(
 
 # `secrets.py:3:5: PC101 ...`, `password_reset.py: cannot read`: a file name and a location or
 # a message, not a key and its value.
-_FILE_NAME = re.compile(
-    r"\.(?:py|pyi|pyw|env|flaskenv|cfg|ini|toml|json|ya?ml|txt|cnf|conf|sql|lock|md|rst|sh|j2|tpl)$", re.IGNORECASE
-)
+_FILE_NAME = r"(?i)\.(?:py|pyi|pyw|env|flaskenv|cfg|ini|toml|json|ya?ml|txt|cnf|conf|sql|lock|md|rst|sh|j2|tpl)$"
+
+
+@functools.lru_cache(maxsize=None)
+def _regex(source: str) -> "re.Pattern[str]":
+    return re.compile(source)
 
 
 def mask_secrets(text: str) -> str:
@@ -51,9 +58,9 @@ def mask_secrets(text: str) -> str:
         return text
     lowered = text.lower()
     if ":/" in text:
-        text = _URL_PASSWORD.sub(_mask_url_password, text)
+        text = _regex(_URL_PASSWORD).sub(_mask_url_password, text)
     if any(word in lowered for word in ("pass", "pwd", "secret")):
-        text = _KEY_VALUE.sub(_mask_key_value, text)
+        text = _regex(_KEY_VALUE).sub(_mask_key_value, text)
     return text
 
 
@@ -63,7 +70,7 @@ def mask_source(text: str) -> str:
     if not text:
         return text
     if any(word in text.lower() for word in ("pass", "pwd", "secret")):
-        text = _LINE_KEY_VALUE.sub(_mask_line_value, text)
+        text = _regex(_LINE_KEY_VALUE).sub(_mask_line_value, text)
     return mask_secrets(text)
 
 
@@ -77,7 +84,7 @@ def _mask_url_password(match: "re.Match[str]") -> str:
 
 def _mask_key_value(match: "re.Match[str]") -> str:
     secret = match.group("secret")
-    if match.group("separator") == ":" and _FILE_NAME.search(match.group("key")):
+    if match.group("separator") == ":" and _regex(_FILE_NAME).search(match.group("key")):
         return match.group(0)
     if not secret or secret == MASK or secret.startswith(("{", "$", "os.", "environ", "getenv")):
         # A placeholder or a lookup, not a literal secret: keep it readable.
