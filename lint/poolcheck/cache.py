@@ -330,8 +330,10 @@ class TokenStore:
         return self._changes > _UNSAVED_CHANGES
 
     def save(self) -> None:
-        if not self.needs_saving():
-            return
+        if self.needs_saving():
+            self.write()
+
+    def write(self) -> None:
         # Only the contents seen in this run: files that changed since are forgotten.
         universes: Dict[FrozenSet[Token], int] = {}
         files = {}
@@ -387,8 +389,10 @@ class SummaryStore:
         return self._dirty
 
     def save(self) -> None:
-        if not self._dirty:
-            return
+        if self.needs_saving():
+            self.write()
+
+    def write(self) -> None:
         # Only the contents seen in this run (as the token index does): the old contents of
         # files changed since are forgotten. A kind not asked for in this run is kept whole.
         kinds = {
@@ -472,8 +476,10 @@ class FileStamps:
         return changed > _UNSAVED_CHANGES or len(old) - (len(self._new) - changed) > _UNSAVED_CHANGES
 
     def save(self) -> None:
-        if not self.needs_saving():
-            return
+        if self.needs_saving():
+            self.write()
+
+    def write(self) -> None:
         import time
 
         _write_json(self.path, {"format": FORMAT, "written": time.time_ns(), "files": self._new})
@@ -616,6 +622,10 @@ class ResultStore:
         return self._dirty or self._cheap_changes > _UNSAVED_CHANGES
 
     def save(self, root: Optional[Path] = None, files: Optional[FrozenSet[str]] = None) -> None:
+        if self.needs_saving():
+            self.write(root, files)
+
+    def write(self, root: Optional[Path] = None, files: Optional[FrozenSet[str]] = None) -> None:
         """Write the entries stored in this run with the others (those of files this run did
         not check stay; those of files that no longer exist under ``root`` go). ``files``:
         the project's files as this run walked them, when it did (no file asked about again).
@@ -624,8 +634,6 @@ class ResultStore:
         entries of files this run did not check are written back as they were read (a
         one-file run of a large tree rewrites nothing else); once most groups are no longer
         used, the tables are compacted."""
-        if not self.needs_saving():
-            return
         dependencies: List[Any] = [[dependency_to_json(d), v] for d, v in self._dependencies]
         groups: List[List[int]] = [list(g) for g in self._groups]
         table: Optional[Dict[Tuple[Tuple[Any, ...], str], int]] = None
@@ -776,17 +784,20 @@ class Cache:
         """Write what this run changed (a run that changed nothing worth writing touches
         nothing, not even the folder). ``walked()``: per project root, its files as this run
         walked them (relative, POSIX), when it did; asked only when results are written."""
+        # Each store is asked once whether it needs writing (FileStamps' answer is a pass over
+        # every stamp).
         stores = [*self._stamps.values(), *(s for s in (self._tokens, self._summaries) if s is not None)]
+        due = [store for store in stores if store.needs_saving()]
         results = [(root, store) for root, store in self._results.items() if store.needs_saving()]
-        if not results and not any(store.needs_saving() for store in stores):
+        if not results and not due:
             return
         self._prepare()
         files = walked() if walked is not None and results else {}
         for root, store in results:
-            store.save(root, files.get(root))
+            store.write(root, files.get(root))
             self._forget_other_configurations(store.path)
-        for store in stores:
-            store.save()
+        for store in due:
+            store.write()
 
     def _forget_other_configurations(self, kept: Path) -> None:
         prefix = kept.name.rsplit("-", 1)[0] + "-"
