@@ -266,7 +266,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     print()
     print("per-phase profile (POOLCHECK_PROFILE; seconds, each phase's own time; workers' summed):")
-    for label, command in (("cold", mine[0][1]), ("warm", mine[1][1]), ("1 file with an engine, cold", mine[5][1])):
+    def command_of(case: str) -> List[str]:
+        """The command of this poolcheck's case so named (after its label)."""
+        return next(command for name, command, _, _ in mine if name == f"poolcheck {case}")
+
+    profiled = (
+        ("cold", command_of("cold (--no-cache)")),
+        ("warm", command_of("warm (cache)")),
+        ("1 file with an engine, cold", command_of("1 file with an engine, --no-cache")),
+    )
+    for label, command in profiled:
         profile_path = args.workdir / "profile.json"
         profile_path.unlink(missing_ok=True)
         started = time.perf_counter()
