@@ -26,6 +26,26 @@ _OPTIONAL: Dict[type, Tuple[str, ...]] = {}
 _VARIANTS: Dict[Tuple[type, Tuple[str, ...]], Tuple[str, ...]] = {}
 _PLAIN: Dict[type, bool] = {}
 _NODE_NAMES = frozenset(name for name in dir(cst) if isinstance(getattr(cst, name), type) and issubclass(getattr(cst, name), cst.CSTNode))
+# Whether a type is a libcst node type, asked once per type: CSTNode is an ABC, so
+# `isinstance(x, cst.CSTNode)` runs ABCMeta.__instancecheck__, a Python-level call, and the
+# walks made hundreds of thousands of them (a tenth of the workers' rule time on the bench
+# corpus).
+NODE_KINDS: Dict[type, bool] = {}
+
+
+def node_kind(kind: type) -> bool:
+    """Whether ``kind`` is a libcst node type (``NODE_KINDS.get(kind)`` first, inline, where
+    it is hot: this learns a type the first time)."""
+    known = NODE_KINDS.get(kind)
+    if known is None:
+        known = NODE_KINDS[kind] = issubclass(kind, cst.CSTNode)
+    return known
+
+
+def is_node(value: Any) -> bool:
+    """``isinstance(value, cst.CSTNode)``, without the ABC machinery after a type's first time."""
+    known = NODE_KINDS.get(type(value))
+    return node_kind(type(value)) if known is None else known
 
 
 class _FieldRecorder(cst.CSTVisitor):
@@ -54,9 +74,9 @@ def _record(node: cst.CSTNode) -> Tuple[str, ...]:
 
 
 def _holds_nodes(value: Any) -> bool:
-    if isinstance(value, cst.CSTNode):
+    if is_node(value):
         return True
-    return isinstance(value, (tuple, list)) and any(isinstance(item, cst.CSTNode) for item in value)
+    return isinstance(value, (tuple, list)) and any(is_node(item) for item in value)
 
 
 def child_fields(node: cst.CSTNode) -> Tuple[str, ...]:
@@ -91,11 +111,11 @@ def children(node: cst.CSTNode):
     """``node``'s child nodes in libcst's order (``node.children`` without rebuilding ``node``)."""
     for name in child_fields(node):
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
+        if is_node(value):
             yield value
         elif isinstance(value, (tuple, list)):
             for item in value:
-                if isinstance(item, cst.CSTNode):
+                if is_node(item):
                     yield item
 
 
@@ -138,11 +158,13 @@ def _walk(node: cst.CSTNode, on_visit: Callable[[cst.CSTNode], bool], on_leave: 
         fields = child_fields(node) if _OPTIONAL.get(type(node), True) else _FIELDS[type(node)]
         for name in fields:
             value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
+            known = NODE_KINDS.get(type(value))
+            if known if known is not None else node_kind(type(value)):
                 _walk(value, on_visit, on_leave)
             elif isinstance(value, (tuple, list)):
                 for item in value:
-                    if isinstance(item, cst.CSTNode):
+                    known = NODE_KINDS.get(type(item))
+                    if known if known is not None else node_kind(type(item)):
                         _walk(item, on_visit, on_leave)
     on_leave(node)
 
@@ -173,13 +195,16 @@ def _walk_dispatch(node: cst.CSTNode, dispatch: _Dispatch) -> None:
         visit, leave = dispatch.methods(kind)
     if visit is None or visit(node) is not False:
         fields = child_fields(node) if _OPTIONAL.get(kind, True) else _FIELDS[kind]
+        kinds = NODE_KINDS
         for name in fields:
             value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
+            known = kinds.get(type(value))
+            if known if known is not None else node_kind(type(value)):
                 _walk_dispatch(value, dispatch)
             elif isinstance(value, (tuple, list)):
                 for item in value:
-                    if isinstance(item, cst.CSTNode):
+                    known = kinds.get(type(item))
+                    if known if known is not None else node_kind(type(item)):
                         _walk_dispatch(item, dispatch)
     if leave is not None:
         leave(node)
