@@ -93,3 +93,23 @@ def test_aliases_of_finds_every_alias_the_general_pattern_finds(text, words):
     data = text.encode("utf-8")
     general_bytes = {(o, a) for o, a in re.findall(rb"\b(\w+)\s+as\s+(\w+)", data) if o.decode("utf-8", "replace") in words}
     assert general_bytes <= set(_aliases_of(data, words))
+
+
+@given(
+    st.lists(st.sampled_from(["x", "Session(", ")(", "\n", "\r\n", "\r", " ", "é"]), max_size=40).map("".join),
+    st.data(),
+)
+def test_candidate_lines_are_counted_as_the_line_starts_give_them(text, data):
+    """`_lines_at` counts line breaks between positions instead of listing every line's
+    start: the same lines, with \\n, \\r\\n and a lone \\r ending lines."""
+    import bisect
+    import re
+
+    from poolcheck.lifecycle.tokens import _lines_at
+
+    # Positions where a call may start: never between a \r and its \n.
+    allowed = [i for i in range(len(text) + 1) if not (0 < i < len(text) and text[i - 1] == "\r" and text[i] == "\n")]
+    positions = data.draw(st.lists(st.sampled_from(allowed), max_size=6))
+    starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
+    expected = sorted({bisect.bisect_right(starts, position) for position in positions})
+    assert _lines_at(text, positions) == expected

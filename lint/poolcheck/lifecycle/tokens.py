@@ -12,8 +12,6 @@ mentions a factory, transitively); the real decision is :mod:`.resolve`'s.
 
 from __future__ import annotations
 
-import bisect
-import functools
 import re
 from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, NamedTuple, Optional, Tuple
 
@@ -111,8 +109,23 @@ def candidate_lines(project: "Project", text: str) -> List[int]:
         positions.extend(m.start() for m in re.finditer(r"\b" + re.escape(alias) + r"\s*\(", text))
     if not positions:
         return []
-    starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
-    return sorted({bisect.bisect_right(starts, position) for position in positions})
+    return _lines_at(text, positions)
+
+
+def _lines_at(text: str, positions: List[int]) -> List[int]:
+    """The lines of ``text`` holding ``positions``, sorted, counted from one position to the
+    next (\\n, \\r\\n and a lone \\r end lines; a call never starts between a \\r and its
+    \\n): the starts of every line of a large file took longer than finding the calls."""
+    lines = []
+    line, last, lone_cr = 1, 0, "\r" in text
+    for position in sorted(set(positions)):
+        line += text.count("\n", last, position)
+        if lone_cr:
+            line += text.count("\r", last, position) - text.count("\r\n", last, position)
+        last = position
+        if not lines or lines[-1] != line:
+            lines.append(line)
+    return lines
 
 
 class _Patterns(NamedTuple):
@@ -135,19 +148,44 @@ def _patterns(project: "Project") -> _Patterns:
 def _aliases_of(data, words: Iterable[str]) -> list:
     """(original, alias) for every ``original as alias`` in ``data`` (bytes or text, pairs of
     the same type) whose original is one of ``words``: an import, a ``with`` or ``except``
-    target. Only the words ``data`` holds go into the pattern; the general one
-    (``\\b(\\w+)\\s+as\\s+(\\w+)``) was tried at every word of a file, three times for
-    each parsed file (a tenth of the workers' time on the bench corpus)."""
+    target. A file is asked this several times (its bytes by the prefilter, its text for its
+    candidate lines and its pruning, with different words): every ``name as alias`` of it is
+    found once (:func:`_as_clauses`), then filtered."""
     is_bytes = isinstance(data, bytes)
-    present = tuple(sorted(token for token in (w.encode("utf-8") if is_bytes else w for w in words) if token and token in data))
-    return _alias_pattern(present).findall(data) if present else []
+    wanted = {w.encode("utf-8") for w in words} if is_bytes else set(words)
+    return [pair for pair in _as_clauses(data) if pair[0] in wanted]
 
 
-@functools.lru_cache(maxsize=64)
-def _alias_pattern(words: tuple) -> "re.Pattern":
-    if isinstance(words[0], bytes):
-        return re.compile(rb"\b(" + b"|".join(re.escape(w) for w in words) + rb")\s+as\s+(\w+)")
-    return re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\s+as\s+(\w+)")
+_AS_CLAUSE = {str: re.compile(r"\s+as\s+(\w+)"), bytes: re.compile(rb"\s+as\s+(\w+)")}
+_ASCII_WORD = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+_CLAUSES_KEPT = 8
+_clauses: Dict[object, List[tuple]] = {}
+
+
+def _as_clauses(data) -> List[tuple]:
+    """(name, alias) for every ``name as alias`` in ``data``: each ``as`` between spaces,
+    with the whole identifier before it (as ``\\b(\\w+)\\s+as\\s+(\\w+)`` would match it). One
+    scan of the file, where a pattern of the words was tried at every word of it, once per
+    question (a tenth of the workers' time on the bench corpus, then 5%). Kept for the last
+    few files asked about."""
+    found = _clauses.get(data)
+    if found is not None:
+        return found
+    found = []
+    if isinstance(data, bytes):
+        word_at = _ASCII_WORD.__contains__
+    else:
+        word_at = lambda char: char.isalnum() or char == "_"  # re's \w for text
+    for match in _AS_CLAUSE[type(data)].finditer(data):
+        end = start = match.start()
+        while start > 0 and word_at(data[start - 1]):
+            start -= 1
+        if start < end:
+            found.append((data[start:end], match.group(1)))
+    if len(_clauses) >= _CLAUSES_KEPT:
+        del _clauses[next(iter(_clauses))]
+    _clauses[data] = found
+    return found
 
 
 def definition_test(project: "Project", text: str):
