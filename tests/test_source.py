@@ -69,3 +69,31 @@ def test_the_encoding_is_the_interpreters_for_any_first_lines(pieces, newline):
 def test_a_bad_cookie_is_reported_as_before():
     found = decode_source(Path("a.py"), b"# coding: no-such-codec\nx = 1\n")
     assert isinstance(found, SourceError) and found.kind == "decode" and "encoding" in found.message
+
+
+def _line_starts_by_hand(text: str):
+    starts, i = [0], 0
+    while i < len(text):
+        if text[i] == "\r" and text[i + 1 : i + 2] == "\n":
+            i += 1
+        if text[i] in "\r\n":
+            starts.append(i + 1)
+        i += 1
+    return starts
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["a", "\n", "\r", "\r\n", " ", "\x0c", "é"]), max_size=14).map("".join))
+def test_lines_and_offsets_are_numbered_as_python_numbers_lines(text):
+    """A file's lines (\\n, \\r\\n and a lone \\r end one; a form feed does not), by number,
+    and the offset of a line and column, as split_lines numbers them."""
+    from poolcheck.source import SourceFile, split_lines
+
+    source = SourceFile(Path("m.py"), text.encode("utf-8"), text)
+    lines = split_lines(text)
+    starts = _line_starts_by_hand(text)
+    for line in range(-1, len(starts) + 3):
+        assert source.line_text(line) == (lines[line - 1] if 0 < line <= len(lines) else "")
+        for column in (0, 2):
+            expected = 0 if line < 1 else len(text) if line > len(starts) else min(starts[line - 1] + column, len(text))
+            assert source.offset(line, column) == expected
