@@ -185,9 +185,25 @@ def test_findings_survive_json(project, tmp_path):
         assert finding_from_json(json.loads(json.dumps(finding_to_json(finding)))) == finding
 
 
-def test_parallel_runs_report_what_serial_runs_report(tmp_path):
+@pytest.mark.parametrize("bulk_minimum", [None, 1], ids=["tree searched here", "tree searched by workers"])
+def test_parallel_runs_report_what_serial_runs_report(tmp_path, monkeypatch, bulk_minimum):
     """Many files, checked by two worker processes: the same findings in the same order,
-    and the same warnings, as one process."""
+    and the same warnings, as one process; also when the tree's files were searched for
+    tokens by worker processes too (poolcheck.bulkscan; a run without a cache of at least
+    BULK_MINIMUM files), whose scanner the checking workers inherit and must not use."""
+    from poolcheck.bulkscan import BulkScanner
+
+    answered = []
+    if bulk_minimum is not None:
+        monkeypatch.setattr("poolcheck.bulkscan.BULK_MINIMUM", bulk_minimum)
+        searched = BulkScanner.scan
+
+        def counted(self, names, tokens):
+            found = searched(self, names, tokens)
+            answered.append(found is not None)
+            return found
+
+        monkeypatch.setattr(BulkScanner, "scan", counted)
     root = tmp_path / "many"
     files = dict(FILES)
     for number in range(12):
@@ -207,6 +223,7 @@ def test_parallel_runs_report_what_serial_runs_report(tmp_path):
     serial, _ = run(root, None, jobs=1)
     parallel, _ = run(root, None, jobs=2, parallel_minimum=1)
     assert summary(parallel) == summary(serial)
+    assert any(answered) == (bulk_minimum is not None)
     assert len(serial.findings) > 24
     assert parallel.warnings == serial.warnings
     # And what the parallel run cached serves a serial run, identical again.

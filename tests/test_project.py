@@ -80,3 +80,57 @@ def test_token_presence_from_the_cache_stores_equals_reading_the_files(tmp_path,
     assert answer(served) == answer(project(False))
     assert PurePosixPath("pkg/m1.py") in served.files_containing((b"create_engine",))
     assert PurePosixPath("pkg/m0.py") in served._stamped  # unchanged files came from the stores
+
+
+def test_token_presence_from_worker_processes_equals_reading_the_files(tmp_path):
+    """A run without a cache has a large tree searched by worker processes (bulkscan): for
+    every question (fixed tokens, any-case ones, asked one after another), the same files as
+    this process's own search, with an unreadable file, an editor's buffer and a file
+    already read here."""
+    from poolcheck.bulkscan import BulkScanner
+    from poolcheck.config import Settings
+    from poolcheck.discovery import Walker
+    from poolcheck.project import Project
+    from poolcheck.tokenscan import NoCase
+
+    root = tmp_path.resolve()
+    (root / "pyproject.toml").write_text("")
+    for i in range(40):
+        text = ("from sqlalchemy.orm import sessionmaker\n" if i % 3 == 0 else "") + ("Session()\n" if i % 4 == 0 else "x = 1\n")
+        text += "cursor.execute('SET SESSION WAIT_TIMEOUT=5')\n" if i % 7 == 0 else ""
+        (root / f"pkg/m{i}.py").parent.mkdir(parents=True, exist_ok=True)
+        (root / f"pkg/m{i}.py").write_text(text)
+    unreadable = root / "pkg/m5.py"
+    unreadable.write_text("Session()\n")
+    unreadable.chmod(0)
+    questions = [(b"sessionmaker", b"Session"), (b"create_engine",), (NoCase(b"wait_timeout"),), (b"m8",)]
+
+    class Counted(BulkScanner):
+        answered = 0
+
+        def scan(self, names, tokens):
+            found = super().scan(names, tokens)
+            self.answered += found is not None
+            return found
+
+    def answers(workers: bool):
+        settings = Settings()
+        scanner = Counted(str(root), 2, minimum=1) if workers else None
+        project = Project(root, Walker(settings).tree(root), settings, prefilter_tokens=(b"create_engine", b".connect("), bulk_scanner=scanner)
+        project.set_overlay(PurePosixPath("pkg/m1.py"), b"sessionmaker()\n")
+        project.read_bytes(PurePosixPath("pkg/m2.py"))
+        try:
+            return [project.files_containing(tokens) for tokens in questions], scanner
+        finally:
+            if scanner is not None:
+                scanner.close()
+
+    try:
+        searched, scanner = answers(True)
+        assert searched == answers(False)[0]
+        # Each question went to the workers, but the second: create_engine is a prefilter
+        # token, searched for with the first question.
+        assert scanner.answered == len(questions) - 1
+    finally:
+        unreadable.chmod(0o644)
+    assert PurePosixPath("pkg/m1.py") in searched[0] and PurePosixPath("pkg/m14.py") in searched[2]

@@ -51,6 +51,7 @@ class Project:
         summary_store: Any = None,
         fact_store: Any = None,
         prefilter_tokens: Tuple[Token, ...] = (),
+        bulk_scanner: Any = None,
     ) -> None:
         self.root = root
         self.tree = tree
@@ -83,6 +84,9 @@ class Project:
         # the enabled rules' tokens): one pass answers the prefilter and the facts alike.
         self.prefilter_tokens = prefilter_tokens
         self._prefilter_set: FrozenSet[Token] = frozenset(prefilter_tokens)
+        # Searches many files in other processes (bulkscan.BulkScanner), for a run without a
+        # cache; None: every file is searched here.
+        self.bulk_scanner = bulk_scanner
         self._bytes: Dict[PurePosixPath, Optional[bytes]] = {}
         self._parsed: Dict[PurePosixPath, Any] = {}
         self._unpruned: Dict[PurePosixPath, Any] = {}
@@ -547,6 +551,8 @@ class Project:
         wanted = frozenset(missing)
         paths = self._python_paths()
         self._presence_from_stores(paths, wanted)
+        if self.bulk_scanner is not None:
+            self._presence_from_workers(paths, wanted)
         tokens_in = self._tokens_in
         for path in paths:
             for token in tokens_in(path, wanted):
@@ -585,6 +591,28 @@ class Project:
         for path, found in zip(pending, store.lookup_many(known, universe)):
             if found is not None:
                 presence[path] = (universe, found)
+
+    def _presence_from_workers(self, paths: Sequence[PurePosixPath], wanted: FrozenSet[Token]) -> None:
+        """What ``_tokens_in`` would find for each of ``paths`` this process has not read,
+        found by the bulk scanner's processes (which read the files themselves), grouped by
+        the tokens each file still needs: on a first question, the prefilter's too."""
+        presence, raw, overlays = self._presence, self._bytes, self.overlays
+        groups: Dict[FrozenSet[Token], List[PurePosixPath]] = {}
+        for path in paths:
+            if path in raw or (overlays and path in overlays):
+                continue  # read here already: searched here
+            checked, _ = presence.get(path, _NOTHING_CHECKED)
+            missing = wanted - checked
+            if missing:
+                groups.setdefault(missing | self._prefilter_set if not checked else missing, []).append(path)
+        for universe, group in groups.items():
+            answers = self.bulk_scanner.scan([str(path) for path in group], universe)
+            if answers is None:
+                continue  # too few to be worth other processes: searched here
+            for path, found in zip(group, answers):
+                checked, present = presence.get(path, _NOTHING_CHECKED)
+                # (An unreadable file holds no token, as for this process's own reads.)
+                presence[path] = (checked | universe, present | found if found is not None else present)
 
     def holds_any(self, path: PurePosixPath, tokens: Sequence[Token]) -> bool:
         """Whether the file's bytes hold one of ``tokens`` (the prefilter's question; it

@@ -185,6 +185,7 @@ class Runner:
         self.cwd = (cwd or Path.cwd()).resolve()
         self.walker = Walker(settings)
         self.projects: Dict[Path, Project] = {}
+        self._bulk_scanners: List = []  # see _bulk_scanner
         self.active: List[Type[Rule]] = [r for r in rules if r.code in enabled]
         self.instances = {r.code: r() for r in self.active}
         self._per_file_ignores = None
@@ -225,8 +226,25 @@ class Runner:
                 summary_store=self.cache.summaries() if self.cache is not None else None,
                 fact_store=self.cache.results(root) if self.cache is not None else None,
                 prefilter_tokens=self.prefilter_tokens,
+                bulk_scanner=self._bulk_scanner(root),
             )
         return self.projects[root]
+
+    def _bulk_scanner(self, root: Path):
+        """Worker processes to search a large project's files for tokens, in a run without a
+        cache (with one, unchanged files' tokens come from it): see poolcheck.bulkscan."""
+        workers = self.jobs if self.jobs is not None else _cpu_count()
+        if self.cache is not None or workers < 2:
+            return None
+        from .bulkscan import BulkScanner
+
+        scanner = BulkScanner(str(root), workers)
+        self._bulk_scanners.append(scanner)
+        return scanner
+
+    def _close_bulk_scanners(self) -> None:
+        for scanner in self._bulk_scanners:
+            scanner.close()
 
     # --- the run ------------------------------------------------------------------------------
     def run(self, options: RunOptions) -> RunResult:
@@ -445,9 +463,11 @@ class Runner:
         pending = PendingFiles(self, self.jobs if self.jobs is not None else _cpu_count(), self.parallel_minimum)
         try:
             self._prefilter_targets(targets, outcomes, pending, result)
+            self._close_bulk_scanners()  # every file is searched by now
             self._check_pending(pending, outcomes)
         finally:
             pending.close()
+            self._close_bulk_scanners()
         with phase("cache"):
             if self.cache is not None:
                 self.cache.save(lambda: self._walked_files(self.projects.values()))
