@@ -4,6 +4,7 @@ case, the same answer (or the same error) as ``tokenize.detect_encoding`` in eve
 from __future__ import annotations
 
 import io
+import re
 import tokenize
 from pathlib import Path
 
@@ -91,6 +92,8 @@ def test_lines_and_offsets_are_numbered_as_python_numbers_lines(text):
 
     source = SourceFile(Path("m.py"), text.encode("utf-8"), text)
     lines = split_lines(text)
+    by_pattern = re.split(r"\r\n|\r|\n", text)
+    assert lines == (by_pattern[:-1] if by_pattern and by_pattern[-1] == "" else by_pattern)
     starts = _line_starts_by_hand(text)
     for line in range(-1, len(starts) + 3):
         assert source.line_text(line) == (lines[line - 1] if 0 < line <= len(lines) else "")

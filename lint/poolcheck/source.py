@@ -112,7 +112,8 @@ def split_lines(text: str) -> List[str]:
     """``text``'s lines as Python numbers them: only \\n, \\r\\n and \\r end a line
     (``str.splitlines`` also breaks at form feeds and other separators, which Python treats as
     whitespace, and which would shift every later line number)."""
-    lines = _LINE_BREAK.split(text)
+    # (Most files have no \r: str.split is five times faster than the pattern.)
+    lines = text.split("\n") if "\r" not in text else _LINE_BREAK.split(text)
     if lines and lines[-1] == "":
         lines.pop()
     return lines
