@@ -108,9 +108,10 @@ class PendingFiles:
         # the bench corpus: 0.24 s less CPU, the same or a shorter wall time).
         from . import syntax  # noqa: F401
 
-        # The processes that searched the tree for tokens are done by now (the first files'
-        # prefilter asked every question the facts ask of the whole tree) and their pool's
-        # threads must not be running when this process forks.
+        # The processes that searched the tree for tokens (poolcheck.bulkscan) are stopped:
+        # their pool's threads must not be running when this process forks. The first
+        # files' prefilter asked the facts' questions of the whole tree by now; one asked
+        # later is answered by this process's own search.
         self.runner._close_bulk_scanners()
         context = multiprocessing.get_context("fork")
         self._pool = context.Pool(self.workers, initializer=timing.reset)
