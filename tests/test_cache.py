@@ -233,6 +233,22 @@ def test_parallel_runs_report_what_serial_runs_report(tmp_path, monkeypatch, bul
     assert summary(warm) == summary(serial) and len(warm.cached_files) == len(serial.checked_files)
 
 
+def test_a_run_that_cannot_fork_checks_every_file_here(project, monkeypatch):
+    """No processes to be had (a limit on them): the run checks the files itself, with the
+    same findings, rather than fail."""
+    import multiprocessing
+
+    serial, _ = run(project, None, jobs=1)
+
+    def no_fork(self, *args, **kwargs):
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(type(multiprocessing.get_context("fork")), "Pool", no_fork)
+    monkeypatch.setattr("poolcheck.bulkscan.BULK_MINIMUM", 1)
+    refused, _ = run(project, None, jobs=2, parallel_minimum=1)
+    assert summary(refused) == summary(serial) and serial.findings
+
+
 def test_command_line_flags(project, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(project)
     assert main(["check", "--no-cache", "."]) == 1

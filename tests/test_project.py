@@ -134,3 +134,26 @@ def test_token_presence_from_worker_processes_equals_reading_the_files(tmp_path)
     finally:
         unreadable.chmod(0o644)
     assert PurePosixPath("pkg/m1.py") in searched[0] and PurePosixPath("pkg/m14.py") in searched[2]
+
+
+def test_without_processes_to_fork_the_tree_is_searched_here(tmp_path, monkeypatch):
+    """A pool that cannot start (a limit on processes) costs the speed, not the run."""
+    import multiprocessing
+
+    from poolcheck.bulkscan import BulkScanner
+    from poolcheck.config import Settings
+    from poolcheck.discovery import Walker
+    from poolcheck.project import Project
+
+    root = tmp_path.resolve()
+    for i in range(5):
+        (root / f"m{i}.py").write_text("Session()\n" if i % 2 else "x = 1\n")
+
+    def no_fork(self, *args, **kwargs):
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(type(multiprocessing.get_context("fork")), "Pool", no_fork)
+    scanner = BulkScanner(str(root), 2, minimum=1)
+    project = Project(root, Walker(Settings()).tree(root), Settings(), bulk_scanner=scanner)
+    assert [str(p) for p in project.files_containing((b"Session",))] == ["m1.py", "m3.py"]
+    assert scanner.scan(["m1.py"], frozenset({b"Session"})) is None  # and it does not try again

@@ -61,7 +61,11 @@ class BulkScanner:
             if self._pool is None:
                 import multiprocessing
 
-                self._pool = multiprocessing.get_context("fork").Pool(self.workers)
+                try:
+                    self._pool = multiprocessing.get_context("fork").Pool(self.workers)
+                except OSError:  # no processes to be had (a limit on them): search here
+                    self._closed = True
+                    return None
             count = self.workers * _SLICES_PER_WORKER
             # Interleaved slices: neighbouring files (one package's) are alike in size.
             slices = [(self.root, list(names[start::count]), tokens) for start in range(count)]

@@ -114,7 +114,12 @@ class PendingFiles:
         # later is answered by this process's own search.
         self.runner._close_bulk_scanners()
         context = multiprocessing.get_context("fork")
-        self._pool = context.Pool(self.workers, initializer=timing.reset)
+        try:
+            self._pool = context.Pool(self.workers, initializer=timing.reset)
+        except OSError:  # no processes to be had (a limit on them): check here, serially
+            self.workers = 1
+            _RUNNER = None  # type: ignore[assignment]
+            return
         self.started = True
         for item in self.items:
             self._submit(item)
