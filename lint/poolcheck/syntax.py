@@ -773,33 +773,25 @@ class ParsedFile:
     def statement_index(self, node: cst.CSTNode) -> Optional[int]:
         """Which top-level statement of the module holds ``node`` (None: none does)."""
         if self._statement_of is None:
-            from .walk import NODE_KINDS, child_fields, node_kind
+            from .walk import EXPRESSION_KINDS, NODE_KINDS, child_fields
 
             index: Dict[int, int] = {}
             ranks: Dict[int, int] = {}
-            # Both type tests once per node type (libcst's base classes are ABCs, whose
-            # isinstance is a Python-level call).
-            expression_kinds: Dict[type, bool] = {}
             for number, statement in enumerate(self.module.body):
                 stack = [statement]
                 rank = 0
                 while stack:
                     current = stack.pop()
                     index[id(current)] = number
-                    kind = type(current)
-                    is_expression = expression_kinds.get(kind)
-                    if is_expression is None:
-                        is_expression = expression_kinds[kind] = issubclass(kind, cst.BaseExpression)
-                    if is_expression:
+                    if EXPRESSION_KINDS[type(current)]:  # (type tests: libcst's classes are ABCs)
                         ranks[id(current)] = rank
                         rank += 1
                     for name in child_fields(current):
                         value = getattr(current, name)
-                        known = NODE_KINDS.get(type(value))
-                        if known if known is not None else node_kind(type(value)):
+                        if NODE_KINDS[type(value)]:
                             stack.append(value)
                         elif isinstance(value, (tuple, list)):
-                            stack.extend(item for item in value if NODE_KINDS.get(type(item)) or node_kind(type(item)))
+                            stack.extend(item for item in value if NODE_KINDS[type(item)])
             self._statement_of = index
             self._expression_rank = ranks
         return self._statement_of.get(id(node))

@@ -26,26 +26,29 @@ _OPTIONAL: Dict[type, Tuple[str, ...]] = {}
 _VARIANTS: Dict[Tuple[type, Tuple[str, ...]], Tuple[str, ...]] = {}
 _PLAIN: Dict[type, bool] = {}
 _NODE_NAMES = frozenset(name for name in dir(cst) if isinstance(getattr(cst, name), type) and issubclass(getattr(cst, name), cst.CSTNode))
-# Whether a type is a libcst node type, asked once per type: CSTNode is an ABC, so
-# `isinstance(x, cst.CSTNode)` runs ABCMeta.__instancecheck__, a Python-level call, and the
-# walks made hundreds of thousands of them (a tenth of the workers' rule time on the bench
-# corpus).
-NODE_KINDS: Dict[type, bool] = {}
+class SubclassTest(dict):
+    """``test[kind]``: whether ``kind`` is ``base`` or a subclass of it, worked out the first
+    time a kind is looked up (a dict lookup after that). libcst's node classes are ABCs, so
+    ``isinstance(x, cst.CSTNode)`` runs ABCMeta.__instancecheck__, a Python-level call: the
+    walks made hundreds of thousands of them (a tenth of the workers' rule time on the bench
+    corpus)."""
+
+    def __init__(self, base: type) -> None:
+        super().__init__()
+        self.base = base
+
+    def __missing__(self, kind: type) -> bool:
+        answer = self[kind] = issubclass(kind, self.base)
+        return answer
 
 
-def node_kind(kind: type) -> bool:
-    """Whether ``kind`` is a libcst node type (``NODE_KINDS.get(kind)`` first, inline, where
-    it is hot: this learns a type the first time)."""
-    known = NODE_KINDS.get(kind)
-    if known is None:
-        known = NODE_KINDS[kind] = issubclass(kind, cst.CSTNode)
-    return known
+NODE_KINDS = SubclassTest(cst.CSTNode)
+EXPRESSION_KINDS = SubclassTest(cst.BaseExpression)
 
 
 def is_node(value: Any) -> bool:
-    """``isinstance(value, cst.CSTNode)``, without the ABC machinery after a type's first time."""
-    known = NODE_KINDS.get(type(value))
-    return node_kind(type(value)) if known is None else known
+    """``isinstance(value, cst.CSTNode)``, without the ABC machinery."""
+    return NODE_KINDS[type(value)]
 
 
 class _FieldRecorder(cst.CSTVisitor):
@@ -158,13 +161,11 @@ def _walk(node: cst.CSTNode, on_visit: Callable[[cst.CSTNode], bool], on_leave: 
         fields = child_fields(node) if _OPTIONAL.get(type(node), True) else _FIELDS[type(node)]
         for name in fields:
             value = getattr(node, name)
-            known = NODE_KINDS.get(type(value))
-            if known if known is not None else node_kind(type(value)):
+            if NODE_KINDS[type(value)]:
                 _walk(value, on_visit, on_leave)
             elif isinstance(value, (tuple, list)):
                 for item in value:
-                    known = NODE_KINDS.get(type(item))
-                    if known if known is not None else node_kind(type(item)):
+                    if NODE_KINDS[type(item)]:
                         _walk(item, on_visit, on_leave)
     on_leave(node)
 
@@ -198,13 +199,11 @@ def _walk_dispatch(node: cst.CSTNode, dispatch: _Dispatch) -> None:
         kinds = NODE_KINDS
         for name in fields:
             value = getattr(node, name)
-            known = kinds.get(type(value))
-            if known if known is not None else node_kind(type(value)):
+            if kinds[type(value)]:
                 _walk_dispatch(value, dispatch)
             elif isinstance(value, (tuple, list)):
                 for item in value:
-                    known = kinds.get(type(item))
-                    if known if known is not None else node_kind(type(item)):
+                    if kinds[type(item)]:
                         _walk_dispatch(item, dispatch)
     if leave is not None:
         leave(node)
