@@ -71,8 +71,8 @@ def test_token_presence_from_the_cache_stores_equals_reading_the_files(tmp_path,
 
     first = project(True)
     assert answer(first) == answer(project(False))
-    first.file_stamps.save()
-    first.token_store.save()
+    first.file_stamps.write()
+    first.token_store.write()
     (root / "pkg/m1.py").write_text("from sqlalchemy import create_engine\n")  # changed
     (root / "pkg/m3.py").write_text("y = 2\n")  # lost its tokens
     (root / "pkg/new.py").write_text("Session()\n")  # added

@@ -294,7 +294,7 @@ def test_the_scan_from_summaries_equals_the_scan_from_files(tmp_path, where):
     path = tmp_path / "summaries.json"
     cold_store = SummaryStore(path, "code")
     cold, cold_dependencies = scan(root, cold_store)
-    cold_store.save()
+    cold_store.write()
     warm_store = SummaryStore(path, "code")
     warm, warm_dependencies = scan(root, warm_store)
     assert cold == expected and warm == expected

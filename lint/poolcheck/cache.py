@@ -329,10 +329,6 @@ class TokenStore:
     def needs_saving(self) -> bool:
         return self._changes > _UNSAVED_CHANGES
 
-    def save(self) -> None:
-        if self.needs_saving():
-            self.write()
-
     def write(self) -> None:
         # Only the contents seen in this run: files that changed since are forgotten.
         universes: Dict[FrozenSet[Token], int] = {}
@@ -387,10 +383,6 @@ class SummaryStore:
 
     def needs_saving(self) -> bool:
         return self._dirty
-
-    def save(self) -> None:
-        if self.needs_saving():
-            self.write()
 
     def write(self) -> None:
         # Only the contents seen in this run (as the token index does): the old contents of
@@ -474,10 +466,6 @@ class FileStamps:
         old = self._old
         changed = sum(1 for relative, entry in self._new.items() if old.get(relative) != entry)
         return changed > _UNSAVED_CHANGES or len(old) - (len(self._new) - changed) > _UNSAVED_CHANGES
-
-    def save(self) -> None:
-        if self.needs_saving():
-            self.write()
 
     def write(self) -> None:
         import time
@@ -620,10 +608,6 @@ class ResultStore:
 
     def needs_saving(self) -> bool:
         return self._dirty or self._cheap_changes > _UNSAVED_CHANGES
-
-    def save(self, root: Optional[Path] = None, files: Optional[FrozenSet[str]] = None) -> None:
-        if self.needs_saving():
-            self.write(root, files)
 
     def write(self, root: Optional[Path] = None, files: Optional[FrozenSet[str]] = None) -> None:
         """Write the entries stored in this run with the others (those of files this run did
