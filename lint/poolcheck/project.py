@@ -604,7 +604,7 @@ class Project:
             checked, _ = presence.get(path, _NOTHING_CHECKED)
             missing = wanted - checked
             if missing:
-                groups.setdefault(missing | self._prefilter_set if not checked else missing, []).append(path)
+                groups.setdefault(self._to_search(checked, missing), []).append(path)
         for universe, group in groups.items():
             answers = self.bulk_scanner.scan([str(path) for path in group], universe)
             if answers is None:
@@ -630,12 +630,17 @@ class Project:
         checked, present = self._presence.get(path, _NOTHING_CHECKED)
         missing = wanted - checked
         if missing:
-            if not checked:
-                missing |= self._prefilter_set
+            missing = self._to_search(checked, missing)
             found = self._scan(path, missing)
             checked, present = checked | missing, present | found
             self._presence[path] = (checked, present)
         return present & wanted
+
+    def _to_search(self, checked: FrozenSet[Token], missing: FrozenSet[Token]) -> FrozenSet[Token]:
+        """What a file is searched for when ``missing`` tokens (not in ``checked``, those it
+        was searched for already) are asked about: on the first question about it, the
+        prefilter's tokens too (one pass answers the prefilter and the facts alike)."""
+        return missing | self._prefilter_set if not checked else missing
 
     def _scan(self, path: PurePosixPath, tokens: FrozenSet[Token]) -> FrozenSet[Token]:
         store = self.token_store
