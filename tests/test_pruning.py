@@ -205,7 +205,7 @@ def test_top_level_ranges_are_the_files_lines_of_each_kept_statement():
     assert len(result.top_level_ranges) == len(result.module.body)
     for (first, last), statement in zip(result.top_level_ranges, result.module.body):
         assert cst.Module(body=[statement]).code.strip().splitlines() == [line for line in lines[first - 1 : last] if line.strip()]
-    whole = parse("import os\nx = 1\n")[1]
+    whole = parse("import os\nx = os.sep\n")[1]
     assert whole.top_level_ranges == ((1, 1), (2, 2))
 
 
@@ -245,3 +245,78 @@ def test_only_statements_the_relevant_code_depends_on_pull_in_definitions():
     assert "def make_options" in code and "OPTIONS = make_options()" in code and "HEADERS = " in code
     assert "class SubjectHeader" not in code and "class DateHeader" not in code and "def unused_helper" not in code
     assert parsed.module_scope.bindings["SubjectHeader"][0].kind == "class"  # still bound (pruned)
+
+
+def test_literal_tables_nothing_relevant_uses_are_left_out():
+    """A statement that only binds a name to a literal (an encodings module's 256-entry
+    table: half of what libcst parsed on the standard library) is left out when the
+    relevant code does not use the name and nothing else binds it; the name stays bound."""
+    text = textwrap.dedent(
+        '''\
+        from sqlalchemy import create_engine
+        decoding_table = (
+            "\\x00"
+            "\\x01"
+        )
+        encoding_table = make_table(decoding_table)
+        RECYCLE = 280
+        SIZE: int = -(2 ** 3)
+        _engine = None
+        __all__ = ["engine"]
+        TWICE = 1
+        TWICE = 2
+        ALIAS = OTHER = {"a": [1, 2.5, None, ("x", b"y")]}
+        called = dict(a=1)
+        named = [RECYCLE]
+        unpacked, pair = 1, 2
+
+
+        def TAKEN():
+            pass
+
+
+        TAKEN = 3
+
+
+        def rebind():
+            global _engine
+            _engine = None
+
+
+        engine = create_engine("mysql://h/db", pool_recycle=RECYCLE)
+        '''
+    )
+    _, result, parsed = parse(text)
+    code = result.module.code
+    left_out = {"decoding_table": "literal", "SIZE": "literal", "ALIAS": "literal", "OTHER": "literal"}
+    assert result.pruned_names == {**left_out, "rebind": "def"}
+    for kept in ("RECYCLE = 280", "_engine = None", "__all__", "TWICE = 1", "TWICE = 2", "called = ", "named = ", "unpacked, pair", "TAKEN = 3", "def TAKEN", "encoding_table = "):
+        assert kept in code, kept
+    assert "decoding_table = (" not in code and "SIZE: int" not in code and "ALIAS = " not in code
+    assert [b.kind for b in parsed.module_scope.bindings["decoding_table"]] == ["literal"]
+    assert parsed.module_scope.bindings["decoding_table"][0].left_out
+
+
+def test_a_literal_left_out_is_read_from_the_whole_file(make_project):
+    """Another module's `from settings import RECYCLE`, or a kept statement of the same
+    module, still gets the literal's value (and its place in the file)."""
+    from pathlib import PurePosixPath
+
+    from poolcheck.values import Evaluator, Known, Where
+
+    project = make_project(
+        {
+            "settings.py": '"""Settings."""\nRECYCLE = 280\nTABLE = (1, 2)\nSIZE = len(TABLE)\n',
+            "app.py": "from settings import RECYCLE, SIZE\n\nVALUE = RECYCLE\n",
+        }
+    )
+    project.keep_tokens = ("create_engine",)
+    settings = project.parsed(PurePosixPath("settings.py"))
+    assert settings.pruned_names == {"RECYCLE": "literal", "TABLE": "literal"}
+    app = project.parsed(PurePosixPath("app.py"))
+    evaluator = Evaluator(project)
+    value = evaluator.evaluate(app.module.body[-1].body[0].value, Where.module_level(app))
+    assert isinstance(value, Known) and value.value == 280
+    assert value.file.span(value.node).start.line == 2
+    table = evaluator.evaluate(cst.parse_expression("TABLE"), Where.module_level(settings))
+    assert isinstance(table, Known) and table.value == (1, 2)

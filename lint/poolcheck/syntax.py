@@ -283,7 +283,7 @@ class LineMap:
 class PrunedParse:
     module: cst.Module
     line_map: Optional[LineMap]  # None: nothing was pruned, lines are the file's own
-    pruned_names: Dict[str, str]  # top-level def/class names left out -> "def" | "class"
+    pruned_names: Dict[str, str]  # top-level names left out -> "def" | "class" | "literal"
     # The line (of ``module``) each top-level statement of ``module.body`` starts on (its
     # first decorator's, if any); None when unknown. Lets positions be computed for one
     # statement instead of the whole module (ParsedFile.span).
@@ -327,6 +327,7 @@ def parse_pruned(source: SourceFile, keep_tokens: Sequence[str], keep_if: Sequen
     whole_ranges = tuple((start, end) for start, end, _ in segments)
     keep = [False] * len(segments)
     definitions: Dict[int, Tuple[str, str]] = {}
+    literals: Dict[int, Tuple[str, ...]] = {}  # see _literal_names
     # An alias is a name, matched as a whole identifier: `e = create_engine(...)` must not
     # keep every definition whose text contains the letter "e".
     aliases = _aliases_of_tokens(segments, lines, keep_tokens)
@@ -346,7 +347,11 @@ def parse_pruned(source: SourceFile, keep_tokens: Sequence[str], keep_if: Sequen
             keep[index] = False  # docstrings and bare constants bind nothing
         else:
             keep[index] = True
-    _keep_mentioned_definitions(segments, lines, keep, definitions, relevant)
+            if not relevant[index]:
+                names = _literal_names(node)
+                if names:
+                    literals[index] = names
+    _keep_mentioned_definitions(segments, lines, keep, definitions, relevant, literals)
     check_nesting(_kept_statements(segments, keep, tree), lines)
     if all(keep):
         return PrunedParse(_parse_whole_checked(source), None, {}, whole_lines, whole_ranges)
@@ -372,6 +377,7 @@ def parse_pruned(source: SourceFile, keep_tokens: Sequence[str], keep_if: Sequen
     except Exception:  # cannot happen for verbatim statements; be safe rather than sorry
         return PrunedParse(_parse_whole_checked(source), None, {}, whole_lines, whole_ranges)
     pruned_names = {name: kind for index, (name, kind) in definitions.items() if not keep[index]}
+    pruned_names.update((name, "literal") for index, names in literals.items() if not keep[index] for name in names)
     kept_ranges = tuple(whole_ranges[index] for index in range(len(segments)) if keep[index])
     return PrunedParse(module, LineMap(tuple(runs)), pruned_names, tuple(starts), kept_ranges)
 
@@ -448,7 +454,52 @@ class _Merged:
         self.names = names
 
 
-def _keep_mentioned_definitions(segments, lines, keep, definitions, relevant=None) -> None:
+def _literal_names(node) -> Tuple[str, ...]:
+    """The names a module-level assignment of a literal binds (``decoding_table = ('\\x00',
+    ...)``, ``_engine = None``), when every target is a plain name and the value holds no name
+    and no call: such a statement does nothing but bind them. Empty otherwise, and for
+    ``__dunder__`` names, which other code reads by convention (``__all__``)."""
+    import ast
+
+    if isinstance(node, ast.Assign):
+        targets = node.targets
+    elif isinstance(node, ast.AnnAssign) and node.value is not None and node.simple:
+        targets = [node.target]
+    else:
+        return ()
+    if not all(isinstance(target, ast.Name) and not target.id.startswith("__") for target in targets):
+        return ()
+    if not _is_literal(node.value):
+        return ()
+    return tuple(dict.fromkeys(target.id for target in targets))
+
+
+def _is_literal(value) -> bool:
+    import ast
+
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Constant):
+            continue
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            stack.extend(node.elts)
+        elif isinstance(node, ast.Dict):
+            if any(key is None for key in node.keys):  # {**other}
+                return False
+            stack.extend(node.keys)
+            stack.extend(node.values)
+        elif isinstance(node, ast.UnaryOp):
+            stack.append(node.operand)
+        elif isinstance(node, ast.BinOp):
+            stack.append(node.left)
+            stack.append(node.right)
+        else:
+            return False
+    return True
+
+
+def _keep_mentioned_definitions(segments, lines, keep, definitions, relevant=None, literals=None) -> None:
     """Keep the left-out definitions connected to what matters, until nothing changes: one
     whose name that code uses (a base class, a helper, a decorator), and one that uses a kept
     definition (a route whose ``Depends(get_db)`` names a kept dependency).
@@ -459,9 +510,15 @@ def _keep_mentioned_definitions(segments, lines, keep, definitions, relevant=Non
     statement is kept (it may bind a name), but one outside the slice pulls in nothing: a
     table of classes (``_header_map = {"subject": SubjectHeader, ...}``) once kept every class
     of a module because one engine was appended to it. Names are read from the syntax tree,
-    so a name inside a string (``__all__ = ["Base"]``) or a comment does not count."""
+    so a name inside a string (``__all__ = ["Base"]``) or a comment does not count.
+
+    ``literals`` (statements that only bind names to literals, see ``_literal_names``) are
+    then left out when the slice does not use their names and nothing else at module level
+    binds them: a module's data tables (the encodings modules' 256-entry tuples) were most
+    of what libcst parsed, and every walk of the module went through them again. A name
+    left out stays a binding (``pruned_names``), read from the whole file if asked for."""
     pending = {index: name for index, (name, _) in definitions.items() if not keep[index]}
-    if not pending:
+    if not pending and not literals:
         return
     if relevant is None:
         relevant = keep
@@ -489,11 +546,53 @@ def _keep_mentioned_definitions(segments, lines, keep, definitions, relevant=Non
             used |= _names_used(segments[index][2])
         found = [index for index, name in pending.items() if name in used or name in rebound or uses[index] & kept_definitions]
         if not found and not joining:
-            return
+            break
         for index in found:
             keep[index] = True
             used |= uses[index]
             kept_definitions.add(pending.pop(index))
+    if literals:
+        _leave_out_literals(segments, lines, keep, definitions, literals, outside)
+
+
+def _leave_out_literals(segments, lines, keep, definitions, literals, outside) -> None:
+    """Leave out the literal assignments still outside the slice (``outside``: what the slice
+    does not use) whose names no other statement binds: each name is then bound once, as the
+    scope saw it, and in no order another binding could change."""
+    candidates = [index for index in literals if index in outside]
+    if not candidates:
+        return
+    import re
+
+    bound_elsewhere: Dict[str, int] = {}
+    for index, (_, _, node) in enumerate(segments):
+        if not keep[index]:
+            continue
+        if index in definitions:
+            names = {definitions[index][0]}
+        elif index in outside:
+            names = outside[index]
+        elif isinstance(node, _Merged):
+            names = node.names  # (every name it mentions: more than it binds)
+        else:
+            names = _names_bound(node)
+        for name in names:
+            bound_elsewhere[name] = bound_elsewhere.get(name, 0) + 1
+    for index, (name, _) in definitions.items():
+        if not keep[index]:
+            bound_elsewhere[name] = bound_elsewhere.get(name, 0) + 1
+    text = None
+    for index in candidates:
+        names = literals[index]
+        # Each name bound here only (its own statement counts once).
+        if any(bound_elsewhere.get(name, 0) != 1 for name in names):
+            continue
+        if text is None:
+            text = "".join(lines)
+        # A function may rebind it (`global name`): kept, as any name a `global` may declare.
+        if "global" in text and any(re.search(r"\bglobal\b[^\n;]*\b" + re.escape(name) + r"\b", text) for name in names):
+            continue
+        keep[index] = False
 
 
 def _names_bound(node) -> set:
@@ -543,6 +642,12 @@ class Binding:
     value: Optional[cst.BaseExpression] = None  # "assign": the assigned expression
     module: Optional[str] = None  # "import"/"from": absolute dotted module
     imported: Optional[str] = None  # "from": the imported name
+
+    @property
+    def left_out(self) -> bool:
+        """Whether a pruned parse left the statement out (``pruned_names``: a definition, or
+        a name bound to a literal): what it binds is in the whole file only."""
+        return isinstance(self.node, cst.Module)
 
 
 ScopeNode = Union[cst.Module, cst.FunctionDef, cst.ClassDef]

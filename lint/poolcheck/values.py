@@ -278,7 +278,7 @@ class Evaluator:
 
     def _scope_of(self, name: str, bindings: Sequence[Binding], where: Where, depth: int) -> Optional[Tuple[ParsedFile, ScopeNode, str]]:
         scope = where.scopes[-1] if where.scopes else where.file.module
-        if isinstance(scope, cst.FunctionDef) or any(b.kind in ("param", "other", "def") for b in bindings):
+        if isinstance(scope, cst.FunctionDef) or any(b.kind in ("param", "other", "def", "literal") for b in bindings):
             return None
         if len(bindings) == 1 and bindings[0].kind == "from" and self.project is not None:
             binding = bindings[0]
@@ -433,7 +433,7 @@ class Evaluator:
     def _restore_pruned(self, name: str, bindings: Sequence[Binding], where: Where) -> Tuple[Sequence[Binding], Where]:
         """A top-level definition the pruned parse left out (it mentions no rule's token) is
         still what another module reads: look the name up in the whole file instead."""
-        if self.project is None or not any(b.kind in ("class", "def") and isinstance(b.node, cst.Module) for b in bindings):
+        if self.project is None or not any(b.left_out for b in bindings):
             return bindings, where
         full = self.project.unpruned(where.file.relative)
         if full is None or full is where.file:

@@ -69,7 +69,7 @@ def _from_bindings(evaluator: Evaluator, name: str, bindings, where: Where, dept
     if depth > MAX_DEPTH:
         return None
     project = evaluator.project
-    if len(bindings) == 1 and bindings[0].kind in ("def", "class") and isinstance(bindings[0].node, cst.Module) and project is not None:
+    if len(bindings) == 1 and bindings[0].left_out and project is not None:
         full = project.unpruned(where.file.relative)  # left out of the pruned parse
         if full is None:
             return None
