@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from poolcheck.config import ConfigError, discover_settings, find_config_file, load_settings
+from poolcheck.config import ConfigError, Settings, discover_settings, find_config_file, load_settings
 
 
 def write(path, text):
@@ -76,9 +76,24 @@ def test_errors_name_the_file_and_the_key(tmp_path, text, words):
 
 
 def test_broken_pyproject_is_an_error_during_discovery(tmp_path):
-    write(tmp_path / "pyproject.toml", "not = [toml\n")
+    write(tmp_path / "pyproject.toml", "[tool.poolcheck\nnot = [toml\n")
     with pytest.raises(ConfigError, match="is not valid TOML"):
         discover_settings(tmp_path)
+
+
+def test_a_pyproject_that_never_says_poolcheck_is_not_parsed(tmp_path, monkeypatch):
+    """Its TOML cannot hold a [tool.poolcheck] table (in any spelling: dotted keys, quoted
+    names, inline tables), so it is not read as TOML: a broken one is someone else's to
+    report, and a one-file run does not import tomllib for it."""
+    import sys
+
+    write(tmp_path / "pyproject.toml", "[project]\nname = 'app'\nnot = [toml\n")
+    monkeypatch.delitem(sys.modules, "tomllib", raising=False)
+    assert discover_settings(tmp_path) == Settings()
+    assert "tomllib" not in sys.modules
+    for spelling in ("tool.poolcheck.select = ['PC1']", "[tool]\npoolcheck = { select = ['PC1'] }", "[tool.'poolcheck']\nselect = ['PC1']", '[ tool . "poolcheck" ]\nselect = ["PC1"]'):
+        write(tmp_path / "pyproject.toml", spelling + "\n")
+        assert discover_settings(tmp_path).select == ("PC1",), spelling
 
 
 def test_boolean_is_not_a_positive_integer(tmp_path):
