@@ -233,6 +233,57 @@ def test_parallel_runs_report_what_serial_runs_report(tmp_path, monkeypatch, bul
     assert summary(warm) == summary(serial) and len(warm.cached_files) == len(serial.checked_files)
 
 
+def test_the_workers_inherit_the_shared_facts_and_the_pruning_tokens(project, monkeypatch):
+    """Before the checking processes fork, this process computes the pruning tokens and the
+    facts the enabled rules share (the server settings: my.cnf's wait_timeout here), which
+    each worker computed for itself before; the findings are a serial run's."""
+    import multiprocessing
+
+    from poolcheck.runner import Runner
+
+    events = []
+    prepare = Runner.prepare_shared_facts
+
+    def recorded(self):
+        prepare(self)
+        for found in self.projects.values():
+            events.append(("prepared", found._pruning is not None, "server-settings" in found._facts))
+
+    pool = type(multiprocessing.get_context("fork")).Pool
+
+    def forking(self, *args, **kwargs):
+        events.append(("fork",))
+        return pool(self, *args, **kwargs)
+
+    monkeypatch.setattr(Runner, "prepare_shared_facts", recorded)
+    monkeypatch.setattr(type(multiprocessing.get_context("fork")), "Pool", forking)
+    serial, _ = run(project, None, jobs=1)
+    assert events == []  # nothing forked, nothing prepared
+    parallel, _ = run(project, None, jobs=2, parallel_minimum=1)
+    assert events == [("prepared", True, True), ("fork",)]
+    assert summary(parallel) == summary(serial) and any(f.code == "PC102" for f in serial.findings)
+
+
+def test_a_shared_fact_that_fails_is_left_to_the_check(project):
+    """A plugin's fact raising while the run prepares the workers' facts costs nothing more
+    than that fact: the others are computed, and the rule's check meets the error itself."""
+    from poolcheck.config import Settings
+    from poolcheck.engine_checks import server_settings
+    from poolcheck.registry import RuleSet
+    from poolcheck.runner import Runner
+
+    def broken(project):
+        raise RuntimeError("a bug in a plugin's fact")
+
+    class Plugin(load_rules().get("PC101")):
+        shared_facts = (broken, server_settings)
+
+    runner = Runner(Settings(), RuleSet((Plugin,)), {Plugin.code}, cwd=project, jobs=1)
+    found = runner.project(project)
+    runner.prepare_shared_facts()
+    assert "server-settings" in found._facts
+
+
 def test_a_run_that_cannot_fork_checks_every_file_here(project, monkeypatch):
     """No processes to be had (a limit on them): the run checks the files itself, with the
     same findings, rather than fail."""

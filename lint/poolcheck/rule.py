@@ -153,6 +153,10 @@ class Rule:
     # test of one top-level statement's text (True: it matters to the rule). A rule with one
     # keeps definitions by it alone (plus its ``keep_tokens``), not by its ``tokens``.
     pruning: ClassVar[Optional[Callable[[Any, str], Callable[[str], bool]]]] = None
+    # Project facts the rule reads for every file it checks (``f(project)``, computed through
+    # ``Project.fact``): a run checking files in several processes computes them once, before
+    # the processes start, which then inherit them instead of each computing them again.
+    shared_facts: ClassVar[Tuple[Callable[[Any], Any], ...]] = ()
 
     # --- non-Python files the rule checks (``check_text``) ----------------------------------
     # fnmatch patterns on the file name (".env", "*.env", "*.toml"). While the rule is

@@ -21,6 +21,7 @@ from poolcheck.engine_checks import (
     option_anchor,
     option_location,
     option_value,
+    server_settings,
     truthiness,
 )
 
@@ -42,6 +43,7 @@ class MysqlIdleDisconnect(Rule):
     severity = Severity.WARNING
     summary = "MySQL/MariaDB engine with neither `pool_pre_ping=True` nor a `pool_recycle`."
     tokens = ENGINE_TOKENS
+    shared_facts = (server_settings,)  # the server's wait_timeout, max_connections, workers
     what = """
         Flags a MySQL or MariaDB engine whose pool neither pings connections at checkout
         (`pool_pre_ping=True`) nor recycles them (`pool_recycle`, absent or `-1`). A
@@ -336,6 +338,7 @@ class RecycleNotBelowWaitTimeout(Rule):
         "PostgreSQL `idle_session_timeout`), without `pool_pre_ping`."
     )
     tokens = ENGINE_TOKENS
+    shared_facts = (server_settings,)  # the server's wait_timeout, max_connections, workers
     what = """
         Flags a MySQL or MariaDB engine whose `pool_recycle` is at least the server's
         `wait_timeout` while `pool_pre_ping` is off. The `wait_timeout` is the one the

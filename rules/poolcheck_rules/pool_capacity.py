@@ -21,6 +21,7 @@ from poolcheck.engine_checks import (
     option_anchor,
     option_reference,
     option_value,
+    server_settings,
 )
 
 # Every engine site: the factories and each registered site source (job stores, Flask).
@@ -46,6 +47,7 @@ class PoolExceedsMaxConnections(Rule):
     severity = Severity.WARNING
     summary = "`(pool_size + max_overflow) × workers` exceeds the server's `max_connections`."
     tokens = ENGINE_TOKENS
+    shared_facts = (server_settings,)  # the server's wait_timeout, max_connections, workers
     what = """
         Flags an engine whose pool, multiplied by the number of web worker processes, may
         hold more connections than the database server accepts:
