@@ -202,3 +202,17 @@ def test_a_session_uses_the_projects_cache_and_still_sees_every_edit(tmp_path):
     assert codes(session.check(tmp_path / "app" / "jobs.py", buffer)) == ["PC401"]
     assert codes(Session(cwd=tmp_path).check(tmp_path / "app" / "jobs.py", buffer)) == ["PC401"]
     assert codes(Session(cwd=tmp_path, cache=False).check(tmp_path / "app" / "jobs.py", buffer)) == ["PC401"]
+
+
+def test_a_session_parses_its_pyproject_once(tmp_path, monkeypatch):
+    """Finding the configuration parses a pyproject.toml (to see a [tool.poolcheck] table):
+    the settings are read from that parse, not from a second one."""
+    from poolcheck import config
+
+    (tmp_path / "pyproject.toml").write_text("[tool.poolcheck]\nignore = ['PC105']\n")
+    (tmp_path / "app.py").write_text("x = 1\n")
+    parses = []
+    load = config.load_toml
+    monkeypatch.setattr(config, "load_toml", lambda *args: parses.append(args[0]) or load(*args))
+    runner = Session(cwd=tmp_path, cache=False).runner_for(Path("app.py"))
+    assert parses == [tmp_path.resolve() / "pyproject.toml"] and "PC105" in runner.settings.ignore

@@ -289,14 +289,14 @@ def load_settings(path: Path, data: Optional[dict] = None) -> Settings:
 
 def find_config_file(start: Path) -> Optional[Path]:
     """The nearest configuration file from ``start`` upward. A ``pyproject.toml`` counts only
-    if it has a ``[tool.poolcheck]`` table (as ruff does), but one that is not valid TOML is
-    an error rather than silently skipped: the user would not learn why their settings are
-    ignored."""
-    found = _find_config(start)
+    if it has a ``[tool.poolcheck]`` table (as ruff does), but one that mentions poolcheck and
+    is not valid TOML is an error rather than silently skipped: the user would not learn why
+    their settings are ignored."""
+    found = find_config(start)
     return found[0] if found is not None else None
 
 
-def _find_config(start: Path) -> Optional[Tuple[Path, Optional[dict]]]:
+def find_config(start: Path) -> Optional[Tuple[Path, Optional[dict]]]:
     """The nearest configuration file, with its TOML when finding it took a parse."""
     directory = start if start.is_dir() else start.parent
     for folder in [directory, *directory.parents]:
@@ -319,7 +319,7 @@ def _find_config(start: Path) -> Optional[Tuple[Path, Optional[dict]]]:
 
 
 def discover_settings(start: Path) -> Settings:
-    found = _find_config(start.resolve())
+    found = find_config(start.resolve())
     return load_settings(*found) if found is not None else Settings()
 
 

@@ -13,9 +13,9 @@ A session is not thread-safe: use it from one thread.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, Optional, Sequence
+from typing import Dict, Optional, Sequence, Tuple
 
-from .config import Settings, find_config_file, load_settings
+from .config import Settings, find_config, load_settings
 from .registry import RuleSet, load_rules
 from .runner import RunOptions, Runner, RunResult
 from .selection import configured_selection
@@ -34,7 +34,8 @@ class Session:
         self.extend_select = tuple(extend_select)
         self.cwd = (cwd or Path.cwd()).resolve()
         self.use_cache = cache
-        self._config_of_folder: Dict[Path, Optional[Path]] = {}
+        # Per folder: its configuration file, with its TOML when finding it took a parse.
+        self._config_of_folder: Dict[Path, Optional[Tuple[Path, Optional[dict]]]] = {}
         self._runners: Dict[Optional[Path], Runner] = {}
 
     def runner_for(self, path: Path) -> Runner:
@@ -42,10 +43,12 @@ class Session:
         configuration that applies is broken."""
         folder = (self.cwd / path).resolve().parent
         if folder not in self._config_of_folder:
-            self._config_of_folder[folder] = find_config_file(folder)
-        config = self._config_of_folder[folder]
+            self._config_of_folder[folder] = find_config(folder)
+        found = self._config_of_folder[folder]
+        config = found[0] if found is not None else None
         if config not in self._runners:
-            settings = load_settings(config) if config is not None else Settings()
+            # (A pyproject.toml parsed to find it is not parsed again.)
+            settings = load_settings(*found) if found is not None else Settings()
             selection = configured_selection(settings, self.rules, extend_select=self.extend_select)
             enabled = selection.enabled_codes(self.rules)
             self._runners[config] = Runner(settings, self.rules, enabled, cwd=self.cwd, cache=self._cache(folder, settings, enabled))
