@@ -157,16 +157,14 @@ def test_pc202_a_misspelt_uri_stops_the_app_and_the_rename_starts_it(tmp_path):
 def test_the_site_options_are_the_options_the_real_engine_gets(tmp_path, settings):
     """No connection is made: Flask-SQLAlchemy builds the engine, and its pool says what it got."""
     from poolcheck.flask_config import project_engine_sites
-    from poolcheck.discovery import Walker
-    from poolcheck.project import Project
     from poolcheck.values import Known
     from poolcheck_rules.flask_sqlalchemy_data import behaviour
 
     root = project(tmp_path, settings)
     engine, _ = real_engine(root)
-    (site,) = project_engine_sites(
-        Project(root.resolve(), Walker(Settings()).tree(root.resolve()), Settings()), behaviour("3.1.1")
-    )
+    # The project as a run sees it (its parses keep what the rules' tokens make relevant).
+    runner = Runner(Settings(), RULES, Selection(None).enabled_codes(RULES), cwd=root)
+    (site,) = project_engine_sites(runner.project(root.resolve()), behaviour("3.1.1"))
     assert site.coerces_strings
 
     def modelled(name, default):
