@@ -289,6 +289,8 @@ def test_quick_project_files(data, files):
     data=b"import os\nfrom sqlalchemy import create_engine, event, text, select, URL\nfor item in items:\n    engine = create_engine('mysql://@:Zx9-hunter2-Qp@db', *args, **options)\n",
     files={},
 )
+# Run 12: no scheme before "://" (the rest of a URL whose scheme comes from elsewhere).
+@example(data=b"from sqlalchemy import create_engine as ce\nengine = ce('://:Zx9-hunter2-Qp@db', pool_pre_pnig=0, **options)\n", files={})
 def test_quick_no_secret_in_any_output(data, files):
     check_secrets(data, files)
 

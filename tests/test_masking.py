@@ -28,6 +28,9 @@ from poolcheck.masking import mask_secrets
         ("engine = create_engine('mysql://@:Zx9-hunter2-Qp@db', *args)", "Zx9-hunter2-Qp"),
         ("mysql://a@b:pw4x@db/app", "pw4x"),
         ("mysql://us?r#1:pw5x@db/app", "pw5x"),
+        # No scheme: the rest of a URL whose scheme comes from elsewhere (fuzzing, run 12).
+        ("engine = ce('://:Zx9-hunter2-Qp@db', pool_pre_pnig=0)", "Zx9-hunter2-Qp"),
+        ('create_engine(DIALECT + "://app:pw6x@db/app")', "pw6x"),
     ],
 )
 def test_secrets_are_masked(text, secret):

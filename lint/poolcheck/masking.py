@@ -22,9 +22,11 @@ MASK = "***"
 # reads them (its user name is anything up to the first ":" or "/": `user name:pass word@db`
 # and `@:pw@db`, user "@", are valid URLs to it; the fuzzing found both leaking through):
 # within one line, so on a line holding a URL with a port and a later "@", more than the
-# password may be masked, which is the safe side.
+# password may be masked, which is the safe side. The scheme may be missing: a string that
+# is the rest of a URL (`DIALECT + "://app:pw@db/app"`) holds a password all the same (the
+# fuzzing found `'://:pw@db'` leaking, run 12).
 _URL_PASSWORD = (
-    r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.\-]*:/{1,2}[^:/\n\r'\"]*:)(?P<secret>[^\n\r'\"]*?)(?P<tail>@)(?=[^@\s'\"]*(?:[\s'\"]|$))"
+    r"(?P<head>(?:\b[a-zA-Z][a-zA-Z0-9+.\-]*)?:/{1,2}[^:/\n\r'\"]*:)(?P<secret>[^\n\r'\"]*?)(?P<tail>@)(?=[^@\s'\"]*(?:[\s'\"]|$))"
 )
 
 # password="x", PASSWORD: x, "db_password": "x", MYSQL_ROOT_PASSWORD=x, passwd=..., pwd=...
