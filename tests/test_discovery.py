@@ -103,3 +103,19 @@ def test_a_named_file_in_a_marked_project_sees_the_whole_project(tmp_path):
     walker = Walker(Settings())
     collect_targets([Path("pkg/script.py")], walker, tmp_path)
     assert "deep/tree/other.py" in [str(p) for p in walker.tree(tmp_path.resolve()).files]
+
+
+def test_the_walk_gives_each_file_as_text_too(tmp_path):
+    """ProjectTree.names is str() of each path, in order (one-file runs use it rather than
+    turning 1,790 paths back into text)."""
+    from poolcheck.config import Settings
+    from poolcheck.discovery import ProjectTree, Walker
+
+    for name in ("a.py", "pkg/b.py", "pkg/sub/c.py", "pkg/sub/d.txt", "x y/é.py", ".hidden/e.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x = 1\n")
+    tree = Walker(Settings()).tree(tmp_path)
+    assert list(tree.names) == [str(path) for path in tree.files] and len(tree.files) >= 5
+    assert tree.file_names() is tree.names
+    bare = ProjectTree(tree.root, tree.files)  # a tree built without the names
+    assert list(bare.file_names()) == list(tree.names)

@@ -155,6 +155,13 @@ class ProjectTree(NamedTuple):
     # What the walk could not take: folders it could not list (their files go unchecked) and
     # Python-named entries that are not regular files (a FIFO, a symbolic link loop), with why.
     skipped: Tuple[Tuple[PurePosixPath, str, bool], ...] = ()  # (path, reason, is a folder)
+    # ``files`` as text, in the same order, when the walk has it (``str(path)`` of every
+    # file of a large tree showed in one-file runs); empty otherwise.
+    names: Tuple[str, ...] = ()
+
+    def file_names(self) -> Sequence[str]:
+        """``str(path)`` of every file, in order."""
+        return self.names if len(self.names) == len(self.files) else [str(path) for path in self.files]
 
     def python_files_under(self, folder: PurePosixPath) -> List[PurePosixPath]:
         return self.files_under(folder)
@@ -268,7 +275,7 @@ class Walker:
             stack.extend(reversed(subfolders))
         found.sort(key=lambda text: text.split("/"))
         files = [PurePosixPath(text) for text in found]
-        return ProjectTree(root, tuple(files), tuple(unreadable), tuple(skipped))
+        return ProjectTree(root, tuple(files), tuple(unreadable), tuple(skipped), tuple(found))
 
 
 def _not_a_file(entry: "os.DirEntry") -> Optional[str]:

@@ -110,6 +110,7 @@ class Project:
         self._presence: Dict[PurePosixPath, Tuple[FrozenSet[Token], FrozenSet[Token]]] = {}
         self._scanners: Dict[FrozenSet[Token], TokenScanner] = {}
         self._python_files: Optional[Tuple[PurePosixPath, ...]] = None
+        self._python_names: Tuple[str, ...] = ()  # the same, as text (see ProjectTree.names)
 
     def __repr__(self) -> str:
         return f"Project({str(self.root)!r})"
@@ -247,7 +248,7 @@ class Project:
         if kind == "bytes":
             return self.digest(PurePosixPath(dependency[1]))
         if kind == "paths":
-            return _digest_lines(str(path) for path in self.tree.files)
+            return _digest_lines(self.tree.file_names())
         if kind == "containing":
             tokens = tuple(token_from_key(key) for key in dependency[1])
             return _digest_lines(str(path) for path in self.files_containing(tokens, dependency[2]))
@@ -550,7 +551,7 @@ class Project:
         found: Dict[Token, Set[PurePosixPath]] = {t: set() for t in missing}
         wanted = frozenset(missing)
         paths = self._python_paths()
-        self._presence_from_stores(paths, wanted)
+        self._presence_from_stores(paths, self._python_names, wanted)
         if self.bulk_scanner is not None:
             self._presence_from_workers(paths, wanted)
         tokens_in = self._tokens_in
@@ -564,10 +565,12 @@ class Project:
         """The project's Python files, in the tree's order (asked once per token question:
         a suffix test per file each time showed in one-file runs)."""
         if self._python_files is None:
-            self._python_files = tuple(path for path in self.tree.files if is_python_file(path))
+            pairs = [(path, name) for path, name in zip(self.tree.files, self.tree.file_names()) if is_python_file(path)]
+            self._python_files = tuple(path for path, _ in pairs)
+            self._python_names = tuple(name for _, name in pairs)
         return self._python_files
 
-    def _presence_from_stores(self, paths: Sequence[PurePosixPath], wanted: FrozenSet[Token]) -> None:
+    def _presence_from_stores(self, paths: Sequence[PurePosixPath], names: Sequence[str], wanted: FrozenSet[Token]) -> None:
         """What ``_tokens_in`` would find for each of ``paths`` not asked about yet whose
         digest its status gives and whose tokens the token store knows, a few passes over
         all of them: a one-file run asks it of every file of the project to judge cached
@@ -579,12 +582,13 @@ class Project:
         presence, digests, overlays, raw, stamped = self._presence, self._digests, self.overlays, self._bytes, self._stamped
         # In batches (FileStamps.digests, TokenStore.lookup_many): a call per file and step
         # was two thirds of this, the `stat` calls the rest.
-        pending = [path for path in paths if path not in presence and path not in raw and not (overlays and path in overlays)]
+        chosen = [index for index, path in enumerate(paths) if path not in presence and path not in raw and not (overlays and path in overlays)]
+        pending = [paths[index] for index in chosen]
         known = [digests.get(path) for path in pending]
         asked = [index for index, digest in enumerate(known) if digest is None]
         folder = os.path.join(self._root_text, "")
-        names = [str(pending[index]) for index in asked]
-        for index, digest in zip(asked, stamps.digests([(name, folder + name) for name in names])):
+        asked_names = [names[chosen[index]] for index in asked]
+        for index, digest in zip(asked, stamps.digests([(name, folder + name) for name in asked_names])):
             if digest is not None:  # else changed, new or racy: read by the general path
                 path = pending[index]
                 stamped[path] = digests[path] = known[index] = digest

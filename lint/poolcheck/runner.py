@@ -560,7 +560,7 @@ class Runner:
         for project in projects:
             tree = project.tree.walked if isinstance(project.tree, _LazyTree) else project.tree
             if tree is not None:
-                walked[project.root] = frozenset(str(path) for path in tree.files)
+                walked[project.root] = frozenset(tree.file_names())
         return walked
 
     def _entry_digest(self, target: Target, digest: str) -> str:
