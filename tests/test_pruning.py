@@ -401,3 +401,19 @@ def test_leaving_literals_out_changes_no_finding(tmp_path, monkeypatch):
         compared += 1
         with_findings += bool(pruned)
     assert compared == 40 and with_findings >= 10  # the projects do give the rules work
+
+
+def test_names_a_global_statement_declares_keep_their_literals():
+    """`global a, b` in any function (even one left out) may rebind a and b: their
+    module-level literals stay; a word `global` in a comment declares what follows it on its
+    line, which keeps more than needed (the safe side) and nothing else."""
+    text = (
+        "from sqlalchemy import create_engine\n"
+        "FIRST = 1\nSECOND = 2\nTHIRD = 3\nFOURTH = 4\n\n"
+        "def unrelated():\n    global FIRST, SECOND\n    FIRST = SECOND = 0\n\n"
+        "# global state: THIRD\n"
+        "engine = create_engine('sqlite://')\n"
+    )
+    _, result, _ = parse(text)
+    assert result.pruned_names == {"unrelated": "def", "FOURTH": "literal"}
+    assert "FIRST = 1" in result.module.code and "SECOND = 2" in result.module.code and "THIRD = 3" in result.module.code

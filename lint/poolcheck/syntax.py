@@ -581,16 +581,18 @@ def _leave_out_literals(segments, lines, keep, definitions, literals, outside) -
     for index, (name, _) in definitions.items():
         if not keep[index]:
             bound_elsewhere[name] = bound_elsewhere.get(name, 0) + 1
-    text = None
+    # A function may rebind a module-level name (`global name`): every identifier on a line's
+    # rest after the word `global` counts as declared (more than it declares: the safe side),
+    # found in one pass over the file, not one per candidate.
+    declared = set()
+    for line in lines:
+        if "global" in line:
+            for rest in re.findall(r"\bglobal\b([^\n;]*)", line):
+                declared.update(_IDENTIFIER.findall(rest))
     for index in candidates:
         names = literals[index]
-        # Each name bound here only (its own statement counts once).
-        if any(bound_elsewhere.get(name, 0) != 1 for name in names):
-            continue
-        if text is None:
-            text = "".join(lines)
-        # A function may rebind it (`global name`): kept, as any name a `global` may declare.
-        if "global" in text and any(re.search(r"\bglobal\b[^\n;]*\b" + re.escape(name) + r"\b", text) for name in names):
+        # Each name bound here only (its own statement counts once), and by no `global`.
+        if any(bound_elsewhere.get(name, 0) != 1 or name in declared for name in names):
             continue
         keep[index] = False
 
