@@ -457,8 +457,8 @@ class _Merged:
 def _literal_names(node) -> Tuple[str, ...]:
     """The names a module-level assignment of a literal binds (``decoding_table = ('\\x00',
     ...)``, ``_engine = None``), when every target is a plain name and the value holds no name
-    and no call: such a statement does nothing but bind them. Empty otherwise, and for
-    ``__dunder__`` names, which other code reads by convention (``__all__``)."""
+    and no call: such a statement does nothing but bind them. Empty otherwise, and for names
+    starting with two underscores (``__all__``, ``__version__``: read by convention)."""
     import ast
 
     if isinstance(node, ast.Assign):
