@@ -153,3 +153,20 @@ def test_statement_positions_equal_the_whole_modules(source, keep):
 def _innermost(ranges, line):
     containing = [r for r in ranges if r[0] <= line <= r[1]]
     return min(containing, key=lambda r: r[1] - r[0]) if containing else None
+
+
+def test_node_kinds_agree_with_issubclass_for_every_type():
+    """The kind tables read a class's MRO (an ABC's issubclass is slow on a negative answer);
+    for every libcst class and the types a node's fields hold, the answer is issubclass's."""
+    import builtins
+
+    import libcst as cst
+
+    from poolcheck.walk import EXPRESSION_KINDS, NODE_KINDS, SubclassTest
+
+    kinds = [v for v in vars(cst).values() if isinstance(v, type)] + [v for v in vars(builtins).values() if isinstance(v, type)]
+    kinds += [type(None), type(cst.MaybeSentinel.DEFAULT)]
+    assert len(kinds) > 300
+    for table, base in ((NODE_KINDS, cst.CSTNode), (EXPRESSION_KINDS, cst.BaseExpression), (SubclassTest(cst.BaseSmallStatement), cst.BaseSmallStatement)):
+        assert [kind for kind in kinds if table[kind] != issubclass(kind, base)] == []
+        assert any(table[kind] for kind in kinds) and not all(table[kind] for kind in kinds)
