@@ -120,6 +120,12 @@ def engine_sites_with_facts(ctx: "RuleContext") -> List[SiteFacts]:
     return ctx.file.memo("engine-site-facts", compute)
 
 
+# The project facts engine_sites_with_facts reads for every file: the rules built on it (and
+# on engine_arguments.argument_verdicts, which reads it) name these as their
+# Rule.shared_facts, so that a run computes them once before its workers fork.
+ENGINE_SITE_FACTS = (server_settings,)
+
+
 def truthiness(site: "EngineSite", option: str) -> Optional[bool]:
     """Whether a boolean option is on: True/False when known (a non-empty string is True, as
     it is at run time), None when it is set to something unknown or the options are

@@ -11,7 +11,7 @@ from typing import List, Optional
 
 from poolcheck.api import Applicability, Fix, Invalid, Rule, RuleContext, Severity, Valid
 from poolcheck.engine_arguments import argument_verdicts, pool_origin, suggestion_is_unique
-from poolcheck.engine_checks import SiteFacts, option_anchor, option_reference, server_settings
+from poolcheck.engine_checks import ENGINE_SITE_FACTS, SiteFacts, option_anchor, option_reference
 from poolcheck.site_sources import ENGINE_SITE_TOKENS
 
 # Every engine site: the factories and each registered site source (job stores, Flask).
@@ -40,7 +40,7 @@ class PoolArgRejected(Rule):
     severity = Severity.ERROR
     summary = "A pool argument the engine's pool class does not accept, or a pool class the engine refuses."
     tokens = ENGINE_TOKENS
-    shared_facts = (server_settings,)  # the server's wait_timeout, max_connections, workers
+    shared_facts = ENGINE_SITE_FACTS
     what = """
         Flags pool keywords the engine's pool class does not take: `pool_size`,
         `max_overflow`, `pool_timeout` or `pool_use_lifo` with `poolclass=NullPool` or
@@ -272,7 +272,7 @@ class UnknownEngineArg(Rule):
     severity = Severity.ERROR
     summary = "A keyword `create_engine` rejects: a typo of a real one, or a driver option passed as an engine keyword."
     tokens = ENGINE_TOKENS
-    shared_facts = (server_settings,)  # the server's wait_timeout, max_connections, workers
+    shared_facts = ENGINE_SITE_FACTS
     what = """
         Flags keywords that neither the dialect, the pool class nor the Engine accepts, as
         the installed SQLAlchemy reports them for the engine's URL: typos (`pool_recyle`,

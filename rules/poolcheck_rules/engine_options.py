@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from poolcheck.api import Applicability, Example, Fix, Invalid, Rule, RuleContext, Severity, Valid
 from poolcheck.engine_checks import (
+    ENGINE_SITE_FACTS,
     SiteFacts,
     describe_site,
     engine_sites_with_facts,
@@ -21,7 +22,6 @@ from poolcheck.engine_checks import (
     option_anchor,
     option_location,
     option_value,
-    server_settings,
     truthiness,
 )
 
@@ -43,7 +43,7 @@ class MysqlIdleDisconnect(Rule):
     severity = Severity.WARNING
     summary = "MySQL/MariaDB engine with neither `pool_pre_ping=True` nor a `pool_recycle`."
     tokens = ENGINE_TOKENS
-    shared_facts = (server_settings,)  # the server's wait_timeout, max_connections, workers
+    shared_facts = ENGINE_SITE_FACTS
     what = """
         Flags a MySQL or MariaDB engine whose pool neither pings connections at checkout
         (`pool_pre_ping=True`) nor recycles them (`pool_recycle`, absent or `-1`). A
@@ -338,7 +338,7 @@ class RecycleNotBelowWaitTimeout(Rule):
         "PostgreSQL `idle_session_timeout`), without `pool_pre_ping`."
     )
     tokens = ENGINE_TOKENS
-    shared_facts = (server_settings,)  # the server's wait_timeout, max_connections, workers
+    shared_facts = ENGINE_SITE_FACTS
     what = """
         Flags a MySQL or MariaDB engine whose `pool_recycle` is at least the server's
         `wait_timeout` while `pool_pre_ping` is off. The `wait_timeout` is the one the

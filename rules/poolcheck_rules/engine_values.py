@@ -12,7 +12,7 @@ from typing import Any, List, Optional
 
 from poolcheck.api import Applicability, Edit, Fix, Invalid, Rule, RuleContext, Severity, Valid
 from poolcheck.engine_arguments import argument_verdicts
-from poolcheck.engine_checks import SiteFacts, is_number, option_anchor, option_reference, option_value, server_settings
+from poolcheck.engine_checks import ENGINE_SITE_FACTS, SiteFacts, is_number, option_anchor, option_reference, option_value
 from poolcheck.site_sources import ENGINE_SITE_TOKENS
 
 # Every engine site: the factories and each registered site source (job stores, Flask).
@@ -49,7 +49,7 @@ class BadEngineArgValue(Rule):
     severity = Severity.ERROR
     summary = "An engine argument whose value is of the wrong kind: a string for a boolean or a number, a negative size."
     tokens = ENGINE_TOKENS
-    shared_facts = (server_settings,)  # the server's wait_timeout, max_connections, workers
+    shared_facts = ENGINE_SITE_FACTS
     what = """
         Flags engine arguments whose value create_engine misreads or fails on:
 

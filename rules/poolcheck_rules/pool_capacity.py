@@ -14,6 +14,7 @@ from typing import List, Optional, Tuple
 from poolcheck.api import Example, Invalid, Rule, RuleContext, Severity, Valid
 from poolcheck.site_sources import ENGINE_SITE_TOKENS
 from poolcheck.engine_checks import (
+    ENGINE_SITE_FACTS,
     SiteFacts,
     describe_site,
     engine_sites_with_facts,
@@ -21,7 +22,6 @@ from poolcheck.engine_checks import (
     option_anchor,
     option_reference,
     option_value,
-    server_settings,
 )
 
 # Every engine site: the factories and each registered site source (job stores, Flask).
@@ -47,7 +47,7 @@ class PoolExceedsMaxConnections(Rule):
     severity = Severity.WARNING
     summary = "`(pool_size + max_overflow) × workers` exceeds the server's `max_connections`."
     tokens = ENGINE_TOKENS
-    shared_facts = (server_settings,)  # the server's wait_timeout, max_connections, workers
+    shared_facts = ENGINE_SITE_FACTS
     what = """
         Flags an engine whose pool, multiplied by the number of web worker processes, may
         hold more connections than the database server accepts:
