@@ -109,8 +109,7 @@ class Project:
         self._token_files: Dict[Token, FrozenSet[PurePosixPath]] = {}
         self._presence: Dict[PurePosixPath, Tuple[FrozenSet[Token], FrozenSet[Token]]] = {}
         self._scanners: Dict[FrozenSet[Token], TokenScanner] = {}
-        self._python_files: Optional[Tuple[PurePosixPath, ...]] = None
-        self._python_names: Tuple[str, ...] = ()  # the same, as text (see ProjectTree.names)
+        self._python: Optional[Tuple[Tuple[PurePosixPath, ...], Tuple[str, ...]]] = None  # see _python_files
 
     def __repr__(self) -> str:
         return f"Project({str(self.root)!r})"
@@ -550,10 +549,10 @@ class Project:
             return
         found: Dict[Token, Set[PurePosixPath]] = {t: set() for t in missing}
         wanted = frozenset(missing)
-        paths = self._python_paths()
-        self._presence_from_stores(paths, self._python_names, wanted)
+        paths, names = self._python_files()
+        self._presence_from_stores(paths, names, wanted)
         if self.bulk_scanner is not None:
-            self._presence_from_workers(paths, wanted)
+            self._presence_from_workers(paths, names, wanted)
         tokens_in = self._tokens_in
         for path in paths:
             for token in tokens_in(path, wanted):
@@ -561,14 +560,14 @@ class Project:
         for token in missing:
             self._token_files[token] = frozenset(found[token])
 
-    def _python_paths(self) -> Tuple[PurePosixPath, ...]:
-        """The project's Python files, in the tree's order (asked once per token question:
-        a suffix test per file each time showed in one-file runs)."""
-        if self._python_files is None:
+    def _python_files(self) -> Tuple[Tuple[PurePosixPath, ...], Tuple[str, ...]]:
+        """The project's Python files, in the tree's order, and the same as text (asked once
+        per token question: a suffix test per file each time showed in one-file runs, and
+        so did turning every path back into text)."""
+        if self._python is None:
             pairs = [(path, name) for path, name in zip(self.tree.files, self.tree.file_names()) if is_python_file(path)]
-            self._python_files = tuple(path for path, _ in pairs)
-            self._python_names = tuple(name for _, name in pairs)
-        return self._python_files
+            self._python = (tuple(path for path, _ in pairs), tuple(name for _, name in pairs))
+        return self._python
 
     def _presence_from_stores(self, paths: Sequence[PurePosixPath], names: Sequence[str], wanted: FrozenSet[Token]) -> None:
         """What ``_tokens_in`` would find for each of ``paths`` not asked about yet whose
@@ -596,24 +595,24 @@ class Project:
             if found is not None:
                 presence[path] = (universe, found)
 
-    def _presence_from_workers(self, paths: Sequence[PurePosixPath], wanted: FrozenSet[Token]) -> None:
+    def _presence_from_workers(self, paths: Sequence[PurePosixPath], names: Sequence[str], wanted: FrozenSet[Token]) -> None:
         """What ``_tokens_in`` would find for each of ``paths`` this process has not read,
         found by the bulk scanner's processes (which read the files themselves), grouped by
         the tokens each file still needs: on a first question, the prefilter's too."""
         presence, raw, overlays = self._presence, self._bytes, self.overlays
-        groups: Dict[FrozenSet[Token], List[PurePosixPath]] = {}
-        for path in paths:
+        groups: Dict[FrozenSet[Token], List[Tuple[PurePosixPath, str]]] = {}
+        for path, name in zip(paths, names):
             if path in raw or (overlays and path in overlays):
                 continue  # read here already: searched here
             checked, _ = presence.get(path, _NOTHING_CHECKED)
             missing = wanted - checked
             if missing:
-                groups.setdefault(self._to_search(checked, missing), []).append(path)
+                groups.setdefault(self._to_search(checked, missing), []).append((path, name))
         for universe, group in groups.items():
-            answers = self.bulk_scanner.scan([str(path) for path in group], universe)
+            answers = self.bulk_scanner.scan([name for _, name in group], universe)
             if answers is None:
                 continue  # too few to be worth other processes: searched here
-            for path, found in zip(group, answers):
+            for (path, _), found in zip(group, answers):
                 checked, present = presence.get(path, _NOTHING_CHECKED)
                 # (An unreadable file holds no token, as for this process's own reads.)
                 presence[path] = (checked | universe, present | found if found is not None else present)
