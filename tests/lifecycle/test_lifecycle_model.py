@@ -265,3 +265,18 @@ def test_origin_keys_agree_between_pruned_and_whole_parses(make_project):
         assert [o.location for o in origins] == ["app/db.py:11", "app/db.py:11"]
     assert project.parsed(path).line_map is not None  # the first parse was pruned
     assert keys[0] == keys[1] and keys[0][0] != keys[0][1]
+
+
+def test_the_quick_engine_evidence_answers_as_its_pattern(make_project):
+    """``may_connect`` asks for engine evidence without running the pattern of whole words
+    where none of them is in the bytes: the answers are the pattern's, for the word
+    `engine` anywhere, a project engine name as a word, as part of a word, and absent."""
+    from poolcheck.lifecycle.tokens import _engine_evidence, _holds_engine_evidence
+
+    project = make_project({"app/__init__.py": "", "app/db.py": DB + "\nmake = get_engine\ne = make()\n"})
+    pattern, _, words = _engine_evidence(project)
+    assert b"make" in words  # a getter's alias, however generic its name
+    samples = [b"sock.connect(addr)\n", b"self._engines.connect()\n", b"make().connect()\n", b"maker.connect()\n", b"x = make\n", b""]
+    answers = [_holds_engine_evidence(project, raw) for raw in samples]
+    assert answers == [pattern.search(raw) is not None for raw in samples]
+    assert answers == [False, True, True, False, True, False]
