@@ -233,6 +233,43 @@ def test_parallel_runs_report_what_serial_runs_report(tmp_path, monkeypatch, bul
     assert summary(warm) == summary(serial) and len(warm.cached_files) == len(serial.checked_files)
 
 
+@pytest.mark.parametrize("unused_noqa", [False, True], ids=["default rules", "PC002 selected"])
+def test_files_the_bulk_search_settled_are_not_read_again(tmp_path, monkeypatch, unused_noqa):
+    """In a run without a cache whose tree the bulk scanner's processes searched, a file
+    they found decoding and holding no token of any enabled rule (nor, with PC002 judging
+    `# noqa` comments, `noqa`) is settled without this process reading it; a file that
+    does not decode, or (with PC002) holds a `# noqa`, is read and reported as a serial run
+    reports it."""
+    import poolcheck.runner as runner_module
+
+    root = tmp_path / "tree"
+    config = '[tool.poolcheck]\nextend-select = ["PC002"]\n' if unused_noqa else ""
+    files = {"pyproject.toml": config, "app/db.py": "from sqlalchemy import create_engine\nengine = create_engine('mysql://u@h/db')\n"}
+    for number in range(30):
+        files[f"app/plain_{number}.py"] = f"x = {number}\n"
+    files["app/noqa.py"] = "x = 1  # noqa: PC101\n"
+    write(root, files)
+    (root / "app/latin.py").write_bytes("s = 'é'\n".encode("latin-1"))  # not UTF-8: PC001
+    serial, _ = run(root, None, jobs=1)
+    monkeypatch.setattr("poolcheck.bulkscan.BULK_MINIMUM", 1)
+    read = []
+    real_read = runner_module._read
+
+    def counted(target):
+        read.append(target.relative.as_posix())
+        return real_read(target)
+
+    monkeypatch.setattr(runner_module, "_read", counted)
+    searched, _ = run(root, None, jobs=2)
+    assert summary(searched) == summary(serial) and searched.warnings == serial.warnings
+    reported = {(f.path.name, f.code) for f in serial.findings}
+    assert ("latin.py", "PC001") in reported and (("noqa.py", "PC002") in reported) == unused_noqa
+    # (db.py was read by a project fact, the lifecycle name scan, before its turn came.)
+    assert "app/latin.py" in read and ("app/noqa.py" in read) == unused_noqa
+    assert not any(name.startswith("app/plain_") for name in read)
+    assert len(searched.checked_files) == len(serial.checked_files)
+
+
 def test_the_workers_inherit_the_shared_facts_and_the_pruning_tokens(project, monkeypatch):
     """Before the checking processes fork, this process computes the pruning tokens and the
     facts the enabled rules share (the server settings: my.cnf's wait_timeout here), which

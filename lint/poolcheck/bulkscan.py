@@ -11,8 +11,10 @@ stay where they were read (sending them back cost more than the search).
 
 The answers are the same as :class:`poolcheck.tokenscan.TokenScanner` gives in this
 process, file by file (a file that cannot be read holds no token, as for the project's own
-reads). Where processes cannot be forked, or the files are few, the project searches them
-itself.
+reads), with whether the file decodes as Python source (``source.decode_source``): a file
+that does and holds no token of the enabled rules is settled without this process reading
+it at all (``Runner._settled_unread``). Where processes cannot be forked, or the files are
+few, the project searches them itself.
 """
 
 from __future__ import annotations
@@ -39,8 +41,9 @@ _SLICES_PER_WORKER = 4
 
 class BulkScanner:
     """``scan(names, tokens)``: for each of ``names`` (paths relative to ``root``), the
-    tokens of ``tokens`` its bytes hold (None where it cannot be read), or None when the
-    caller should search them itself (too few names, no fork)."""
+    tokens of ``tokens`` its bytes hold and whether they decode as Python source (None
+    where it cannot be read), or None when the caller should search them itself (too few
+    names, no fork)."""
 
     def __init__(self, root: str, workers: int, minimum: Optional[int] = None) -> None:
         self.root = os.path.join(root, "")
@@ -52,7 +55,7 @@ class BulkScanner:
         # not its pool's threads: there the caller searches.
         self._owner = os.getpid()
 
-    def scan(self, names: Sequence[str], tokens: FrozenSet[Token]) -> Optional[List[Optional[FrozenSet[Token]]]]:
+    def scan(self, names: Sequence[str], tokens: FrozenSet[Token]) -> Optional[List[Optional[Tuple[FrozenSet[Token], bool]]]]:
         from .parallel import can_fork
 
         if self._closed or os.getpid() != self._owner or len(names) < self.minimum or self.workers < 2 or not can_fork():
@@ -70,7 +73,7 @@ class BulkScanner:
             # Interleaved slices: neighbouring files (one package's) are alike in size.
             slices = [(self.root, list(names[start::count]), tokens) for start in range(count)]
             answers = self._pool.map(_scan_slice, slices, chunksize=1)
-            found: List[Optional[FrozenSet[Token]]] = [None] * len(names)
+            found: List[Optional[Tuple[FrozenSet[Token], bool]]] = [None] * len(names)
             for start, answer in enumerate(answers):
                 found[start::count] = answer
             return found
@@ -84,10 +87,14 @@ class BulkScanner:
             self._pool = None
 
 
-def _scan_slice(task: Tuple[str, List[str], FrozenSet[Token]]) -> List[Optional[FrozenSet[Token]]]:
+def _scan_slice(task: Tuple[str, List[str], FrozenSet[Token]]) -> List[Optional[Tuple[FrozenSet[Token], bool]]]:
+    from pathlib import Path
+
+    from .source import SourceFile, decode_source
+
     root, names, tokens = task
     scanner = TokenScanner(tokens)
-    found: List[Optional[FrozenSet[Token]]] = []
+    found: List[Optional[Tuple[FrozenSet[Token], bool]]] = []
     for name in names:
         try:
             with open(root + name, "rb") as handle:
@@ -95,5 +102,5 @@ def _scan_slice(task: Tuple[str, List[str], FrozenSet[Token]]) -> List[Optional[
         except OSError:
             found.append(None)
             continue
-        found.append(scanner.scan(data))
+        found.append((scanner.scan(data), isinstance(decode_source(Path(name), data), SourceFile)))
     return found

@@ -88,6 +88,8 @@ class Project:
         # cache; None: every file is searched here.
         self.bulk_scanner = bulk_scanner
         self._bytes: Dict[PurePosixPath, Optional[bytes]] = {}
+        # Whether a file the bulk scanner's processes read decodes as Python source.
+        self._decodes: Dict[PurePosixPath, bool] = {}
         self._parsed: Dict[PurePosixPath, Any] = {}
         self._unpruned: Dict[PurePosixPath, Any] = {}
         self._module_index: Optional[Dict[str, PurePosixPath]] = None
@@ -398,6 +400,7 @@ class Project:
         self._dependency_values.clear()
         self._token_files.clear()
         self._presence.pop(path, None)
+        self._decodes.pop(path, None)
         self._parsed.pop(path, None)
         self._facts.clear()
         self._fact_deps.clear()
@@ -612,10 +615,23 @@ class Project:
             answers = self.bulk_scanner.scan([name for _, name in group], universe)
             if answers is None:
                 continue  # too few to be worth other processes: searched here
-            for (path, _), found in zip(group, answers):
+            decodes = self._decodes
+            for (path, _), answer in zip(group, answers):
                 checked, present = presence.get(path, _NOTHING_CHECKED)
                 # (An unreadable file holds no token, as for this process's own reads.)
-                presence[path] = (checked | universe, present | found if found is not None else present)
+                presence[path] = (checked | universe, present | answer[0] if answer is not None else present)
+                decodes[path] = answer is not None and answer[1]
+
+    def settled_unread(self, path: PurePosixPath, tokens: Sequence[Token]) -> bool:
+        """Whether the bulk scanner's processes read the file, found that it decodes as
+        Python source and searched it for every one of ``tokens``, none of which it holds:
+        then the prefilter has its answer without this process reading the file. False
+        when that is not known (read here already, an editor's buffer, never searched)."""
+        path = _posix(path)
+        if not self._decodes.get(path) or path in self._bytes or (self.overlays and path in self.overlays):
+            return False
+        checked, present = self._presence.get(path, _NOTHING_CHECKED)
+        return checked.issuperset(tokens) and present.isdisjoint(tokens)
 
     def holds_any(self, path: PurePosixPath, tokens: Sequence[Token]) -> bool:
         """Whether the file's bytes hold one of ``tokens`` (the prefilter's question; it

@@ -205,8 +205,18 @@ class Runner:
         self._repository_roots: Dict[Path, Path] = {}
         # Every enabled rule's fixed tokens: a file is searched for all of them at once.
         self._fixed_tokens: Optional[Tuple[bytes, ...]] = None  # see _mentions_nothing
+        # The tokens of the rules judging suppressions (`# noqa`), when they are fixed bytes:
+        # a file holding none of them and no rule's token needs no look at all (see
+        # _settled_unread); None when some hook wants more than fixed bytes.
+        hooks = [r for r in self.active if _overrides(r, "check_suppressions")]
+        self._hook_tokens: Optional[Tuple[bytes, ...]] = None
+        if all(r.tokens and isinstance(r.tokens, tuple) and all(type(t) is bytes for t in r.tokens) for r in hooks):
+            self._hook_tokens = tuple(dict.fromkeys(t for r in hooks for t in r.tokens))
         self.prefilter_tokens = tuple(
-            dict.fromkeys(t for r in self.active if _overrides_check(r) or _overrides(r, "check_text") for t in r.tokens)
+            dict.fromkeys(
+                [t for r in self.active if _overrides_check(r) or _overrides(r, "check_text") for t in r.tokens]
+                + list(self._hook_tokens or ())
+            )
         )
 
     # --- projects -----------------------------------------------------------------------------
@@ -410,6 +420,27 @@ class Runner:
         """Whether the file holds none of the enabled rules' tokens, fixed or defined by the
         project: then no rule wants it (``prefilter.wants`` asks for a mention first). The
         project's tokens come through a fact, so the answer depends on what they read."""
+        tokens = self._checked_tokens(project)
+        if tokens is None or not project.content_is(relative, raw):
+            return False
+        return not project.holds_any(relative, tokens)
+
+    def _settled_unread(self, project: Project, target: Target) -> bool:
+        """Whether a file needs no look at all in this process, in a run without a cache (a
+        cached run keeps each file's digest): the bulk scanner's processes read it, found
+        that it decodes as Python source and that it holds none of the enabled rules'
+        tokens (fixed or defined by the project) and none of the suppression rules': then no
+        rule wants it and there is nothing to suppress, as ``_prefilter_stage`` would find
+        after reading it again (0.12 s of reading on the bench corpus, most of it while the
+        checking processes need the processor)."""
+        if self.cache is not None or not target.is_python or project.bulk_scanner is None or self._hook_tokens is None:
+            return False
+        tokens = self._checked_tokens(project)
+        return tokens is not None and project.settled_unread(target.relative, tokens + self._hook_tokens)
+
+    def _checked_tokens(self, project: Project) -> Optional[Tuple[bytes, ...]]:
+        """Every token a file must hold for an enabled rule to check it (fixed, or defined
+        by the project); None when a rule wants every file, or a token source failed."""
         if self._fixed_tokens is None:
             # Read once, when the first file is prefiltered: the rules' modules (and the
             # engine-site sources they register, which add tokens) are all loaded by then.
@@ -423,11 +454,11 @@ class Runner:
             else:
                 self._fixed_tokens = tuple(fixed)
         if not self._fixed_tokens:
-            return False  # a rule wants every file
+            return None  # a rule wants every file
         defined = project.fact("runner-project-tokens", self._project_tokens)
-        if defined is None or not project.content_is(relative, raw):
-            return False
-        return not project.holds_any(relative, self._fixed_tokens + defined)
+        if defined is None:
+            return None
+        return self._fixed_tokens + defined
 
     def _project_tokens(self, project: Project) -> Optional[Tuple[bytes, ...]]:
         """The tokens the project defines for the enabled rules (prefilter.ProjectTokens);
@@ -526,6 +557,12 @@ class Runner:
                     source = read_source(target.absolute, None, python=target.is_python) if hit[0] else None
                     outcomes[index] = _Outcome(findings=hit[0], warnings=hit[1], source=source if source is not None else _NOT_READ)
                     continue
+            with phase("prefilter"):
+                settled = self._settled_unread(project, target)
+            if settled:
+                self.stats["checked"] += 1
+                outcomes[index] = _Outcome(source=_NOT_READ)
+                continue
             with phase("prefilter"):
                 # Read once: a project fact may have read every file already.
                 held = project.bytes_read(target.relative)
