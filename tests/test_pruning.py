@@ -81,6 +81,32 @@ def test_positions_map_back_to_the_file():
     assert line[span.start.column :].startswith("create_engine(URL")
 
 
+def test_a_statement_s_positions_are_libcst_s_from_one_code_generation(monkeypatch):
+    """The positions of a reported statement's nodes come from one code generation (libcst's
+    position state, driven here); they are the metadata wrapper's, which the same function
+    uses when libcst's internals are not as expected."""
+    import builtins
+
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    from poolcheck.syntax import _code_and_positions
+
+    module = cst.parse_module(textwrap.dedent(CODE).lstrip())
+    code, positions = _code_and_positions(module)
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    assert code == module.code and dict(positions) == dict(expected) and len(positions) > 50
+    real_import = builtins.__import__
+
+    def without_internals(name, *args, **kwargs):
+        if name == "libcst.metadata.position_provider":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", without_internals)
+    code, positions = _code_and_positions(module)
+    assert code == module.code and dict(positions) == dict(expected)
+
+
 def test_pruned_definitions_still_count_as_bindings():
     _, _, parsed = parse(CODE + "unrelated = 3\n")
     assert [b.kind for b in parsed.module_scope.bindings["unrelated"]] == ["def", "assign"]
