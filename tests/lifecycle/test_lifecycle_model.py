@@ -280,3 +280,29 @@ def test_the_quick_engine_evidence_answers_as_its_pattern(make_project):
     answers = [_holds_engine_evidence(project, raw) for raw in samples]
     assert answers == [pattern.search(raw) is not None for raw in samples]
     assert answers == [False, True, True, False, True, False]
+
+
+def test_call_candidates_are_those_of_one_pattern_behind_word_boundaries(make_project):
+    """``candidate_lines`` and ``may_create`` search a word's call and a call's call with two
+    patterns, the first without ``\\b`` (checked on each match): the same lines and answers
+    as the one pattern ``\\b(?:words)\\s*\\(|\\)\\s*\\(``, on texts made of fragments that
+    put words next to word characters, spaces, calls of calls and non-ASCII letters."""
+    import random
+    import re
+
+    from poolcheck.lifecycle.tokens import _lines_at, _patterns, candidate_lines, may_create
+
+    project = make_project({"app/__init__.py": "", "app/db.py": DB})
+    words = _patterns(project).words
+    assert "SessionLocal" in words and "Session" in words
+    one = "\\b(?:" + "|".join(re.escape(w) for w in sorted(words)) + r")\s*\(|\)\s*\("
+    text_pattern, raw_pattern = re.compile(one), re.compile(one.encode("utf-8"))
+    fragments = ["Session", "SessionLocal", "AsyncSession", "xSession", "é", "_", "(", ")", " ", "  (", "\n", ".", "connect", "begin", "db_session", "make_db", "1", "ession", ")(", ") (", "#"]
+    rng = random.Random(7)
+    texts = ["".join(rng.choice(fragments) for _ in range(rng.randint(1, 40))) for _ in range(3000)]
+    texts += ["xSession(Session(", "éSession(", "f)(", "AsyncSession (", "Session\n(", "_connect(", "a.connect  ("]
+    for text in texts:
+        positions = [m.start() for m in text_pattern.finditer(text)]
+        assert candidate_lines(project, text) == (_lines_at(text, positions) if positions else []), repr(text)
+        raw = text.encode("utf-8")
+        assert may_create(project, raw) == bool(raw_pattern.search(raw)), repr(text)

@@ -96,7 +96,7 @@ def may_create(project: "Project", raw: bytes) -> bool:
     in a comment counts), so a file that mentions ``Session`` only in annotations goes
     unparsed."""
     patterns = _patterns(project)
-    if patterns.raw.search(raw):
+    if patterns.raw_calls_of_calls.search(raw) or next(_word_calls(patterns.raw_word_calls, _BYTES_WORD_CHAR, raw), None) is not None:
         return True
     return any(re.search(rb"\b" + re.escape(alias) + rb"\s*\(", raw) for _, alias in _aliases_of(raw, patterns.words))
 
@@ -104,7 +104,8 @@ def may_create(project: "Project", raw: bytes) -> bool:
 def candidate_lines(project: "Project", text: str) -> List[int]:
     """The lines of ``text`` where such a call may be (see :func:`may_create`), sorted."""
     patterns = _patterns(project)
-    positions = [m.start() for m in patterns.text.finditer(text)]
+    positions = [m.start() for m in patterns.text_calls_of_calls.finditer(text)]
+    positions.extend(_word_calls(patterns.text_word_calls, _TEXT_WORD_CHAR, text))
     for _, alias in _aliases_of(text, patterns.words):
         positions.extend(m.start() for m in re.finditer(r"\b" + re.escape(alias) + r"\s*\(", text))
     if not positions:
@@ -129,8 +130,17 @@ def _lines_at(text: str, positions: List[int]) -> List[int]:
 
 
 class _Patterns(NamedTuple):
-    raw: "re.Pattern[bytes]"
-    text: "re.Pattern[str]"
+    """A call of one of ``words`` (``\\b(?:words)\\s*\\(``) or of a call's result (``)(``),
+    as two patterns for bytes and two for text. One pattern of both, each word behind
+    ``\\b``, was tried at every position of a file (twice as slow on the standard library's
+    large modules): the words' pattern has no ``\\b`` (see ``_word_calls``), and ``)(``
+    starts with a fixed character. Their matches never overlap (a word's match holds no
+    ``)``, the other no word character), so together they find what the one pattern found."""
+
+    raw_word_calls: "re.Pattern[bytes]"
+    raw_calls_of_calls: "re.Pattern[bytes]"
+    text_word_calls: "re.Pattern[str]"
+    text_calls_of_calls: "re.Pattern[str]"
     words: FrozenSet[str]
 
 
@@ -138,11 +148,28 @@ def _patterns(project: "Project") -> _Patterns:
     def compile_patterns(project: "Project") -> _Patterns:
         names = project_names(project)
         words = frozenset(CALLEE_NAMES | ENGINE_METHODS | names.factories | names.registries)
-        alternatives = "|".join(re.escape(word) for word in sorted(words))
-        source = r"\b(?:" + alternatives + r")\s*\(|\)\s*\("
-        return _Patterns(re.compile(source.encode("utf-8")), re.compile(source), words)
+        word_calls = r"(?:" + "|".join(re.escape(word) for word in sorted(words)) + r")\s*\("
+        calls_of_calls = r"\)\s*\("
+        return _Patterns(
+            re.compile(word_calls.encode("utf-8")), re.compile(calls_of_calls.encode("utf-8")), re.compile(word_calls), re.compile(calls_of_calls), words
+        )
 
     return project.fact("lifecycle-call-patterns", compile_patterns)
+
+
+_BYTES_WORD_CHAR = re.compile(rb"\w")
+_TEXT_WORD_CHAR = re.compile(r"\w")
+
+
+def _word_calls(pattern, word_char, data) -> Iterable[int]:
+    """Where ``pattern``'s matches in ``data`` start on a word boundary (as ``\\b`` would
+    ask: every word starts with a word character, so no word character may come before).
+    A match not on one is skipped whole: no match on one can start inside it (the chars
+    before its ``(`` are word characters and spaces)."""
+    for match in pattern.finditer(data):
+        start = match.start()
+        if start == 0 or word_char.match(data, start - 1) is None:
+            yield start
 
 
 def _aliases_of(data, words: Iterable[str]) -> list:
