@@ -264,3 +264,34 @@ def test_the_servers_wait_timeout_from_the_project_is_quoted_and_pointed_at(tmp_
     [finding] = run(tmp_path, ["jobs.py"], codes=("PC301",))
     assert "after wait_timeout = 600 (deploy/my.cnf:2)" in finding.message
     assert [str(r.location) for r in finding.related] == ["deploy/my.cnf:2"]
+
+
+def test_a_project_that_names_no_store_is_not_searched_for_consumers(tmp_path, monkeypatch):
+    """Every job store needs a word somewhere in the project (`apscheduler`, `jobstores`,
+    `add_jobstore`, SCHEDULER_JOBSTORES, the store classes): a project whose files say only
+    "sqlalchemy" and call `.configure(` (an ORM's own code) has no file scanned for
+    schedulers; once one file says `jobstores`, the same files are scanned and the store is
+    found."""
+    from poolcheck.jobstores import find
+
+    scanned = []
+    real_scan = find.scan_file
+
+    def counted(file, evaluator):
+        scanned.append(file.relative.as_posix())
+        return real_scan(file, evaluator)
+
+    monkeypatch.setattr(find, "scan_file", counted)
+    monkeypatch.setattr("poolcheck.jobstores.in_project.scan_file", counted)
+    files = {
+        "pyproject.toml": "",
+        "stores.py": f"STORES = {{'default': {{'type': 'sqlalchemy', 'url': '{MYSQL}'}}}}\n",
+        "orm.py": "from stores import STORES\n\n\ndef setup(registry):\n    registry.configure(STORES)\n",
+    }
+    for number in range(5):
+        files[f"mapper_{number}.py"] = f"def configure_{number}(mapper):\n    mapper.configure(eager=True)\n"
+    write_project(tmp_path, files)
+    assert run(tmp_path, ["."]) == [] and scanned == []
+    (tmp_path / "orm.py").write_text("from stores import STORES\n\n\ndef setup(scheduler):\n    scheduler.configure(jobstores=STORES)\n")
+    assert [(f.path.name, f.code) for f in run(tmp_path, ["."], codes=("PC301",))] == [("stores.py", "PC301")]
+    assert "orm.py" in scanned and "mapper_0.py" in scanned

@@ -31,7 +31,7 @@ from ..walk import walk
 from ..config_keys import config_assignments
 from ..syntax import ParsedFile
 from ..values import ClassRef, DictEntry, DictValue, Evaluator, ImportedName, Known, ScopedVisitor, Unknown, Value, Where
-from .tokens import CONSUMER_TOKENS, FLASK_KEY, STORE_TOKENS  # noqa: F401 (re-exported)
+from .tokens import BUILT_IN_CONSUMER_TOKENS, CONSUMER_TOKENS, FLASK_KEY, STORE_TOKENS, STORE_WORDS  # noqa: F401 (re-exported)
 from .model import (
     ADD_JOBSTORE,
     CALL,
@@ -73,6 +73,13 @@ class FileStores:
 # registers its own source (values it resolves, as Consumer("flask", value, where)).
 ConsumerSource = Callable[[ParsedFile, Evaluator], List[Consumer]]
 CONSUMER_SOURCES: List[ConsumerSource] = []
+
+
+def store_words() -> Tuple[bytes, ...]:
+    """What a project must say somewhere to define a job store (``tokens.STORE_WORDS``), with
+    the tokens registered consumer sources add: they may read stores from anything."""
+    extra = tuple(token for token in CONSUMER_TOKENS if token not in BUILT_IN_CONSUMER_TOKENS)
+    return STORE_WORDS + tuple(token for token in extra if token not in STORE_WORDS)
 
 
 def register_consumer_source(source: ConsumerSource, tokens: Tuple[bytes, ...] = ()) -> ConsumerSource:

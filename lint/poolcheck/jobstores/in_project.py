@@ -40,6 +40,10 @@ def _compute(ctx: "FileContext") -> List[JobStoreSite]:
     parsed = ctx.parsed
     if parsed is None or not any(token in parsed.source.raw for token in STORE_TOKENS):
         return []
+    if not ctx.project.python_files_containing(find.store_words()):
+        # Nothing in the project can be a store (an engine's project saying "sqlalchemy"
+        # in every file, and .configure( in many, searched every such file's calls).
+        return []
     evaluator = ctx.evaluator
     own = scan_file(parsed, evaluator)
     found = list(own.stores)

@@ -30,3 +30,12 @@ CONSUMER_TOKENS: List[bytes] = [
     b"gconfig",
     b"add_jobstore",
 ]
+
+# A project can define a job store only if one of its files says one of these: every store
+# is an APScheduler class (imported from `apscheduler`), an `add_jobstore()` call, or a
+# mapping under a `jobstores` key (a scheduler's or configure()'s keyword, a gconfig key
+# `apscheduler.jobstores.*`, whatever its prefix, or `{"jobstores": ...}` passed on) or
+# Flask-APScheduler's key. `.configure(` and `Scheduler`, which say nothing of stores, are
+# not among them; tokens a registered consumer source adds are (see `find.store_words`).
+STORE_WORDS = (b"apscheduler", b"jobstores", b"add_jobstore", FLASK_KEY.encode(), JOBSTORE_CLASS.encode(), DATASTORE_CLASS.encode())
+BUILT_IN_CONSUMER_TOKENS = tuple(CONSUMER_TOKENS)
