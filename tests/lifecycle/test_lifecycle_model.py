@@ -292,17 +292,22 @@ def test_call_candidates_are_those_of_one_pattern_behind_word_boundaries(make_pr
 
     from poolcheck.lifecycle.tokens import _lines_at, _patterns, candidate_lines, may_create
 
-    project = make_project({"app/__init__.py": "", "app/db.py": DB})
-    words = _patterns(project).words
-    assert "SessionLocal" in words and "Session" in words
-    one = "\\b(?:" + "|".join(re.escape(w) for w in sorted(words)) + r")\s*\(|\)\s*\("
-    text_pattern, raw_pattern = re.compile(one), re.compile(one.encode("utf-8"))
-    fragments = ["Session", "SessionLocal", "AsyncSession", "xSession", "é", "_", "(", ")", " ", "  (", "\n", ".", "connect", "begin", "db_session", "make_db", "1", "ession", ")(", ") (", "#"]
-    rng = random.Random(7)
-    texts = ["".join(rng.choice(fragments) for _ in range(rng.randint(1, 40))) for _ in range(3000)]
-    texts += ["xSession(Session(", "éSession(", "f)(", "AsyncSession (", "Session\n(", "_connect(", "a.connect  ("]
-    for text in texts:
-        positions = [m.start() for m in text_pattern.finditer(text)]
-        assert candidate_lines(project, text) == (_lines_at(text, positions) if positions else []), repr(text)
-        raw = text.encode("utf-8")
-        assert may_create(project, raw) == bool(raw_pattern.search(raw)), repr(text)
+    # The second project's factory names put a word after a non-ASCII letter inside another
+    # (`Séssion`, `ssion`): in bytes a boundary lies between them.
+    other = "from sqlalchemy.orm import sessionmaker\n\nSéssion = sessionmaker()\nssion = sessionmaker()\n"
+    for files, expected in (({"app/__init__.py": "", "app/db.py": DB}, {"SessionLocal", "Session"}), ({"other.py": other}, {"Séssion", "ssion"})):
+        project = make_project(files)
+        words = _patterns(project).words
+        assert expected <= words
+        one = "\\b(?:" + "|".join(re.escape(w) for w in sorted(words)) + r")\s*\(|\)\s*\("
+        text_pattern, raw_pattern = re.compile(one), re.compile(one.encode("utf-8"))
+        fragments = ["Session", "SessionLocal", "AsyncSession", "xSession", "é", "_", "(", ")", " ", "  (", "\n", ".", "connect", "begin"]
+        fragments += ["db_session", "make_db", "1", "ession", ")(", ") (", "#", "Séssion", "ssion", "xS"]
+        rng = random.Random(7)
+        texts = ["".join(rng.choice(fragments) for _ in range(rng.randint(1, 40))) for _ in range(3000)]
+        texts += ["xSession(Session(", "éSession(", "f)(", "AsyncSession (", "Session\n(", "_connect(", "a.connect  (", "xSéssion("]
+        for text in texts:
+            positions = [m.start() for m in text_pattern.finditer(text)]
+            assert candidate_lines(project, text) == (_lines_at(text, positions) if positions else []), repr(text)
+            raw = text.encode("utf-8")
+            assert may_create(project, raw) == bool(raw_pattern.search(raw)), repr(text)

@@ -133,9 +133,10 @@ class _Patterns(NamedTuple):
     """A call of one of ``words`` (``\\b(?:words)\\s*\\(``) or of a call's result (``)(``),
     as two patterns for bytes and two for text. One pattern of both, each word behind
     ``\\b``, was tried at every position of a file (twice as slow on the standard library's
-    large modules): the words' pattern has no ``\\b`` (see ``_word_calls``), and ``)(``
-    starts with a fixed character. Their matches never overlap (a word's match holds no
-    ``)``, the other no word character), so together they find what the one pattern found."""
+    large modules): the words' pattern has no ``\\b`` (``_word_calls`` asks for it where a
+    match starts), and ``)(`` starts with a fixed character. Their matches never overlap (a
+    word's match holds no ``)``, the other no word character), so together they find what
+    the one pattern found."""
 
     raw_word_calls: "re.Pattern[bytes]"
     raw_calls_of_calls: "re.Pattern[bytes]"
@@ -162,14 +163,21 @@ _TEXT_WORD_CHAR = re.compile(r"\w")
 
 
 def _word_calls(pattern, word_char, data) -> Iterable[int]:
-    """Where ``pattern``'s matches in ``data`` start on a word boundary (as ``\\b`` would
-    ask: every word starts with a word character, so no word character may come before).
-    A match not on one is skipped whole: no match on one can start inside it (the chars
-    before its ``(`` are word characters and spaces)."""
-    for match in pattern.finditer(data):
+    """Where ``pattern``'s matches in ``data`` start on a word boundary, as the pattern
+    behind ``\\b`` finds them (every word starts with a word character, so none may come
+    before): after a match on one the search goes on from its end, after one that is not
+    from the next character (in bytes, a word after a non-ASCII letter starts on one)."""
+    position = 0
+    while True:
+        match = pattern.search(data, position)
+        if match is None:
+            return
         start = match.start()
         if start == 0 or word_char.match(data, start - 1) is None:
             yield start
+            position = match.end()
+        else:
+            position = start + 1
 
 
 def _aliases_of(data, words: Iterable[str]) -> list:
