@@ -119,3 +119,42 @@ def test_the_walk_gives_each_file_as_text_too(tmp_path):
     assert tree.file_names() is tree.names
     bare = ProjectTree(tree.root, tree.files)  # a tree built without the names
     assert list(bare.file_names()) == list(tree.names)
+
+
+def test_ignore_verdicts_from_the_patterns_a_path_can_match_are_pathspec_s():
+    """A .gitignore's patterns are asked about a path only when it holds the text each
+    requires (``_required_text``, read from pathspec's own translation); the verdicts are
+    pathspec's, asking every pattern, for random patterns (anchors, `**`, classes,
+    negations, folders only, escapes) and random paths of files and folders."""
+    import random
+
+    import pathspec
+
+    from poolcheck.discovery import _GlobSet, _required_text
+
+    assert _required_text(r"^(?:.+/)?[^/]*\.py[cod](?:(?P<ps_d>/)|$)") == ".py"
+    assert _required_text(r"^a(?:/.+)?/b(?:(?P<ps_d>/)|$)") == "/b"
+    assert _required_text(r"^(?:.+/)?\ lead(?:(?P<ps_d>/)|$)") == " lead"
+    assert _required_text(r"^ab*c") == "a" and _required_text(r"^(?:a|b)") is None and _required_text(r"^x|y") is None
+    rng = random.Random(5)
+    names = ["build", "dist", "node_modules", "a", "b.py", "c.txt", "env", ".venv", "x y", "#n", "[z]", "docs", "_build"]
+    globs = ["*", "**", "?", "*.py", "*.py[cod]", "[ab]*", "[!a]*", "b?py", "\\#n", "x\\ y", "\\[z]", "*_build"]
+    for _ in range(300):
+        lines = []
+        for _ in range(rng.randint(1, 8)):
+            parts = [rng.choice(names + globs) for _ in range(rng.randint(1, 3))]
+            line = "/".join(parts)
+            if rng.random() < 0.2:
+                line = "/" + line
+            if rng.random() < 0.2:
+                line += "/"
+            if rng.random() < 0.2:
+                line = "!" + line
+            lines.append(line)
+        globs_set = _GlobSet(lines)
+        spec = pathspec.GitIgnoreSpec.from_lines(lines)
+        for _ in range(40):
+            path = "/".join(rng.choice(names) for _ in range(rng.randint(1, 4)))
+            is_dir = rng.random() < 0.3
+            expected = spec.check_file(path + "/" if is_dir else path).include
+            assert globs_set.matches(path, is_dir) == expected, (lines, path, is_dir)
