@@ -1,6 +1,6 @@
 """poolcheck against ruff and flake8 on a copy of the standard library (issue 7).
 
-    python bench/run.py [--rounds 5] [--flake8-rounds 1] [--workdir DIR]
+    python bench/run.py [--rounds 5] [--flake8-rounds 1] [--workdir DIR] [--tree PROJECT]
 
 Builds the corpus (the standard library of the interpreter running this script, about
 1,800 files, with a SQLAlchemy engine, a sessionmaker and a leaking session appended to
@@ -10,6 +10,11 @@ alike), and prints each case's whole-process wall time as median [min, max], its
 (user + system, the process and its children) and peak memory, the ratio to
 ``ruff check --no-cache --select F`` of the same run, and the issue's target. Then the
 per-phase profile of one cold and one warm run (``POOLCHECK_PROFILE``).
+
+``--tree PROJECT`` measures a copy of a real project instead (its version control, virtual
+environments and caches left out; the project itself is never written to), with a middle-
+sized file that mentions no SQLAlchemy and one that calls ``create_engine`` (or, if none
+does, mentions SQLAlchemy) for the single-file cases.
 
 Measures the ``poolcheck`` installed next to the Python running this script. Prints
 numbers; asserts nothing. ``PYTHONDONTWRITEBYTECODE`` is removed from the measured
@@ -93,10 +98,40 @@ def build_corpus(target: Path) -> Dict[str, object]:
     }
 
 
-def _pick(root: Path, candidates: Sequence[Path], must_not_contain: Optional[bytes]) -> Path:
+# Left out of a copied project: what is not its code, or not the project's.
+_NOT_COPIED = (".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "node_modules", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".poolcheck_cache")
+
+
+def copy_tree(source: Path, target: Path) -> Dict[str, object]:
+    """A fresh copy of the project ``source`` in ``target`` (the edited-file cases write to
+    it), and what the single-file cases use."""
+    source = source.resolve()
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(*_NOT_COPIED), symlinks=True)
+    if not (target / "pyproject.toml").exists():
+        # Its root was its repository's (left out): a project root for poolcheck and ruff.
+        (target / "pyproject.toml").write_text("")
+    files = sorted(path.relative_to(target) for path in target.rglob("*.py") if path.is_file())
+    if not files:
+        raise SystemExit(f"{source}: no Python file to measure")
+    contents = {path: (target / path).read_bytes() for path in files}
+    with_engine = [path for path in files if b"create_engine" in contents[path]]
+    engine_like = with_engine or [path for path in files if b"sqlalchemy" in contents[path].lower()] or files
+    return {
+        "source": str(source),
+        "files": len(files),
+        "with_engine": len(with_engine),
+        "bytes": sum(len(data) for data in contents.values()),
+        "clean_file": str(_pick(target, files, b"sqlalchemy", skip_tests=False)),
+        "engine_file": str(_pick(target, engine_like, None, skip_tests=False)),
+    }
+
+
+def _pick(root: Path, candidates: Sequence[Path], must_not_contain: Optional[bytes], skip_tests: bool = True) -> Path:
     sized = []
     for path in candidates:
-        if "test" in path.parts:
+        if skip_tests and "test" in path.parts:
             continue
         data = (root / path).read_bytes()
         if must_not_contain is not None and must_not_contain in data.lower():
@@ -160,16 +195,24 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "with a cache folder of its own: this machine's speed drifts over minutes, rounds do not",
     )
     parser.add_argument("--json", type=Path, help="also write the raw samples here")
+    parser.add_argument("--tree", type=Path, metavar="PROJECT", help="measure a copy of this project instead of the standard library corpus")
     args = parser.parse_args(argv)
 
     args.workdir.mkdir(parents=True, exist_ok=True)
-    corpus = args.workdir / "corpus"
-    print(f"building the corpus in {corpus} ...", flush=True)
-    info = build_corpus(corpus)
+    if args.tree is not None:
+        if not args.tree.is_dir():
+            parser.error(f"--tree: {args.tree} is not a folder")
+        corpus = args.workdir / "tree"
+        print(f"copying {args.tree} to {corpus} ...", flush=True)
+        info = copy_tree(args.tree, corpus)
+    else:
+        corpus = args.workdir / "corpus"
+        print(f"building the corpus in {corpus} ...", flush=True)
+        info = build_corpus(corpus)
     print("installing ruff and flake8 ...", flush=True)
     tools = tools_env(args.workdir / "tools")
     ruff, flake8, poolcheck = str(tools / "ruff"), str(tools / "flake8"), args.poolcheck
-    cache_dir = args.workdir / "poolcheck-cache"
+    cache_dir = args.workdir / ("poolcheck-cache" if args.tree is None else "tree-poolcheck-cache")
 
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "POOLCHECK_PROFILE")}
     env["NO_COLOR"] = "1"
@@ -199,7 +242,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     mine = poolcheck_cases(poolcheck, "poolcheck", cache_dir)
     cases += mine
     if args.against:
-        cases += poolcheck_cases(args.against, "against", args.workdir / "against-cache")
+        cases += poolcheck_cases(args.against, "against", args.workdir / ("against-cache" if args.tree is None else "tree-against-cache"))
     edited = {info["clean_file"]: (corpus / info["clean_file"]).read_bytes(), info["engine_file"]: (corpus / info["engine_file"]).read_bytes()}
     edits = iter(range(10**9))
 
@@ -241,7 +284,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except OSError:
         pass
     print(f"corpus: {info['files']} files, {info['bytes'] / 1e6:.1f} MB, {info['with_engine']} with an engine "
-          f"(copy of {info['stdlib']})")
+          f"(copy of {info.get('stdlib') or info['source']})")
     print(f"tools: {version_of([ruff, '--version'])}; flake8 {version_of([flake8, '--version'])}; "
           f"{version_of([poolcheck, '--version'])}" + (f"; against: {args.against}" if args.against else ""))
     print(f"single files: {info['clean_file']} (no SQLAlchemy), {info['engine_file']} (engine)")
