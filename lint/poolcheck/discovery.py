@@ -235,7 +235,7 @@ def _required_text(regex: str) -> Optional[str]:
 
 
 class _IgnoreLayer(NamedTuple):
-    base: PurePosixPath  # the folder the .gitignore sits in, relative to the root
+    base: str  # the folder the .gitignore sits in, relative to the root ("" for the root)
     globs: _GlobSet
 
 
@@ -295,15 +295,11 @@ class Walker:
             self._trees[(root, deep)] = self._walk(root, deep)
         return self._trees[(root, deep)]
 
-    def _excluded_by_config(self, globs: _GlobSet, base: Optional[PurePosixPath], relative: PurePosixPath, is_dir: bool) -> bool:
+    def _excluded_by_config(self, globs: _GlobSet, base: Optional[PurePosixPath], relative: str, is_dir: bool) -> bool:
         if base is None:
             return False
-        if str(base) not in ("", "."):
-            try:
-                relative = relative.relative_to(base)
-            except ValueError:
-                return False
-        return bool(globs.matches(str(relative), is_dir))
+        inner = _inside(relative, str(base))
+        return inner is not None and bool(globs.matches(inner, is_dir))
 
     def _walk(self, root: Path, deep: bool = True) -> ProjectTree:
         # `exclude` replaces the default folder list (as in ruff); `extend-exclude` adds to it.
@@ -315,7 +311,7 @@ class Walker:
         layers: List[_IgnoreLayer] = []
         info_exclude = root / ".git" / "info" / "exclude"
         if info_exclude.is_file():
-            layers.append(_IgnoreLayer(PurePosixPath("."), _GlobSet(_read_lines(info_exclude))))
+            layers.append(_IgnoreLayer("", _GlobSet(_read_lines(info_exclude))))
         # Relative paths are strings until the end ("" for the root): building a
         # PurePosixPath per entry was most of the walk's time. Ignore files and configured
         # globs see each entry as a path only when there are some.
@@ -324,14 +320,14 @@ class Walker:
         stack: List[Tuple[str, str, List[_IgnoreLayer]]] = [(str(root), "", layers)]
         while stack:
             folder, folder_text, inherited = stack.pop()
-            relative_folder = PurePosixPath(folder_text) if folder_text else PurePosixPath(".")
             layers_here = list(inherited)
             gitignore = os.path.join(folder, ".gitignore")
             if os.path.isfile(gitignore):
-                layers_here.append(_IgnoreLayer(relative_folder, _GlobSet(_read_lines(Path(gitignore)))))
+                layers_here.append(_IgnoreLayer(folder_text, _GlobSet(_read_lines(Path(gitignore)))))
             try:
                 entries = sorted(os.scandir(folder), key=lambda e: e.name)
             except OSError as exc:
+                relative_folder = PurePosixPath(folder_text) if folder_text else PurePosixPath(".")
                 unreadable.append(str(relative_folder))
                 skipped.append((relative_folder, f"cannot read the folder: {exc.strerror or exc}", True))
                 continue
@@ -349,16 +345,15 @@ class Walker:
                     # for a Python file (a dangling link is an editor's lock file: not said).
                     relative = PurePosixPath(text)
                     reason = _not_a_file(entry) if is_python_file(relative) else None
-                    if reason and not _ignored(layers_here, relative, False) and not self._excluded_by_config(config_globs, config_base, relative, False):
+                    if reason and not _ignored(layers_here, text, False) and not self._excluded_by_config(config_globs, config_base, text, False):
                         skipped.append((relative, reason, False))
                     continue
                 if is_dir and (entry.name in defaults or os.path.exists(os.path.join(entry.path, "pyvenv.cfg"))):
                     continue
                 if filtered:
-                    relative = PurePosixPath(text)
-                    if _ignored(layers_here, relative, is_dir):
+                    if _ignored(layers_here, text, is_dir):
                         continue
-                    if self._excluded_by_config(config_globs, config_base, relative, is_dir):
+                    if self._excluded_by_config(config_globs, config_base, text, is_dir):
                         continue
                 if is_dir:
                     if deep:
@@ -390,20 +385,28 @@ def _not_a_file(entry: "os.DirEntry") -> Optional[str]:
     return "skipped: not a regular file"
 
 
-def _ignored(layers: Iterable[_IgnoreLayer], relative: PurePosixPath, is_dir: bool) -> bool:
+def _ignored(layers: Iterable[_IgnoreLayer], relative: str, is_dir: bool) -> bool:
+    """Whether the ignore files' layers ignore ``relative`` (a path from the root, as text:
+    a PurePosixPath per entry and layer was a fifth of the walk of a large project)."""
     verdict = None
     for layer in layers:  # outermost first: a deeper .gitignore may re-include
-        if str(layer.base) == ".":
-            inner = relative
-        else:
-            try:
-                inner = relative.relative_to(layer.base)
-            except ValueError:
-                continue
-        result = layer.globs.matches(str(inner), is_dir)
+        inner = _inside(relative, layer.base)
+        if inner is None:
+            continue
+        result = layer.globs.matches(inner, is_dir)
         if result is not None:
             verdict = result
     return bool(verdict)
+
+
+def _inside(relative: str, folder: str) -> Optional[str]:
+    """``relative`` from ``folder`` (both from the root, "" or "." for the root itself), or
+    None when it is not inside it: the walk's paths are normalized, so this is
+    ``PurePosixPath.relative_to`` without building paths."""
+    if folder in ("", "."):
+        return relative
+    prefix = folder + "/"
+    return relative[len(prefix):] if relative.startswith(prefix) else None
 
 
 def _read_lines(path: Path) -> List[str]:
