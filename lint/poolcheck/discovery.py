@@ -221,8 +221,9 @@ def _required_text(regex: str) -> Optional[str]:
                 current = current[:-1]  # the character before may be absent (or repeated)
                 runs.append("".join(current))
                 current = []
-                if char == "{":
-                    index = regex.find("}", index) if regex.find("}", index) >= 0 else len(regex)
+                if char == "{":  # {m,n}: skipped whole
+                    close = regex.find("}", index)
+                    index = close if close >= 0 else len(regex)
             elif char in _REGEX_METACHARACTERS:
                 runs.append("".join(current))
                 current = []
