@@ -860,8 +860,7 @@ class ParsedFile:
     # down by the line that statement starts on.
     def _position_map(self):
         if self._positions is None:
-            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
-            self._positions = wrapper.resolve(PositionProvider)
+            self._positions = _code_and_positions(self.module)[1]  # (as a statement's, below)
         return self._positions
 
     def positions(self):
@@ -1035,7 +1034,8 @@ def _code_and_positions(module: cst.Module) -> Tuple[str, Dict[cst.CSTNode, Any]
     """``module``'s code and its nodes' positions (libcst's ``PositionProvider``), from one
     code generation: the metadata wrapper generates the code for the positions and throws it
     away, and ``module.code`` generated it again (a third of the time spent on the positions
-    of reported statements)."""
+    of reported statements). The one way positions are computed, for one statement or for a
+    whole module."""
     try:
         from libcst.metadata.position_provider import PositionProvidingCodegenState
 
