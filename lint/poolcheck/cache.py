@@ -724,6 +724,7 @@ class Cache:
         self._results: Dict[Path, ResultStore] = {}
         self._stamps: Dict[Path, FileStamps] = {}
         self._tokens: Optional[TokenStore] = None
+        self._walks: Dict[Path, Any] = {}
         self._prepared = False
 
     def _prepare(self) -> None:
@@ -759,6 +760,17 @@ class Cache:
             self._tokens = TokenStore(self.directory / f"v{FORMAT}" / "tokens.json")
         return self._tokens
 
+    def walks(self, root: Path, settings_key: str):
+        """The kept walk of ``root`` (``poolcheck.walkcache``), for walks whose settings
+        (excludes) are ``settings_key``: kept with the code stamp and pathspec's, which
+        decide what a walk finds."""
+        if root not in self._walks:
+            from .walkcache import WalkStore
+
+            key = _digest("\n".join([self.code, _installed_stamp("pathspec"), settings_key]))
+            self._walks[root] = WalkStore(self.directory / f"v{FORMAT}" / f"walk-{_digest(str(root))[:16]}.json", key)
+        return self._walks[root]
+
     def summaries(self) -> SummaryStore:
         if self._summaries is None:
             self._summaries = SummaryStore(self.directory / f"v{FORMAT}" / "summaries.json", self.code)
@@ -770,7 +782,7 @@ class Cache:
         walked them (relative, POSIX), when it did; asked only when results are written."""
         # Each store is asked once whether it needs writing (FileStamps' answer is a pass over
         # every stamp).
-        stores = [*self._stamps.values(), *(s for s in (self._tokens, self._summaries) if s is not None)]
+        stores = [*self._stamps.values(), *self._walks.values(), *(s for s in (self._tokens, self._summaries) if s is not None)]
         due = [store for store in stores if store.needs_saving()]
         results = [(root, store) for root, store in self._results.items() if store.needs_saving()]
         if not results and not due:

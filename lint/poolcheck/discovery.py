@@ -17,9 +17,12 @@ import errno
 import os
 import stat
 from pathlib import Path, PurePosixPath
-from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from .config import Settings
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .walkcache import WalkRecorder, WalkStore
 
 ROOT_MARKERS = ("pyproject.toml", "poolcheck.toml", ".git")
 
@@ -271,8 +274,11 @@ class ProjectTree(NamedTuple):
 
 
 class Walker:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, store: Optional[Callable[[Path, str], "WalkStore"]] = None) -> None:
+        """``store(root, settings_key)``: where a root's walk is kept between runs (the
+        cache's ``walks``; see ``poolcheck.walkcache``), or None to walk every time."""
         self.settings = settings
+        self.store = store
         # Marker-less folders reached only through a named file (a script in $HOME, in
         # /tmp): their project is the files directly in them. Walking all of $HOME to check
         # one script would take seconds and read files that are not the user's project.
@@ -293,8 +299,26 @@ class Walker:
         root = root.resolve()
         deep = root not in self.shallow_roots
         if (root, deep) not in self._trees:
-            self._trees[(root, deep)] = self._walk(root, deep)
+            self._trees[(root, deep)] = self._kept_or_walked(root, deep)
         return self._trees[(root, deep)]
+
+    def _settings_key(self) -> str:
+        """What of the settings decides a walk."""
+        settings = self.settings
+        return repr((settings.exclude, settings.extend_exclude, str(settings.base), DEFAULT_EXCLUDES, PYTHON_SUFFIXES))
+
+    def _kept_or_walked(self, root: Path, deep: bool) -> ProjectTree:
+        if self.store is None:
+            return self._walk(root, deep)
+        from .walkcache import WalkRecorder
+
+        store = self.store(root, self._settings_key())
+        tree = store.lookup(root, deep)
+        if tree is None:
+            recorder = WalkRecorder()
+            tree = self._walk(root, deep, recorder)
+            store.remember(root, deep, tree, recorder)
+        return tree
 
     def _excluded_by_config(self, globs: _GlobSet, base: Optional[PurePosixPath], relative: str, is_dir: bool) -> bool:
         if base is None:
@@ -302,7 +326,8 @@ class Walker:
         inner = _inside(relative, str(base))
         return inner is not None and bool(globs.matches(inner, is_dir))
 
-    def _walk(self, root: Path, deep: bool = True) -> ProjectTree:
+    def _walk(self, root: Path, deep: bool = True, recorder: Optional["WalkRecorder"] = None) -> ProjectTree:
+        """The walk; ``recorder`` notes what it looked at (what would change its result)."""
         # `exclude` replaces the default folder list (as in ruff); `extend-exclude` adds to it.
         defaults = () if self.settings.exclude else DEFAULT_EXCLUDES
         config_globs, config_base = self._config_excludes(root)
@@ -311,6 +336,8 @@ class Walker:
         skipped: List[Tuple[PurePosixPath, str, bool]] = []
         layers: List[_IgnoreLayer] = []
         info_exclude = root / ".git" / "info" / "exclude"
+        if recorder is not None:
+            recorder.status(str(info_exclude))
         if info_exclude.is_file():
             layers.append(_IgnoreLayer("", _GlobSet(_read_lines(info_exclude))))
         # Relative paths are strings until the end ("" for the root): building a
@@ -322,8 +349,13 @@ class Walker:
         while stack:
             folder, folder_text, inherited = stack.pop()
             layers_here = list(inherited)
+            if recorder is not None:
+                # Before listing it: an entry made after the status was taken changes it.
+                recorder.status(folder)
             gitignore = os.path.join(folder, ".gitignore")
             if os.path.isfile(gitignore):
+                if recorder is not None:
+                    recorder.status(gitignore)
                 layers_here.append(_IgnoreLayer(folder_text, _GlobSet(_read_lines(Path(gitignore)))))
             try:
                 entries = sorted(os.scandir(folder), key=lambda e: e.name)
@@ -341,6 +373,8 @@ class Walker:
                     is_file = not is_dir and entry.is_file(follow_symlinks=True)
                 except OSError:
                     is_dir = is_file = False
+                if recorder is not None and entry.is_symlink():
+                    recorder.kind(entry.path)
                 if not (is_dir or is_file):
                     # FIFOs, sockets, devices, links to folders or to nothing: skipped; said so
                     # for a Python file (a dangling link is an editor's lock file: not said).
@@ -349,7 +383,11 @@ class Walker:
                     if reason and not _ignored(layers_here, text, False) and not self._excluded_by_config(config_globs, config_base, text, False):
                         skipped.append((relative, reason, False))
                     continue
-                if is_dir and (entry.name in defaults or os.path.exists(os.path.join(entry.path, "pyvenv.cfg"))):
+                if is_dir and entry.name in defaults:
+                    continue
+                if is_dir and os.path.exists(os.path.join(entry.path, "pyvenv.cfg")):
+                    if recorder is not None:
+                        recorder.status(entry.path)  # removing pyvenv.cfg changes it
                     continue
                 if filtered:
                     if _ignored(layers_here, text, is_dir):

@@ -183,7 +183,7 @@ class Runner:
         self.rules = rules
         self.enabled = enabled
         self.cwd = (cwd or Path.cwd()).resolve()
-        self.walker = Walker(settings)
+        self.walker = Walker(settings, store=cache.walks if cache is not None else None)
         self.projects: Dict[Path, Project] = {}
         self._bulk_scanners: List = []  # see _bulk_scanner
         self.active: List[Type[Rule]] = [r for r in rules if r.code in enabled]
