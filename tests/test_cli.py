@@ -119,7 +119,11 @@ def test_explicit_config_file(project, capsys):
 
 def test_missing_path(project, capsys):
     assert main(["check", "nope.py"]) == 2
-    assert "nope.py: no such file or directory" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert "nope.py: no such file or directory" in captured.err
+    # Nothing found, yet not everything asked for was checked: not "All checks passed!".
+    assert "All checks passed" not in captured.out
+    assert "No problems found, but not everything could be checked (1 error above)." in captured.out
 
 
 def test_unreadable_file_is_reported_and_others_still_checked(project, capsys):

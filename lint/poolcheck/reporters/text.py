@@ -87,6 +87,11 @@ def _plural(count: int, word: str, plural: str = "") -> str:
 
 def summary(result: RunResult, paint: Paint) -> List[str]:
     findings = result.findings
+    if not findings and result.errors:
+        # Not "All checks passed!": some of what was asked for was not checked (a path that
+        # does not exist, a file that cannot be read, a rule's internal error).
+        errors = _plural(len(result.errors), "error")
+        return [paint("No problems found, but not everything could be checked", "bold") + f" ({errors} above)."] + baselined_note(result)
     if not findings:
         checked = _plural(len(result.checked_files), "file")
         return [paint("All checks passed!", "bold") + f" ({checked} checked)"] + baselined_note(result)
