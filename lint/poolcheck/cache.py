@@ -18,6 +18,8 @@ loading it must not run anything):
   an unchanged tree is not scanned again.
 - the **SQLAlchemy table** (``poolcheck.sqla``'s answers for the installed version), so a
   run whose answers are all known does not import SQLAlchemy.
+- the **walk** of each project root (``poolcheck.walkcache``): its file list, served while
+  every folder it listed, ignore file it read and link it met has the status it had.
 - **file summaries** (``SummaryStore``, ``Project.summary``): per kind and file content
   digest, what a project-wide scan needs of a file (the lifecycle name scan's bindings), so
   a one-file run after an edit neither reads nor parses the unchanged files; kept with the
