@@ -57,18 +57,27 @@ def test_every_variant_is_fixed_in_its_own_shape(tmp_path):
 
 
 def test_a_fixing_run_killed_at_any_moment_leaves_every_file_old_or_new(tmp_path):
-    """200 files fixed by a subprocess SIGKILLed at random moments, round after round: each
-    file is always byte-identical to its old or its new version, and a last full run fixes the
-    rest and leaves no temporary file behind."""
-    (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
+    """200 files fixed by a subprocess SIGKILLed at random moments of its run: each file is
+    always byte-identical to its old or its new version, and a last full run fixes the rest
+    and leaves no temporary file behind.
+
+    The moments are fractions of how long a whole run takes on this machine (measured on a
+    copy first): fixed delays ended up after the run on a fast machine, and the test then
+    proved nothing. Every round starts from the old files, so each run is a whole one."""
+    project = tmp_path / "project"
     expected = {}
     names = list(VARIANTS)
-    for i in range(200):
-        old, new = VARIANTS[names[i % len(names)]]
-        path = tmp_path / "pkg" / f"m{i:03}.py"
-        path.parent.mkdir(exist_ok=True)
-        path.write_bytes(old)
-        expected[path] = (old, new)
+    for folder in (project, tmp_path / "timing"):
+        (folder / "pkg").mkdir(parents=True)
+        (folder / "pyproject.toml").write_text("", encoding="utf-8")
+        for i in range(200):
+            old, new = VARIANTS[names[i % len(names)]]
+            (folder / "pkg" / f"m{i:03}.py").write_bytes(old)
+            if folder == project:
+                expected[folder / "pkg" / f"m{i:03}.py"] = (old, new)
+    started = time.perf_counter()
+    subprocess.run(fix_command(tmp_path / "timing"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
+    whole_run = time.perf_counter() - started
 
     def states():
         counts = {"old": 0, "new": 0}
@@ -80,24 +89,26 @@ def test_a_fixing_run_killed_at_any_moment_leaves_every_file_old_or_new(tmp_path
 
     rng = random.Random(8)
     kills = 0
-    for delay in (0.4, 0.8, 1.2, 1.6, 2.0, 2.5, 3.0):
-        if states()["old"] == 0:
-            break
-        process = subprocess.Popen(fix_command(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay + rng.uniform(0, 0.3))
+    halfway = 0  # kills that left some files fixed and others not: during the writing
+    for _ in range(7):
+        for path, (old, _) in expected.items():
+            path.write_bytes(old)
+        process = subprocess.Popen(fix_command(project), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(whole_run * rng.uniform(0.3, 0.95))
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             kills += 1
         process.wait()
-        states()  # never partial, after any kill
+        counts = states()  # never partial, after any kill
+        halfway += bool(counts["old"] and counts["new"])
         # A temporary file a kill left is never mistaken for a source file.
-        assert all(name.endswith(TEMPORARY_SUFFIX) and name.startswith(".") for name in temporaries(tmp_path))
-    assert kills >= 3, "the runs ended before they could be killed: the test proves nothing"
-    finished = subprocess.run(fix_command(tmp_path), capture_output=True, text=True, timeout=300)
+        assert all(name.endswith(TEMPORARY_SUFFIX) and name.startswith(".") for name in temporaries(project))
+    assert kills >= 3 and halfway >= 1, f"{kills} kills, {halfway} while writing: the test proves nothing"
+    finished = subprocess.run(fix_command(project), capture_output=True, text=True, timeout=300)
     assert finished.returncode == 0, finished.stdout + finished.stderr
     assert "Traceback" not in finished.stderr
     assert states() == {"old": 0, "new": 200}
-    assert temporaries(tmp_path) == []
+    assert temporaries(project) == []
 
 
 def test_a_leftover_temporary_file_is_ignored_and_then_removed(tmp_path):
