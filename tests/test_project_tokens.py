@@ -113,3 +113,41 @@ def test_candidate_lines_are_counted_as_the_line_starts_give_them(text, data):
     starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
     expected = sorted({bisect.bisect_right(starts, position) for position in positions})
     assert _lines_at(text, positions) == expected
+
+
+def test_fact_tokens_are_searched_in_each_files_first_pass(tmp_path, monkeypatch):
+    # Rule.fact_tokens: what project facts ask of every file is answered by the first search
+    # of each file, not by a pass over the tree of its own.
+    from poolcheck.tokenscan import NoCase
+
+    files = {"a.py": "create_engine(); SET_GLOBAL = 'set global WAIT_TIMEOUT=60'\n", "b.py": "x = 1\n", "c.py": "import flask_sqlalchemy\n"}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
+    root = tmp_path.resolve()
+    facts = (NoCase(b"wait_timeout"), b"flask_sqlalchemy")
+    project = Project(root, Walker(Settings()).tree(root), Settings(), prefilter_tokens=(b"create_engine",), fact_tokens=facts)
+    searched = []
+    original = Project._scan
+    monkeypatch.setattr(Project, "_scan", lambda self, path, tokens: searched.append((str(path), tokens)) or original(self, path, tokens))
+    assert project.python_files_containing((b"create_engine",)) == [PurePosixPath("a.py")]
+    assert sorted(name for name, _ in searched) == ["a.py", "b.py", "c.py"]
+    assert all(set(facts) <= tokens for _, tokens in searched)
+    searched.clear()
+    assert project.python_files_containing((NoCase(b"wait_timeout"),)) == [PurePosixPath("a.py")]
+    assert project.python_files_containing((b"flask_sqlalchemy",)) == [PurePosixPath("c.py")]
+    assert searched == []
+
+
+def test_the_runner_gives_projects_every_loaded_rules_fact_tokens(tmp_path):
+    from poolcheck.facts.tokens import SERVER_VARIABLE_TOKENS
+    from poolcheck.flask_config.tokens import IMPORT_TOKENS
+    from poolcheck.registry import load_rules
+    from poolcheck.runner import Runner
+
+    rules = load_rules()
+    # Only PC001 enabled: the facts pruned parses ask (every loaded rule's) still count.
+    runner = Runner(Settings(), rules, frozenset({"PC001"}), cwd=tmp_path)
+    (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
+    project = runner.project(tmp_path.resolve())
+    assert set(SERVER_VARIABLE_TOKENS) | set(IMPORT_TOKENS) | {b"before_request("} <= project._first_pass

@@ -51,6 +51,7 @@ class Project:
         summary_store: Any = None,
         fact_store: Any = None,
         prefilter_tokens: Tuple[Token, ...] = (),
+        fact_tokens: Tuple[Token, ...] = (),
         bulk_scanner: Any = None,
     ) -> None:
         self.root = root
@@ -84,6 +85,10 @@ class Project:
         # the enabled rules' tokens): one pass answers the prefilter and the facts alike.
         self.prefilter_tokens = prefilter_tokens
         self._prefilter_set: FrozenSet[Token] = frozenset(prefilter_tokens)
+        # And the tokens project facts will ask of every file (the rules' fact_tokens): a
+        # question of its own was another pass over the tree (another read of every file, by
+        # the bulk scanner's processes or by each checking worker).
+        self._first_pass: FrozenSet[Token] = self._prefilter_set | frozenset(fact_tokens)
         # Searches many files in other processes (bulkscan.BulkScanner), for a run without a
         # cache; None: every file is searched here.
         self.bulk_scanner = bulk_scanner
@@ -658,8 +663,9 @@ class Project:
     def _to_search(self, checked: FrozenSet[Token], missing: FrozenSet[Token]) -> FrozenSet[Token]:
         """What a file is searched for when ``missing`` tokens (not in ``checked``, those it
         was searched for already) are asked about: on the first question about it, the
-        prefilter's tokens too (one pass answers the prefilter and the facts alike)."""
-        return missing | self._prefilter_set if not checked else missing
+        prefilter's tokens and the facts' too (one pass answers the prefilter and the facts
+        alike)."""
+        return missing | self._first_pass if not checked else missing
 
     def _scan(self, path: PurePosixPath, tokens: FrozenSet[Token]) -> FrozenSet[Token]:
         store = self.token_store

@@ -15,7 +15,7 @@ values) and import libcst inside ``check`` when they need raw syntax.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, List, Mapping, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from .findings import Severity
 
@@ -157,6 +157,12 @@ class Rule:
     # ``Project.fact``): a run checking files in several processes computes them once, before
     # the processes start, which then inherit them instead of each computing them again.
     shared_facts: ClassVar[Tuple[Callable[[Any], Any], ...]] = ()
+    # Tokens the project facts the rule reads ask of every Python file of the project
+    # (``Project.python_files_containing``) whenever it is enabled: the first search of each
+    # file looks for them too, so that such a question takes no pass over the tree of its own
+    # (and worker processes inherit its answer). Only a matter of speed: a token left out is
+    # searched for when asked; one asked only now and then costs every run a search.
+    fact_tokens: ClassVar[Sequence[Any]] = ()
 
     # --- non-Python files the rule checks (``check_text``) ----------------------------------
     # fnmatch patterns on the file name (".env", "*.env", "*.toml"). While the rule is

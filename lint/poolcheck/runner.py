@@ -195,6 +195,9 @@ class Runner:
         # rules a run selects): definitions holding a rule's token, or one the project defines
         # (prefilter.ProjectTokens), or passing a rule's own pruning test (Rule.pruning).
         self.keep_tokens = tuple(sorted({t.decode("latin-1") for rule in rules for t in (*_pruning_tokens(rule), *rule.keep_tokens)}))
+        # What loaded rules' project facts ask of every file (Rule.fact_tokens): loaded, not
+        # only enabled, as pruned parses ask every loaded rule's project tokens.
+        self.fact_tokens = tuple(dict.fromkeys(t for rule in rules for t in rule.fact_tokens))
         self.token_sources = tuple(
             dict.fromkeys(r.tokens.for_project for r in rules if r.pruning is None and hasattr(r.tokens, "for_project"))
         )
@@ -236,6 +239,7 @@ class Runner:
                 summary_store=self.cache.summaries() if self.cache is not None else None,
                 fact_store=self.cache.results(root) if self.cache is not None else None,
                 prefilter_tokens=self.prefilter_tokens,
+                fact_tokens=self.fact_tokens,
                 bulk_scanner=self._bulk_scanner(root),
             )
         return self.projects[root]
@@ -310,6 +314,7 @@ class Runner:
                 summary_store=cache.summaries() if cache is not None else None,
                 fact_store=cache.results(target.root) if cache is not None else None,
                 prefilter_tokens=self.prefilter_tokens,
+                fact_tokens=self.fact_tokens,
             )
             self._check_target(target, project, data, options, result)
             if cache is not None:

@@ -23,24 +23,48 @@ SiteSource = Callable[["object"], list]  # (FileContext) -> List[EngineSite]
 SITE_SOURCES: List[SiteSource] = []
 _SOURCE_TOKENS: Dict[SiteSource, Tuple[bytes, ...]] = {}
 _SOURCE_FILES: Dict[SiteSource, Callable] = {}
+_SOURCE_FACT_TOKENS: Dict[SiteSource, Tuple[object, ...]] = {}
 
 
-def register_site_source(source: SiteSource, tokens: Iterable[bytes] = (), files: Optional[Callable] = None) -> SiteSource:
+def register_site_source(
+    source: SiteSource, tokens: Iterable[bytes] = (), files: Optional[Callable] = None, fact_tokens: Iterable[object] = ()
+) -> SiteSource:
     """Add a source of engine sites. ``tokens``: bytes every file holding one of its sites
     contains (``b"SQLALCHEMY_DATABASE_URI"``); files with none of them are not parsed for it.
     ``files(project)``: the project files its sites are in, when the source knows them from
     project facts (then a file that only mentions a token is not parsed for it either).
+    ``fact_tokens``: what the project facts the source reads ask of every file (see
+    ``Rule.fact_tokens``; the engine rules name them through ENGINE_SITE_FACT_TOKENS).
     Registering the same source again adds tokens."""
     if source not in SITE_SOURCES:
         SITE_SOURCES.append(source)
     known = _SOURCE_TOKENS.get(source, ())
     _SOURCE_TOKENS[source] = known + tuple(t for t in tokens if t not in known)
+    known_facts = _SOURCE_FACT_TOKENS.get(source, ())
+    _SOURCE_FACT_TOKENS[source] = known_facts + tuple(t for t in fact_tokens if t not in known_facts)
     if files is not None:
         _SOURCE_FILES[source] = files
     return source
 
 
-class _SiteTokens(Sequence):
+class _LiveTokens(Sequence):
+    """A sequence of tokens computed when read (``_current``): a rule class declares it
+    before every source is registered."""
+
+    def _current(self) -> Tuple:
+        raise NotImplementedError
+
+    def __getitem__(self, index):
+        return self._current()[index]
+
+    def __len__(self) -> int:
+        return len(self._current())
+
+    def __iter__(self):
+        return iter(self._current())
+
+
+class _SiteTokens(_LiveTokens):
     """The factory tokens followed by each registered source's, as they are when read; as a
     refined prefilter (poolcheck.prefilter), a source's tokens count only in the files it
     says its sites are in."""
@@ -61,17 +85,25 @@ class _SiteTokens(Sequence):
         extra = tuple(t for source in SITE_SOURCES for t in _SOURCE_TOKENS.get(source, ()))
         return FACTORY_TOKENS + tuple(dict.fromkeys(t for t in extra if t not in FACTORY_TOKENS))
 
-    def __getitem__(self, index):
-        return self._current()[index]
-
-    def __len__(self) -> int:
-        return len(self._current())
-
-    def __iter__(self):
-        return iter(self._current())
-
     def __repr__(self) -> str:
         return f"ENGINE_SITE_TOKENS{self._current()!r}"
 
 
 ENGINE_SITE_TOKENS: Sequence[bytes] = _SiteTokens()
+
+
+class _SiteFactTokens(_LiveTokens):
+    """What the engine sites' project facts ask of every file (a ``Rule.fact_tokens``): the
+    server settings' (every engine is compared with them) and each registered source's."""
+
+    def _current(self) -> Tuple[object, ...]:
+        from .facts.tokens import SERVER_VARIABLE_TOKENS
+
+        extra = tuple(t for source in SITE_SOURCES for t in _SOURCE_FACT_TOKENS.get(source, ()))
+        return tuple(dict.fromkeys(SERVER_VARIABLE_TOKENS + extra))
+
+    def __repr__(self) -> str:
+        return f"ENGINE_SITE_FACT_TOKENS{self._current()!r}"
+
+
+ENGINE_SITE_FACT_TOKENS: Sequence[object] = _SiteFactTokens()

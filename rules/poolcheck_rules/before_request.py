@@ -7,10 +7,14 @@ connection out of the pool. The analysis lives in :mod:`.request_hooks`.
 
 from __future__ import annotations
 
-from typing import FrozenSet
+from typing import FrozenSet, Tuple
 
 from poolcheck.api import Invalid, Rule, RuleContext, Severity, Valid
 from poolcheck.prefilter import ProjectTokens
+
+# `app.before_request(load_user)`: the registrations request_hooks.registered_names reads,
+# in every file of the project (the rule's token source, which pruned parses ask for).
+REGISTRATION_TOKENS: Tuple[bytes, ...] = (b"before_request(", b"before_app_request(")
 
 
 def _registered_names(project):
@@ -26,6 +30,7 @@ class DatabaseInBeforeRequest(Rule):
     default_enabled = False
     summary = "Database access in a Flask `before_request` hook: every request, static files included, takes a connection."
     tokens = ProjectTokens((b"before_request", b"before_app_request"), _registered_names)
+    fact_tokens = REGISTRATION_TOKENS
     what = """
         Flags database work in a function Flask runs before every request: decorated with
         `@app.before_request` or `@blueprint.before_app_request`, or registered with

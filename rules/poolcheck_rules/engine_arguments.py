@@ -12,7 +12,7 @@ from typing import List, Optional
 from poolcheck.api import Applicability, Fix, Invalid, Rule, RuleContext, Severity, Valid
 from poolcheck.engine_arguments import argument_verdicts, pool_origin, suggestion_is_unique
 from poolcheck.engine_checks import ENGINE_SITE_FACTS, SiteFacts, option_anchor, option_reference
-from poolcheck.site_sources import ENGINE_SITE_TOKENS
+from poolcheck.site_sources import ENGINE_SITE_FACT_TOKENS, ENGINE_SITE_TOKENS
 
 # Every engine site: the factories and each registered site source (job stores, Flask).
 ENGINE_TOKENS = ENGINE_SITE_TOKENS
@@ -41,6 +41,7 @@ class PoolArgRejected(Rule):
     summary = "A pool argument the engine's pool class does not accept, or a pool class the engine refuses."
     tokens = ENGINE_TOKENS
     shared_facts = ENGINE_SITE_FACTS
+    fact_tokens = ENGINE_SITE_FACT_TOKENS
     what = """
         Flags pool keywords the engine's pool class does not take: `pool_size`,
         `max_overflow`, `pool_timeout` or `pool_use_lifo` with `poolclass=NullPool` or
@@ -273,6 +274,7 @@ class UnknownEngineArg(Rule):
     summary = "A keyword `create_engine` rejects: a typo of a real one, or a driver option passed as an engine keyword."
     tokens = ENGINE_TOKENS
     shared_facts = ENGINE_SITE_FACTS
+    fact_tokens = ENGINE_SITE_FACT_TOKENS
     what = """
         Flags keywords that neither the dialect, the pool class nor the Engine accepts, as
         the installed SQLAlchemy reports them for the engine's URL: typos (`pool_recyle`,

@@ -25,7 +25,7 @@ from poolcheck.engine_checks import (
     truthiness,
 )
 
-from poolcheck.site_sources import ENGINE_SITE_TOKENS
+from poolcheck.site_sources import ENGINE_SITE_FACT_TOKENS, ENGINE_SITE_TOKENS
 
 # Every engine site's prefilter: the factories and each registered site source's tokens.
 ENGINE_TOKENS = ENGINE_SITE_TOKENS
@@ -44,6 +44,7 @@ class MysqlIdleDisconnect(Rule):
     summary = "MySQL/MariaDB engine with neither `pool_pre_ping=True` nor a `pool_recycle`."
     tokens = ENGINE_TOKENS
     shared_facts = ENGINE_SITE_FACTS
+    fact_tokens = ENGINE_SITE_FACT_TOKENS
     what = """
         Flags a MySQL or MariaDB engine whose pool neither pings connections at checkout
         (`pool_pre_ping=True`) nor recycles them (`pool_recycle`, absent or `-1`). A
@@ -339,6 +340,7 @@ class RecycleNotBelowWaitTimeout(Rule):
     )
     tokens = ENGINE_TOKENS
     shared_facts = ENGINE_SITE_FACTS
+    fact_tokens = ENGINE_SITE_FACT_TOKENS
     what = """
         Flags a MySQL or MariaDB engine whose `pool_recycle` is at least the server's
         `wait_timeout` while `pool_pre_ping` is off. The `wait_timeout` is the one the

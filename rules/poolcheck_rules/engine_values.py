@@ -13,7 +13,7 @@ from typing import Any, List, Optional
 from poolcheck.api import Applicability, Edit, Fix, Invalid, Rule, RuleContext, Severity, Valid
 from poolcheck.engine_arguments import argument_verdicts
 from poolcheck.engine_checks import ENGINE_SITE_FACTS, SiteFacts, is_number, option_anchor, option_reference, option_value
-from poolcheck.site_sources import ENGINE_SITE_TOKENS
+from poolcheck.site_sources import ENGINE_SITE_FACT_TOKENS, ENGINE_SITE_TOKENS
 
 # Every engine site: the factories and each registered site source (job stores, Flask).
 ENGINE_TOKENS = ENGINE_SITE_TOKENS
@@ -50,6 +50,7 @@ class BadEngineArgValue(Rule):
     summary = "An engine argument whose value is of the wrong kind: a string for a boolean or a number, a negative size."
     tokens = ENGINE_TOKENS
     shared_facts = ENGINE_SITE_FACTS
+    fact_tokens = ENGINE_SITE_FACT_TOKENS
     what = """
         Flags engine arguments whose value create_engine misreads or fails on:
 

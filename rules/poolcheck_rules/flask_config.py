@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import List, Optional, Tuple
 
 from poolcheck.api import Applicability, Edit, Example, Fix, Invalid, Related, Rule, RuleContext, Severity, Valid
-from poolcheck.flask_config.tokens import ENV_FILE_PATTERNS, SCAN_TOKENS
+from poolcheck.flask_config.tokens import ENV_FILE_PATTERNS, IMPORT_TOKENS, SCAN_TOKENS
 from poolcheck.prefilter import RefinedTokens
 from poolcheck.site_sources import register_site_source
 from poolcheck.source import split_lines
@@ -91,7 +91,7 @@ def files_with_sites(project) -> frozenset:
     return project.fact("flask-engine-site-files", compute)
 
 
-register_site_source(flask_sqlalchemy_sites, tokens=SITE_TOKENS, files=files_with_sites)
+register_site_source(flask_sqlalchemy_sites, tokens=SITE_TOKENS, files=files_with_sites, fact_tokens=IMPORT_TOKENS)
 
 
 def holds_config(project, relative) -> bool:
@@ -229,6 +229,7 @@ def move_fix(ctx: RuleContext, entry, flagged, option_of, force_unsafe: bool = F
 class _FlaskConfigRule(Rule):
     file_patterns = CONFIG_FILE_PATTERNS
     keep_tokens = FACT_KEEP_TOKENS
+    fact_tokens = IMPORT_TOKENS  # (flask_config's first question: see Rule.fact_tokens)
 
     def check(self, ctx: RuleContext) -> None:
         self.check_entries(ctx, config_entries(ctx))

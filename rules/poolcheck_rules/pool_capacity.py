@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import List, Optional, Tuple
 
 from poolcheck.api import Example, Invalid, Rule, RuleContext, Severity, Valid
-from poolcheck.site_sources import ENGINE_SITE_TOKENS
+from poolcheck.site_sources import ENGINE_SITE_FACT_TOKENS, ENGINE_SITE_TOKENS
 from poolcheck.engine_checks import (
     ENGINE_SITE_FACTS,
     SiteFacts,
@@ -48,6 +48,7 @@ class PoolExceedsMaxConnections(Rule):
     summary = "`(pool_size + max_overflow) × workers` exceeds the server's `max_connections`."
     tokens = ENGINE_TOKENS
     shared_facts = ENGINE_SITE_FACTS
+    fact_tokens = ENGINE_SITE_FACT_TOKENS
     what = """
         Flags an engine whose pool, multiplied by the number of web worker processes, may
         hold more connections than the database server accepts:

@@ -27,9 +27,10 @@ from poolcheck.syntax import python_ast
 from poolcheck.values import ClassRef, Known, Where
 from poolcheck.walk import walk
 
+from .before_request import REGISTRATION_TOKENS  # (declared where importing it is cheap)
+
 HOOKS = ("before_request", "before_app_request")
 HOOK_TOKENS: Tuple[bytes, ...] = tuple(name.encode("ascii") for name in HOOKS)
-REGISTRATION_TOKENS: Tuple[bytes, ...] = (b"before_request(", b"before_app_request(")
 FRAMEWORK_TOKENS: Tuple[bytes, ...] = (b"flask", b"quart")
 
 # Session methods that run a statement (and so check a connection out). `commit()` / `flush()`

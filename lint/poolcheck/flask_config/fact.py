@@ -31,7 +31,9 @@ def flask_config(project: "Project") -> FlaskConfig:
 def imports_flask_sqlalchemy(project: "Project") -> bool:
     """Whether any project module imports ``flask_sqlalchemy`` (an import statement, not a
     mention in a comment or a string)."""
-    for path in project.python_files_containing((b"flask_sqlalchemy",)):
+    from .tokens import IMPORT_TOKENS
+
+    for path in project.python_files_containing(IMPORT_TOKENS):
         data = project.read_bytes(path)
         if data is not None and _IMPORT.search(data):
             return True

@@ -19,5 +19,9 @@ SCAN_TOKENS = (
     b"engine_options",
 )
 
+# What the "does the project use Flask-SQLAlchemy" fact (fact.imports_flask_sqlalchemy) asks
+# of every Python file.
+IMPORT_TOKENS = (b"flask_sqlalchemy",)
+
 # The names of the dotenv files Flask reads (``flask.cli.load_dotenv``), and ``*.env``.
 ENV_FILE_PATTERNS = (".env", ".flaskenv", "*.env")

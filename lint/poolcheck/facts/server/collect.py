@@ -84,12 +84,11 @@ def _files_naming_variables(files: ProjectFiles, paths: Sequence[PurePosixPath])
     containing = getattr(files, "files_containing", None)
     suffixes = tuple(sorted({p.suffix for p in paths if p.suffix.lower() in (".py", ".sql")}))
     if containing is not None:
-        from poolcheck.tokenscan import NoCase
+        from poolcheck.facts.tokens import SERVER_VARIABLE_TOKENS
 
-        variables = (NoCase(b"wait_timeout"), NoCase(b"max_connections"))
         found = set()
         for suffix in suffixes:
-            found.update(containing(variables, (suffix,)))
+            found.update(containing(SERVER_VARIABLE_TOKENS, (suffix,)))
         return found
     return None  # every .py and .sql file is read (and tested by might_set_global)
 
