@@ -158,10 +158,11 @@ class Rule:
     # the processes start, which then inherit them instead of each computing them again.
     shared_facts: ClassVar[Tuple[Callable[[Any], Any], ...]] = ()
     # Tokens the project facts the rule reads ask of every Python file of the project
-    # (``Project.python_files_containing``) whenever it is enabled: the first search of each
-    # file looks for them too, so that such a question takes no pass over the tree of its own
-    # (and worker processes inherit its answer). Only a matter of speed: a token left out is
-    # searched for when asked; one asked only now and then costs every run a search.
+    # (``Project.python_files_containing``) in most runs: those of every loaded rule (pruned
+    # parses ask every loaded rule's project tokens, enabled or not) are looked for by the
+    # first search of each file, so that such a question takes no pass over the tree of its
+    # own (and worker processes inherit its answer). Only a matter of speed: a token left out
+    # is searched for when asked; one asked only now and then costs every run a search.
     fact_tokens: ClassVar[Sequence[Any]] = ()
 
     # --- non-Python files the rule checks (``check_text``) ----------------------------------
