@@ -25,6 +25,17 @@ def test_an_overlay_forgets_the_parse_and_the_facts(make_project):
     assert project.read_bytes(PurePosixPath("app.py")) == b"x = 1\n"
 
 
+def test_an_overlay_forgets_the_whole_parse_too(make_project):
+    # A fix rewrites a file (an overlay) and the project's facts are computed again: a rule
+    # reading the whole file (a definition its pruned parse left out) must see the new text.
+    project = make_project({"app.py": "from sqlalchemy import create_engine\nengine = create_engine('sqlite://')\n\n\ndef helper():\n    return 1\n"}, keep_tokens=("create_engine",))
+    path = PurePosixPath("app.py")
+    assert "helper" in project.parsed(path).pruned_names
+    assert "return 1" in project.unpruned(path).module.code
+    project.set_overlay(path, b"from sqlalchemy import create_engine\nengine = create_engine('sqlite://')\n\n\ndef helper():\n    return 2\n")
+    assert "return 2" in project.unpruned(path).module.code
+
+
 def test_engine_site_tokens_include_sources_registered_later():
     from poolcheck.site_sources import ENGINE_SITE_TOKENS, SITE_SOURCES, _SOURCE_TOKENS, register_site_source
 

@@ -407,6 +407,7 @@ class Project:
         self._presence.pop(path, None)
         self._decodes.pop(path, None)
         self._parsed.pop(path, None)
+        self._unpruned.pop(path, None)  # (its whole parse was of the old content too)
         self._facts.clear()
         self._fact_deps.clear()
         self._memos.clear()
