@@ -37,19 +37,21 @@ def test_an_overlay_forgets_the_whole_parse_too(make_project):
 
 
 def test_engine_site_tokens_include_sources_registered_later():
-    from poolcheck.site_sources import ENGINE_SITE_TOKENS, SITE_SOURCES, _SOURCE_TOKENS, register_site_source
+    from poolcheck.site_sources import ENGINE_SITE_FACT_TOKENS, ENGINE_SITE_TOKENS, register_site_source, unregister_site_source
 
     def source(ctx):
         return []
 
-    assert b"MY_ENGINE_KEY" not in ENGINE_SITE_TOKENS
-    register_site_source(source, tokens=(b"MY_ENGINE_KEY",))
+    assert b"MY_ENGINE_KEY" not in ENGINE_SITE_TOKENS and b"MY_FACT" not in ENGINE_SITE_FACT_TOKENS
+    len(ENGINE_SITE_TOKENS)  # (read once before: what was read is not kept past a registration)
+    register_site_source(source, tokens=(b"MY_ENGINE_KEY",), fact_tokens=(b"MY_FACT",))
     try:
         assert b"MY_ENGINE_KEY" in ENGINE_SITE_TOKENS and b"create_engine" in ENGINE_SITE_TOKENS
         assert any(t in b"x = MY_ENGINE_KEY" for t in ENGINE_SITE_TOKENS)
+        assert b"MY_FACT" in ENGINE_SITE_FACT_TOKENS
     finally:
-        SITE_SOURCES.remove(source)
-        del _SOURCE_TOKENS[source]
+        unregister_site_source(source)
+    assert b"MY_ENGINE_KEY" not in ENGINE_SITE_TOKENS and b"MY_FACT" not in ENGINE_SITE_FACT_TOKENS
 
 
 def test_token_presence_from_the_cache_stores_equals_reading_the_files(tmp_path, monkeypatch):

@@ -24,6 +24,10 @@ SITE_SOURCES: List[SiteSource] = []
 _SOURCE_TOKENS: Dict[SiteSource, Tuple[bytes, ...]] = {}
 _SOURCE_FILES: Dict[SiteSource, Callable] = {}
 _SOURCE_FACT_TOKENS: Dict[SiteSource, Tuple[object, ...]] = {}
+# Bumped by every registration: a live sequence's tuple is computed again only then (the
+# prefilter asks each engine rule's tokens of every file, several times: recomputing the
+# tuple each time was 4% of a cold run of prefect).
+_REGISTRATIONS = [0]
 
 
 def register_site_source(
@@ -44,15 +48,34 @@ def register_site_source(
     _SOURCE_FACT_TOKENS[source] = known_facts + tuple(t for t in fact_tokens if t not in known_facts)
     if files is not None:
         _SOURCE_FILES[source] = files
+    _REGISTRATIONS[0] += 1
     return source
 
 
+def unregister_site_source(source: SiteSource) -> None:
+    """Forget a registered source and its tokens (a test's, or a plugin unloading)."""
+    if source in SITE_SOURCES:
+        SITE_SOURCES.remove(source)
+    for table in (_SOURCE_TOKENS, _SOURCE_FILES, _SOURCE_FACT_TOKENS):
+        table.pop(source, None)
+    _REGISTRATIONS[0] += 1
+
+
 class _LiveTokens(Sequence):
-    """A sequence of tokens computed when read (``_current``): a rule class declares it
-    before every source is registered."""
+    """A sequence of tokens as the registered sources make it when read (``_compute``): a rule
+    class declares it before every source is registered."""
+
+    _seen = (-1, ())
+
+    def _compute(self) -> Tuple:
+        raise NotImplementedError
 
     def _current(self) -> Tuple:
-        raise NotImplementedError
+        registrations, value = self._seen
+        if registrations != _REGISTRATIONS[0]:
+            value = self._compute()
+            self._seen = (_REGISTRATIONS[0], value)
+        return value
 
     def __getitem__(self, index):
         return self._current()[index]
@@ -81,7 +104,7 @@ class _SiteTokens(_LiveTokens):
                     return True
         return False
 
-    def _current(self) -> Tuple[bytes, ...]:
+    def _compute(self) -> Tuple[bytes, ...]:
         extra = tuple(t for source in SITE_SOURCES for t in _SOURCE_TOKENS.get(source, ()))
         return FACTORY_TOKENS + tuple(dict.fromkeys(t for t in extra if t not in FACTORY_TOKENS))
 
@@ -96,7 +119,7 @@ class _SiteFactTokens(_LiveTokens):
     """What the engine sites' project facts ask of every file (a ``Rule.fact_tokens``): the
     server settings' (every engine is compared with them) and each registered source's."""
 
-    def _current(self) -> Tuple[object, ...]:
+    def _compute(self) -> Tuple[object, ...]:
         from .facts.tokens import SERVER_VARIABLE_TOKENS
 
         extra = tuple(t for source in SITE_SOURCES for t in _SOURCE_FACT_TOKENS.get(source, ()))
