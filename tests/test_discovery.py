@@ -6,6 +6,8 @@ import os
 from pathlib import Path, PurePosixPath
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from poolcheck.config import Settings
 from poolcheck.discovery import Walker, collect_targets, find_project_root
@@ -158,3 +160,33 @@ def test_ignore_verdicts_from_the_patterns_a_path_can_match_are_pathspec_s():
             is_dir = rng.random() < 0.3
             expected = spec.check_file(path + "/" if is_dir else path).include
             assert globs_set.matches(path, is_dir) == expected, (lines, path, is_dir)
+
+
+_PART = st.sampled_from(["a", "b.py", ".py", "..py", "x.pyc", "my.cnf", ".env", "prod.env", "docker-compose.yml", "c.py.txt", "py", "d.toml", "é.py", ".x.py"])
+
+
+@given(parts=st.lists(_PART, min_size=1, max_size=4))
+def test_is_python_name_is_is_python_file_on_the_walks_text(parts):
+    from poolcheck.discovery import is_python_file, is_python_name
+
+    name = "/".join(parts)
+    assert is_python_name(name) == is_python_file(PurePosixPath(name))
+
+
+@given(
+    parts=st.lists(st.lists(_PART, min_size=1, max_size=3), max_size=12),
+    folder=st.sampled_from([".", "a", "b.py", "a/a"]),
+    patterns=st.lists(st.sampled_from(["*.env", ".env", "my.cnf", "docker-compose*.yml", "*.toml", "[!.]*.py", "?.py"]), max_size=3),
+)
+@example(parts=[["a", ".env"], ["a", "my.cnf"], ["b.py"]], folder=".", patterns=[".env", "my.cnf"])  # a name in a folder
+def test_files_under_picks_what_matching_each_path_picks(parts, folder, patterns):
+    # The walk's text and one compiled matcher must choose exactly what a test of each path,
+    # its suffix and fnmatchcase of its name against every pattern chose.
+    from poolcheck.discovery import ProjectTree, is_python_file, matches_any
+
+    names = sorted({"/".join(p) for p in parts})
+    files = tuple(PurePosixPath(n) for n in names)
+    tree = ProjectTree(Path("/r"), files, (), (), tuple(names))
+    prefix = "" if folder == "." else folder + "/"
+    expected = [f for f in files if (not prefix or str(f).startswith(prefix)) and (is_python_file(f) or (patterns and matches_any(f.name, patterns)))]
+    assert tree.files_under(PurePosixPath(folder), tuple(patterns)) == expected

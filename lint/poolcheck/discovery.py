@@ -86,6 +86,13 @@ def is_python_file(path: PurePosixPath) -> bool:
     return path.suffix in PYTHON_SUFFIXES
 
 
+def is_python_name(name: str) -> bool:
+    """``is_python_file`` of a relative POSIX path given as text (the walk's), without making
+    a path: ``PurePosixPath(name).suffix`` is ``.py`` when the last part ends with it and has
+    more before it than a lone dot (``.py`` alone is a dot file without a suffix)."""
+    return name.endswith(".py") and len(name) - name.rfind("/") > 4
+
+
 def module_name_for(relative: PurePosixPath) -> Tuple[str, bool]:
     """The dotted module name of a project file, and whether it is a package's __init__.
 
@@ -264,13 +271,32 @@ class ProjectTree(NamedTuple):
         return self.files_under(folder)
 
     def files_under(self, folder: PurePosixPath, text_patterns: Sequence[str] = ()) -> List[PurePosixPath]:
-        """Python files under ``folder``, and other files whose name matches ``text_patterns``."""
+        """Python files under ``folder``, and other files whose name matches ``text_patterns``
+        (judged on the walk's text: a path turned back into text, and a glob matched per
+        pattern, for each of a large tree's files showed in its warm runs)."""
         prefix = "" if str(folder) in ("", ".") else str(folder) + "/"
+        matches = _name_matcher(tuple(text_patterns)) if text_patterns else None
         return [
-            f
-            for f in self.files
-            if (not prefix or str(f).startswith(prefix)) and (is_python_file(f) or (text_patterns and matches_any(f.name, text_patterns)))
+            path
+            for path, name in zip(self.files, self.file_names())
+            if (not prefix or name.startswith(prefix))
+            and (is_python_name(name) or (matches is not None and matches(name[name.rfind("/") + 1 :]) is not None))
         ]
+
+
+_MATCHERS: Dict[Tuple[str, ...], "Callable[[str], object]"] = {}
+
+
+def _name_matcher(patterns: Tuple[str, ...]):
+    """``matches_any(name, patterns)`` as one compiled pattern's ``match`` (fnmatchcase's own
+    translation of each glob)."""
+    matcher = _MATCHERS.get(patterns)
+    if matcher is None:
+        import fnmatch
+        import re
+
+        matcher = _MATCHERS[patterns] = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns)).match
+    return matcher
 
 
 class Walker:

@@ -25,7 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Dict, FrozenSet, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from .config import Settings
-from .discovery import ProjectTree, is_python_file
+from .discovery import ProjectTree, is_python_name
 from .digests import sha1_hex
 from .source import SourceFile, decode_source
 from .tokenscan import NoCase, Token, TokenScanner, token_from_key, token_key
@@ -423,11 +423,10 @@ class Project:
             from .discovery import module_name_for
 
             index: Dict[str, PurePosixPath] = {}
-            for path in self.tree.files:
-                if is_python_file(path):
-                    name, _ = module_name_for(path)
-                    if name:
-                        index.setdefault(name, path)
+            for path in self._python_files()[0]:
+                name, _ = module_name_for(path)
+                if name:
+                    index.setdefault(name, path)
             self._module_index = index
         return self._module_index
 
@@ -447,7 +446,7 @@ class Project:
             return index[dotted]
         if importer is not None:
             if self._file_set is None:
-                self._file_set = frozenset(self.tree.files)
+                self._file_set = frozenset(self._python_files()[0])  # (the candidates are .py)
             folder = PurePosixPath(importer).parent
             stem = PurePosixPath(*dotted.split("."))
             for candidate in (folder / stem.with_suffix(".py") if stem.name else None, folder / stem / "__init__.py"):
@@ -537,7 +536,7 @@ class Project:
                 found: Set[PurePosixPath] = set()
                 for token in tokens:
                     found |= self._token_files[token]
-                return [path for path in self.tree.files if path in found]
+                return [path for path in self._python_files()[0] if path in found]
             lowered = any(isinstance(t, NoCase) for t in tokens)
             result = []
             for path in self.tree.files:
@@ -574,7 +573,7 @@ class Project:
         per token question: a suffix test per file each time showed in one-file runs, and
         so did turning every path back into text)."""
         if self._python is None:
-            pairs = [(path, name) for path, name in zip(self.tree.files, self.tree.file_names()) if is_python_file(path)]
+            pairs = [(path, name) for path, name in zip(self.tree.files, self.tree.file_names()) if is_python_name(name)]
             self._python = (tuple(path for path, _ in pairs), tuple(name for _, name in pairs))
         return self._python
 
