@@ -190,3 +190,32 @@ def test_files_under_picks_what_matching_each_path_picks(parts, folder, patterns
     prefix = "" if folder == "." else folder + "/"
     expected = [f for f in files if (not prefix or str(f).startswith(prefix)) and (is_python_file(f) or (patterns and matches_any(f.name, patterns)))]
     assert tree.files_under(PurePosixPath(folder), tuple(patterns)) == expected
+
+
+@given(parts=st.lists(st.sampled_from(["src", "app", "__init__", "a-b", "é", "x.y", "1st", "m", ".hidden"]), min_size=0, max_size=4))
+def test_module_name_of_python_name_is_module_name_for(parts):
+    from poolcheck.discovery import is_python_name, module_name_for, module_name_of_python_name
+
+    for last in ("mod.py", "__init__.py", "a.b.py", "é.py"):
+        name = "/".join([*parts, last])
+        assert is_python_name(name)
+        assert module_name_of_python_name(name) == module_name_for(PurePosixPath(name))
+
+
+@given(parts=st.lists(_PART, min_size=1, max_size=4))
+def test_suffix_of_name_is_the_paths_suffix(parts):
+    from poolcheck.discovery import suffix_of_name
+
+    name = "/".join(parts)
+    assert suffix_of_name(name) == PurePosixPath(name).suffix
+
+
+def test_walked_paths_are_made_when_asked_for_and_equal_the_paths():
+    from poolcheck.discovery import WalkedPaths
+
+    names = ("a.py", "b/c.toml", "b/d.py")
+    walked = WalkedPaths(names)
+    assert walked[1] == PurePosixPath("b/c.toml") and walked._paths[0] is None
+    assert walked == tuple(PurePosixPath(n) for n in names) and list(walked) == [PurePosixPath(n) for n in names]
+    assert walked[1:] == (PurePosixPath("b/c.toml"), PurePosixPath("b/d.py")) and len(walked) == 3
+    assert walked[1] is walked[1]  # made once

@@ -108,6 +108,19 @@ def module_name_for(relative: PurePosixPath) -> Tuple[str, bool]:
     return (".".join(parts) if valid else ""), is_package
 
 
+def module_name_of_python_name(name: str) -> Tuple[str, bool]:
+    """``module_name_for`` of a Python file given as the walk's text (``is_python_name``), without
+    making a path: the project's module index names every Python file of a large tree."""
+    parts = name[:-3].split("/")
+    is_package = parts[-1] == "__init__"
+    if is_package:
+        parts = parts[:-1]
+    if parts and parts[0] == "src" and len(parts) > 1:
+        parts = parts[1:]
+    valid = all(part.isidentifier() for part in parts)
+    return (".".join(parts) if valid else ""), is_package
+
+
 def matches_any(name: str, patterns: Sequence[str]) -> bool:
     """Whether a file name matches one of the rules' non-Python ``file_patterns``."""
     from fnmatch import fnmatchcase
@@ -245,6 +258,52 @@ def _required_text(regex: str) -> Optional[str]:
     return best or None
 
 
+class WalkedPaths(Sequence):
+    """A walk's files (its text, ``names``) as ``PurePosixPath``s, each made when first asked
+    for: a warm run of a large tree reads most of them as text only (making the 5,332 paths
+    of prefect's tree was a tenth of such a run). Equal to any sequence of the same paths."""
+
+    __slots__ = ("names", "_paths")
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = tuple(names)
+        self._paths: List[Optional[PurePosixPath]] = [None] * len(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self.names))))
+        path = self._paths[index]
+        if path is None:
+            path = self._paths[index] = PurePosixPath(self.names[index])
+        return path
+
+    def __iter__(self):
+        paths = self._paths
+        for index, path in enumerate(paths):
+            yield path if path is not None else self[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, WalkedPaths):
+            return self.names == other.names
+        return isinstance(other, (tuple, list)) and tuple(self) == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(self.names)
+
+    def __repr__(self) -> str:
+        return f"WalkedPaths({self.names!r})"
+
+
+def suffix_of_name(name: str) -> str:
+    """``PurePosixPath(name).suffix`` of the walk's text."""
+    base = name[name.rfind("/") + 1 :]
+    dot = base.rfind(".")
+    return base[dot:] if 0 < dot < len(base) - 1 else ""
+
+
 class _IgnoreLayer(NamedTuple):
     base: str  # the folder the .gitignore sits in, relative to the root ("" for the root)
     globs: _GlobSet
@@ -254,7 +313,7 @@ class ProjectTree(NamedTuple):
     """Every file of one project root, after exclusions, relative to the root and sorted."""
 
     root: Path
-    files: Tuple[PurePosixPath, ...]
+    files: Sequence[PurePosixPath]  # (a walk's: WalkedPaths)
     unreadable_dirs: Tuple[str, ...] = ()
     # What the walk could not take: folders it could not list (their files go unchecked) and
     # Python-named entries that are not regular files (a FIFO, a symbolic link loop), with why.
@@ -276,9 +335,10 @@ class ProjectTree(NamedTuple):
         pattern, for each of a large tree's files showed in its warm runs)."""
         prefix = "" if str(folder) in ("", ".") else str(folder) + "/"
         matches = _name_matcher(tuple(text_patterns)) if text_patterns else None
+        files = self.files
         return [
-            path
-            for path, name in zip(self.files, self.file_names())
+            files[index]
+            for index, name in enumerate(self.file_names())
             if (not prefix or name.startswith(prefix))
             and (is_python_name(name) or (matches is not None and matches(name[name.rfind("/") + 1 :]) is not None))
         ]
@@ -427,8 +487,7 @@ class Walker:
                     found.append(text)
             stack.extend(reversed(subfolders))
         found.sort(key=lambda text: text.split("/"))
-        files = [PurePosixPath(text) for text in found]
-        return ProjectTree(root, tuple(files), tuple(unreadable), tuple(skipped), tuple(found))
+        return ProjectTree(root, WalkedPaths(found), tuple(unreadable), tuple(skipped), tuple(found))
 
 
 def _not_a_file(entry: "os.DirEntry") -> Optional[str]:

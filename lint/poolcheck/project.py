@@ -25,7 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Dict, FrozenSet, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from .config import Settings
-from .discovery import ProjectTree, is_python_name
+from .discovery import ProjectTree, is_python_name, suffix_of_name
 from .digests import sha1_hex
 from .source import SourceFile, decode_source
 from .tokenscan import NoCase, Token, TokenScanner, token_from_key, token_key
@@ -420,11 +420,11 @@ class Project:
 
     def _index(self) -> Dict[str, PurePosixPath]:
         if self._module_index is None:
-            from .discovery import module_name_for
+            from .discovery import module_name_of_python_name
 
             index: Dict[str, PurePosixPath] = {}
-            for path in self._python_files()[0]:
-                name, _ = module_name_for(path)
+            for path, text in zip(*self._python_files()):
+                name, _ = module_name_of_python_name(text)
                 if name:
                     index.setdefault(name, path)
             self._module_index = index
@@ -539,9 +539,11 @@ class Project:
                 return [path for path in self._python_files()[0] if path in found]
             lowered = any(isinstance(t, NoCase) for t in tokens)
             result = []
-            for path in self.tree.files:
-                if path.suffix not in suffixes:
+            files = self.tree.files
+            for index, name in enumerate(self.tree.file_names()):
+                if suffix_of_name(name) not in suffixes:
                     continue
+                path = files[index]
                 data = self._raw(path)
                 if data is None:
                     continue
@@ -573,8 +575,9 @@ class Project:
         per token question: a suffix test per file each time showed in one-file runs, and
         so did turning every path back into text)."""
         if self._python is None:
-            pairs = [(path, name) for path, name in zip(self.tree.files, self.tree.file_names()) if is_python_name(name)]
-            self._python = (tuple(path for path, _ in pairs), tuple(name for _, name in pairs))
+            files = self.tree.files
+            chosen = [(index, name) for index, name in enumerate(self.tree.file_names()) if is_python_name(name)]
+            self._python = (tuple(files[index] for index, _ in chosen), tuple(name for _, name in chosen))
         return self._python
 
     def _presence_from_stores(self, paths: Sequence[PurePosixPath], names: Sequence[str], wanted: FrozenSet[Token]) -> None:

@@ -112,7 +112,7 @@ class WalkStore:
     def lookup(self, root: Path, deep: bool):
         """The ``ProjectTree`` kept for ``root``, if everything it was judged by is as it
         was; else None (walk again)."""
-        from .discovery import ProjectTree
+        from .discovery import ProjectTree, WalkedPaths
 
         data = self._load()
         if data is None or data.get("key") != self.key or data.get("root") != str(root) or data.get("deep") is not deep:
@@ -126,7 +126,7 @@ class WalkStore:
             unreadable = tuple(str(folder) for folder in data["unreadable"])
         except (KeyError, TypeError, ValueError):
             return None
-        return ProjectTree(root, tuple(map(PurePosixPath, names)), unreadable, skipped, names)
+        return ProjectTree(root, WalkedPaths(names), unreadable, skipped, names)
 
     def remember(self, root: Path, deep: bool, tree, recorder: WalkRecorder) -> None:
         if not recorder.trustworthy():
