@@ -297,7 +297,16 @@ def flask_config_values(draw, key: str) -> str:
         entries = draw(st.lists(st.tuples(KEYWORD_NAMES, expressions(1)), max_size=4))
         return "{" + ", ".join(f"{k!r}: {v}" for k, v in entries) + "}"
     if key == "SQLALCHEMY_BINDS":
-        entries = draw(st.lists(st.tuples(names, st.one_of(url_expressions(), st.just("{'url': " + repr(SECRETS[2]) + ", 'pool_recycle': 'x'}"))), max_size=3))
+        # A bind given as a dict: its URL holds a planted password (a secret written as the
+        # whole value, as this once did, is no URL: nothing says it is a password, and
+        # excerpts show source lines as written); a value that is no URL at all, without one.
+        dict_binds = st.sampled_from(
+            [
+                "{'url': 'mysql://app:" + SECRETS[2] + "@db/x', 'pool_recycle': 'x'}",
+                "{'url': 'not-a-url', 'pool_recycle': 'x'}",
+            ]
+        )
+        entries = draw(st.lists(st.tuples(names, st.one_of(url_expressions(), dict_binds)), max_size=3))
         return "{" + ", ".join(f"{k!r}: {v}" for k, v in entries) + "}"
     if key == "SECRET_KEY":
         return repr(draw(st.sampled_from(SECRETS)))
