@@ -98,21 +98,18 @@ def module_name_for(relative: PurePosixPath) -> Tuple[str, bool]:
 
     ``src/`` layouts are handled by the caller trying both; here the path is taken as is.
     """
-    parts = list(relative.with_suffix("").parts)
-    is_package = bool(parts) and parts[-1] == "__init__"
-    if is_package:
-        parts = parts[:-1]
-    if parts and parts[0] == "src" and len(parts) > 1:
-        parts = parts[1:]
-    valid = all(part.isidentifier() for part in parts)
-    return (".".join(parts) if valid else ""), is_package
+    return _module_name(list(relative.with_suffix("").parts))
 
 
 def module_name_of_python_name(name: str) -> Tuple[str, bool]:
     """``module_name_for`` of a Python file given as the walk's text (``is_python_name``), without
     making a path: the project's module index names every Python file of a large tree."""
-    parts = name[:-3].split("/")
-    is_package = parts[-1] == "__init__"
+    return _module_name(name[:-3].split("/"))
+
+
+def _module_name(parts: List[str]) -> Tuple[str, bool]:
+    """(dotted name, is a package) of a module path's parts, its suffix removed."""
+    is_package = bool(parts) and parts[-1] == "__init__"
     if is_package:
         parts = parts[:-1]
     if parts and parts[0] == "src" and len(parts) > 1:
