@@ -219,3 +219,4 @@ def test_walked_paths_are_made_when_asked_for_and_equal_the_paths():
     assert walked == tuple(PurePosixPath(n) for n in names) and list(walked) == [PurePosixPath(n) for n in names]
     assert walked[1:] == (PurePosixPath("b/c.toml"), PurePosixPath("b/d.py")) and len(walked) == 3
     assert walked[1] is walked[1]  # made once
+    assert hash(walked) == hash(tuple(PurePosixPath(n) for n in names))

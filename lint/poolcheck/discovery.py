@@ -288,7 +288,7 @@ class WalkedPaths(Sequence):
         return isinstance(other, (tuple, list)) and tuple(self) == tuple(other)
 
     def __hash__(self) -> int:
-        return hash(self.names)
+        return hash(tuple(self))  # as the tuple of the same paths it equals (never hot)
 
     def __repr__(self) -> str:
         return f"WalkedPaths({self.names!r})"
