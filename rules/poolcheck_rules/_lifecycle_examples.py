@@ -742,6 +742,23 @@ CONNECTION_INVALID = (
 CONNECTION_VALID = (
     Valid(
         """
+        from sqlalchemy import create_engine
+        from sqlalchemy.exc import OperationalError
+        from sqlalchemy.pool import NullPool
+
+
+        def database_answers(uri):
+            try:
+                engine = create_engine(uri, poolclass=NullPool)
+                engine.connect().close()
+            except OperationalError:
+                return False
+            return True
+        """,
+        note="a connection closed where it is made (a setup wizard's probe)",
+    ),
+    Valid(
+        """
         from sqlalchemy import text
 
         from app.db import engine

@@ -62,6 +62,7 @@ _LAZY = {
     "YIELDED": (".sites", "YIELDED"),
     "ARGUMENT": (".sites", "ARGUMENT"),
     "ON_THE_SPOT": (".sites", "ON_THE_SPOT"),
+    "CLOSED": (".sites", "CLOSED"),
     "OTHER": (".sites", "OTHER"),
     # flow and verdict
     "Interpreter": (".flow", "Interpreter"),

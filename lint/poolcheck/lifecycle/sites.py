@@ -16,6 +16,7 @@ import libcst as cst
 
 from ..values import Where
 from .model import CONNECTION, Creation
+from .patterns import RELEASE_METHODS
 from .resolve import resolver
 from .tokens import candidate_lines, project_names
 from ..walk import walk
@@ -32,6 +33,7 @@ RETURNED = "returned"  # `return X` (also inside a tuple, a wrapper call)
 YIELDED = "yielded"  # `yield X`
 ARGUMENT = "argument"  # passed to another call: `Repository(Session(engine))`
 ON_THE_SPOT = "on-the-spot"  # `Session(engine).execute(q)`: used and dropped
+CLOSED = "closed"  # `engine.connect().close()`: released where it is made (a probe of the server)
 OTHER = "other"  # anything else (a comprehension, a lambda, a conditional...)
 
 STORE_METHODS = frozenset({"append", "appendleft", "add", "insert", "extend", "setdefault", "put", "put_nowait", "push", "register"})
@@ -226,7 +228,10 @@ def _holding(parents: Tuple[cst.CSTNode, ...], resolve, where: Where) -> Tuple[s
     if isinstance(parent, (cst.Yield,)):
         return YIELDED, (), awaited
     if isinstance(parent, cst.Attribute) and parent.value is node:
-        return ON_THE_SPOT, (), awaited
+        # `.close()` on the spot releases it; a `.close` handed on unread (a callback)
+        # releases it later: neither is a leak (indico's `engine.connect().close()` was
+        # reported as one).
+        return (CLOSED if parent.attr.value in RELEASE_METHODS else ON_THE_SPOT), (), awaited
     if isinstance(parent, cst.Arg):
         # `return Wrapper(Session())` hands it out as surely as `return Session()`.
         return ARGUMENT, (), awaited
