@@ -182,14 +182,18 @@ def test_is_python_name_is_is_python_file_on_the_walks_text(parts):
 def test_files_under_picks_what_matching_each_path_picks(parts, folder, patterns):
     # The walk's text and one compiled matcher must choose exactly what a test of each path,
     # its suffix and fnmatchcase of its name against every pattern chose.
+    from fnmatch import fnmatchcase
+
     from poolcheck.discovery import ProjectTree, is_python_file, matches_any
 
     names = sorted({"/".join(p) for p in parts})
     files = tuple(PurePosixPath(n) for n in names)
     tree = ProjectTree(Path("/r"), files, (), (), tuple(names))
     prefix = "" if folder == "." else folder + "/"
-    expected = [f for f in files if (not prefix or str(f).startswith(prefix)) and (is_python_file(f) or (patterns and matches_any(f.name, patterns)))]
+    matching = {f for f in files if any(fnmatchcase(f.name, pattern) for pattern in patterns)}
+    expected = [f for f in files if (not prefix or str(f).startswith(prefix)) and (is_python_file(f) or f in matching)]
     assert tree.files_under(PurePosixPath(folder), tuple(patterns)) == expected
+    assert {f for f in files if matches_any(f.name, patterns)} == matching
 
 
 @given(parts=st.lists(st.sampled_from(["src", "app", "__init__", "a-b", "é", "x.y", "1st", "m", ".hidden"]), min_size=0, max_size=4))

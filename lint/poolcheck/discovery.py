@@ -88,9 +88,16 @@ def is_python_file(path: PurePosixPath) -> bool:
 
 def is_python_name(name: str) -> bool:
     """``is_python_file`` of a relative POSIX path given as text (the walk's), without making
-    a path: ``PurePosixPath(name).suffix`` is ``.py`` when the last part ends with it and has
-    more before it than a lone dot (``.py`` alone is a dot file without a suffix)."""
-    return name.endswith(".py") and len(name) - name.rfind("/") > 4
+    a path (``endswith`` first: most of a large tree's names end otherwise)."""
+    return name.endswith(PYTHON_SUFFIXES) and suffix_of_name(name) in PYTHON_SUFFIXES
+
+
+def suffix_of_name(name: str) -> str:
+    """``PurePosixPath(name).suffix`` of the walk's text (``.py`` alone is a dot file without
+    a suffix)."""
+    base = name[name.rfind("/") + 1 :]
+    dot = base.rfind(".")
+    return base[dot:] if 0 < dot < len(base) - 1 else ""
 
 
 def module_name_for(relative: PurePosixPath) -> Tuple[str, bool]:
@@ -104,7 +111,7 @@ def module_name_for(relative: PurePosixPath) -> Tuple[str, bool]:
 def module_name_of_python_name(name: str) -> Tuple[str, bool]:
     """``module_name_for`` of a Python file given as the walk's text (``is_python_name``), without
     making a path: the project's module index names every Python file of a large tree."""
-    return _module_name(name[:-3].split("/"))
+    return _module_name(name[: len(name) - len(suffix_of_name(name))].split("/"))
 
 
 def _module_name(parts: List[str]) -> Tuple[str, bool]:
@@ -120,9 +127,7 @@ def _module_name(parts: List[str]) -> Tuple[str, bool]:
 
 def matches_any(name: str, patterns: Sequence[str]) -> bool:
     """Whether a file name matches one of the rules' non-Python ``file_patterns``."""
-    from fnmatch import fnmatchcase
-
-    return any(fnmatchcase(name, pattern) for pattern in patterns)
+    return bool(patterns) and _name_matcher(tuple(patterns))(name) is not None
 
 
 def invalid_glob(pattern: str) -> Optional[str]:
@@ -294,13 +299,6 @@ class WalkedPaths(Sequence):
         return f"WalkedPaths({self.names!r})"
 
 
-def suffix_of_name(name: str) -> str:
-    """``PurePosixPath(name).suffix`` of the walk's text."""
-    base = name[name.rfind("/") + 1 :]
-    dot = base.rfind(".")
-    return base[dot:] if 0 < dot < len(base) - 1 else ""
-
-
 class _IgnoreLayer(NamedTuple):
     base: str  # the folder the .gitignore sits in, relative to the root ("" for the root)
     globs: _GlobSet
@@ -345,8 +343,8 @@ _MATCHERS: Dict[Tuple[str, ...], "Callable[[str], object]"] = {}
 
 
 def _name_matcher(patterns: Tuple[str, ...]):
-    """``matches_any(name, patterns)`` as one compiled pattern's ``match`` (fnmatchcase's own
-    translation of each glob)."""
+    """``fnmatchcase`` of a name against any of ``patterns``, as one compiled pattern's
+    ``match`` (fnmatch's own translation of each glob; kept per set of patterns)."""
     matcher = _MATCHERS.get(patterns)
     if matcher is None:
         import fnmatch
@@ -388,7 +386,7 @@ class Walker:
     def _settings_key(self) -> str:
         """What of the settings decides a walk."""
         settings = self.settings
-        return repr((settings.exclude, settings.extend_exclude, str(settings.base), DEFAULT_EXCLUDES, PYTHON_SUFFIXES))
+        return repr((settings.exclude, settings.extend_exclude, str(settings.base)))  # (the code: the cache's code stamp)
 
     def _kept_or_walked(self, root: Path, deep: bool) -> ProjectTree:
         if self.store is None:
@@ -461,10 +459,9 @@ class Walker:
                 if not (is_dir or is_file):
                     # FIFOs, sockets, devices, links to folders or to nothing: skipped; said so
                     # for a Python file (a dangling link is an editor's lock file: not said).
-                    relative = PurePosixPath(text)
-                    reason = _not_a_file(entry) if is_python_file(relative) else None
+                    reason = _not_a_file(entry) if is_python_name(text) else None
                     if reason and not _ignored(layers_here, text, False) and not self._excluded_by_config(config_globs, config_base, text, False):
-                        skipped.append((relative, reason, False))
+                        skipped.append((PurePosixPath(text), reason, False))
                     continue
                 if is_dir and entry.name in defaults:
                     continue
@@ -484,7 +481,8 @@ class Walker:
                     found.append(text)
             stack.extend(reversed(subfolders))
         found.sort(key=lambda text: text.split("/"))
-        return ProjectTree(root, WalkedPaths(found), tuple(unreadable), tuple(skipped), tuple(found))
+        names = tuple(found)
+        return ProjectTree(root, WalkedPaths(names), tuple(unreadable), tuple(skipped), names)
 
 
 def _not_a_file(entry: "os.DirEntry") -> Optional[str]:

@@ -42,10 +42,9 @@ def register_site_source(
     Registering the same source again adds tokens."""
     if source not in SITE_SOURCES:
         SITE_SOURCES.append(source)
-    known = _SOURCE_TOKENS.get(source, ())
-    _SOURCE_TOKENS[source] = known + tuple(t for t in tokens if t not in known)
-    known_facts = _SOURCE_FACT_TOKENS.get(source, ())
-    _SOURCE_FACT_TOKENS[source] = known_facts + tuple(t for t in fact_tokens if t not in known_facts)
+    for table, new in ((_SOURCE_TOKENS, tokens), (_SOURCE_FACT_TOKENS, fact_tokens)):
+        known = table.get(source, ())
+        table[source] = known + tuple(t for t in new if t not in known)
     if files is not None:
         _SOURCE_FILES[source] = files
     _REGISTRATIONS[0] += 1
