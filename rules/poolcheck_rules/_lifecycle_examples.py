@@ -323,6 +323,18 @@ SESSION_VALID = (
         from app.db import SessionLocal
 
 
+        def warm_up():
+            SessionLocal().close()
+        """,
+        path="app/warm.py",
+        files=APP,
+        note="a session closed where it is made",
+    ),
+    Valid(
+        """
+        from app.db import SessionLocal
+
+
         def get_db():
             db = SessionLocal()
             try:

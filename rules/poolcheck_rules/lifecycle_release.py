@@ -126,7 +126,8 @@ class SessionNotClosed(Rule):
 
         It is released when it is closed on every path: `with` / `async with` (also
         `contextlib.closing`, `ExitStack.enter_context`), `close()` in a `finally:` that
-        covers every use after creation, or a project helper that closes the session
+        covers every use after creation, `close()` called where it is made
+        (`Session(engine).close()`), or a project helper that closes the session
         handed to it; or when ownership is handed on: returned, stored on `self` or
         another object (`self.session = ...`, `g.db = ...`), put in a container, given to
         a constructor (`UnitOfWork(session)`), or captured by a callback.
@@ -199,7 +200,8 @@ class ConnectionNotClosed(Rule):
 
         It is released when it is used as a context manager (`with engine.connect() as
         conn:`, `async with engine.connect() as conn:`, `with closing(...)`,
-        `ExitStack.enter_context`), closed in a `finally:` covering every use, or handed on
+        `ExitStack.enter_context`), closed in a `finally:` covering every use, closed where
+        it is taken (`engine.connect().close()`, a probe of the server), or handed on
         (returned, stored on an object, given to a constructor). `close()` reached only
         when nothing raises is flagged.
 

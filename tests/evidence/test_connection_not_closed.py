@@ -129,3 +129,29 @@ def test_closed_on_every_path_serves_the_next_request(tmp_path, orders_url, monk
     assert held == 0
     assert len(errors) == 1 and errors[0].startswith(first_error), errors
     assert findings("PC404", source) == []
+
+
+PROBE = '''from sqlalchemy import create_engine
+from sqlalchemy.pool import QueuePool
+
+
+def database_answers(uri):
+    engine = create_engine(uri, poolclass=QueuePool, pool_size=1, max_overflow=0, pool_timeout=1)
+    engine.connect().close()
+    engine.connect().close()  # the first one went back: the pool of one serves this one too
+    return engine
+'''
+
+
+def test_a_connection_closed_where_it_is_taken_goes_back_to_the_pool(tmp_path):
+    # indico's setup wizard probes a server with `engine.connect().close()`: the connection
+    # is checked in at once (SQLAlchemy itself: the pool of one serves the next checkout),
+    # so poolcheck must not call it "used on the spot and never closed".
+    namespace: dict = {}
+    exec(compile(PROBE, "probe.py", "exec"), namespace)  # (the fixture, not a checked project)
+    engine = namespace["database_answers"](f"sqlite:///{tmp_path / 'probe.db'}")
+    try:
+        assert engine.pool.checkedout() == 0
+    finally:
+        engine.dispose()
+    assert findings("PC404", PROBE) == []
