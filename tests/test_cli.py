@@ -218,3 +218,56 @@ def test_under_a_profiler_the_console_script_exits_normally(project, tmp_path):
     result = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(output), script, "check", "--no-cache", "."], capture_output=True, text=True, cwd=project)
     assert result.returncode == 0, result.stderr
     assert output.is_file() and output.stat().st_size > 0
+
+
+@pytest.fixture
+def collector_off():
+    """The collector as the console script leaves it for a run (``cli.run``): off."""
+    import gc
+
+    was_enabled = gc.isenabled()
+    gc.disable()
+    yield
+    if was_enabled:
+        gc.enable()
+
+
+@pytest.mark.parametrize(
+    "command, target",
+    [(["server"], "poolcheck.lsp.server.serve"), (["probe", "mysql+pymysql://root@127.0.0.1/test"], "poolcheck.probe.probe")],
+)
+def test_long_lived_commands_collect_garbage(collector_off, monkeypatch, command, target):
+    """The language server lives as long as the editor, and the probe's SQLAlchemy objects
+    may be freed only by the collector: both turn it on again."""
+    import gc
+
+    seen = []
+
+    def record(*args, **kwargs):
+        seen.append(gc.isenabled())
+        raise KeyboardInterrupt  # stop here: what matters is the collector's state
+
+    monkeypatch.setattr(target, record)
+    assert main(command) == 130
+    assert seen == [True]
+
+
+def test_the_console_script_checks_with_the_collector_off(project):
+    """A check allocates large acyclic data that lives to its end: collections were a tenth
+    of a cold run's main process (see ``cli.run``)."""
+    write(project, "app.py", "import gc, sys\n")
+    script = (
+        "import gc, sys\n"
+        "import poolcheck.runner as runner\n"
+        "real = runner.Runner.run\n"
+        "def run(self, options):\n"
+        "    sys.stderr.write(f'collector on: {gc.isenabled()}\\n')\n"
+        "    return real(self, options)\n"
+        "runner.Runner.run = run\n"
+        "sys.argv = ['poolcheck', 'check', '--no-cache', '.']\n"
+        "from poolcheck.cli import run as console_script\n"
+        "console_script()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=project, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "collector on: False" in done.stderr
