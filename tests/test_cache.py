@@ -193,7 +193,7 @@ def test_parallel_runs_report_what_serial_runs_report(tmp_path, monkeypatch, bul
     BULK_MINIMUM files), whose scanner the checking workers inherit and must not use."""
     from poolcheck.bulkscan import BulkScanner
 
-    answered = []
+    answered, summaries = [], []
     if bulk_minimum is not None:
         monkeypatch.setattr("poolcheck.bulkscan.BULK_MINIMUM", bulk_minimum)
         searched = BulkScanner.scan
@@ -204,6 +204,14 @@ def test_parallel_runs_report_what_serial_runs_report(tmp_path, monkeypatch, bul
             return found
 
         monkeypatch.setattr(BulkScanner, "scan", counted)
+        summarized = BulkScanner.summarize
+
+        def counted_summaries(self, datas, compute):
+            found = summarized(self, datas, compute)
+            summaries.append(found is not None)
+            return found
+
+        monkeypatch.setattr(BulkScanner, "summarize", counted_summaries)
     root = tmp_path / "many"
     files = dict(FILES)
     for number in range(12):
@@ -223,7 +231,7 @@ def test_parallel_runs_report_what_serial_runs_report(tmp_path, monkeypatch, bul
     serial, _ = run(root, None, jobs=1)
     parallel, _ = run(root, None, jobs=2, parallel_minimum=1)
     assert summary(parallel) == summary(serial)
-    assert any(answered) == (bulk_minimum is not None)
+    assert any(answered) == any(summaries) == (bulk_minimum is not None)  # (the name scan's files too)
     assert len(serial.findings) > 24
     assert parallel.warnings == serial.warnings
     # And what the parallel run cached serves a serial run, identical again.

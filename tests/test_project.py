@@ -170,3 +170,50 @@ def test_without_processes_to_fork_the_tree_is_searched_here(tmp_path, monkeypat
     project = Project(root, Walker(Settings()).tree(root), Settings(), bulk_scanner=scanner)
     assert [str(p) for p in project.files_containing((b"Session",))] == ["m1.py", "m3.py"]
     assert scanner.scan(["m1.py"], frozenset({b"Session"})) is None  # and it does not try again
+
+
+def test_summaries_made_by_worker_processes_are_this_processes(tmp_path):
+    """The name scan's files are parsed and summarized by the bulk search's processes in a
+    run without a cache (``Project.prefetch_summaries``): the same summaries as computed
+    here, served without computing them again, with each file's outline for pruning; not
+    asked when those processes are not running (a small tree) or there is a cache."""
+    import ast
+
+    from poolcheck.bulkscan import BulkScanner
+    from poolcheck.config import Settings
+    from poolcheck.discovery import Walker
+    from poolcheck.lifecycle.tokens import _summarize
+    from poolcheck.outline import outline_of
+    from poolcheck.project import Project
+
+    root = tmp_path.resolve()
+    (root / "pyproject.toml").write_text("")
+    for i in range(6):
+        (root / f"m{i}.py").write_text(f"from sqlalchemy.orm import sessionmaker\nSession{i} = sessionmaker()\n\ndef get():\n    return Session{i}()\n")
+    (root / "broken.py").write_text("sessionmaker(\n")
+    paths = [PurePosixPath(f"m{i}.py") for i in range(6)] + [PurePosixPath("broken.py")]
+    settings = Settings()
+
+    def refuse(data):
+        raise AssertionError("computed again here")
+
+    idle = BulkScanner(str(root), 2, minimum=1)
+    assert not Project(root, Walker(settings).tree(root), settings, bulk_scanner=idle).prefetch_summaries("kind", _summarize, paths)
+    scanner = BulkScanner(str(root), 2, minimum=1)
+    try:
+        project = Project(root, Walker(settings).tree(root), settings, bulk_scanner=scanner)
+        project.files_containing((b"sessionmaker",))  # the first question starts the processes
+        assert project.prefetch_summaries("kind", _summarize, paths)
+        for path in paths:
+            data = (root / path).read_bytes()
+            assert project.summary("kind", path, refuse) == _summarize(data)
+            outline = project.outline(data)
+            if path.name == "broken.py":
+                assert outline is None
+            else:
+                assert outline == outline_of(ast.parse(data)) and outline._nodes is None
+        assert project.outline(b"other content") is None
+    finally:
+        scanner.close()
+    cached = Project(root, Walker(settings).tree(root), settings, bulk_scanner=BulkScanner(str(root), 2, minimum=1), summary_store=object())
+    assert not cached.prefetch_summaries("kind", _summarize, paths)

@@ -394,7 +394,7 @@ def test_leaving_literals_out_changes_no_finding(tmp_path, monkeypatch):
     every literal parsed."""
     import random
 
-    from poolcheck import syntax
+    from poolcheck import outline
     from poolcheck.config import Settings
     from poolcheck.registry import load_rules
     from poolcheck.runner import RunOptions, Runner
@@ -421,7 +421,7 @@ def test_leaving_literals_out_changes_no_finding(tmp_path, monkeypatch):
         (folder / "app.py").write_text(_HEAD + imported + "\n".join(statements) + "\n")
         pruned = findings(folder)
         with monkeypatch.context() as patch:
-            patch.setattr(syntax, "_literal_names", keep_literals)
+            patch.setattr(outline, "literal_names", keep_literals)
             whole = findings(folder)
         assert pruned == whole, (settings_lines, statements)
         compared += 1
@@ -443,3 +443,75 @@ def test_names_a_global_statement_declares_keep_their_literals():
     _, result, _ = parse(text)
     assert result.pruned_names == {"unrelated": "def", "FOURTH": "literal"}
     assert "FIRST = 1" in result.module.code and "SECOND = 2" in result.module.code and "THIRD = 3" in result.module.code
+
+
+def _pruned_alike(text: str, tokens, keep_if=()):
+    """parse_pruned from CPython's tree here, and from an outline that travelled between
+    processes (pickled: no nodes, statements parsed alone where pruning needs them)."""
+    import ast
+    import pickle
+
+    from poolcheck.outline import outline_of
+
+    source = SourceFile(Path("m.py"), text.encode(), text)
+    here = parse_pruned(source, tokens, keep_if)
+    travelled = pickle.loads(pickle.dumps(outline_of(ast.parse(text))))
+    assert travelled._nodes is None
+    there = parse_pruned(source, tokens, keep_if, outline=travelled)
+    for field in ("line_map", "pruned_names", "statement_lines", "top_level_ranges"):
+        assert getattr(there, field) == getattr(here, field), field
+    assert there.module.code == here.module.code
+    return here
+
+
+def test_an_outline_made_in_another_process_prunes_as_the_tree_does():
+    """The bulk search's processes send the name scan's files' outlines instead of their
+    trees (poolcheck.outline): every kind of top-level statement, decorators, statements
+    sharing a line, a definition kept because its text holds a token (its names read from
+    its own parse), aliases, literal tables."""
+    base = CODE + "ce = create_engine\nTABLE = (1, 2, 3)\n\n@ce.decorate\nclass Model(Base):\n    x = Column()\n"
+    result = _pruned_alike(base, ("create_engine",))
+    assert result.line_map is not None and result.pruned_names
+    _pruned_alike(base, ("Session",), (lambda text: "helper" in text,))
+    _pruned_alike(base, ("nothing at all",))
+
+
+def test_outlines_made_elsewhere_prune_the_standard_library_alike():
+    """Real modules: every 25th of the running interpreter's standard library, with tokens
+    that keep a few definitions of most (and a finer test, as the lifecycle rules give)."""
+    import sysconfig
+
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    files = sorted(p for p in stdlib.rglob("*.py") if "site-packages" not in p.parts)[::25]
+    compared = pruned = 0
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8")
+            compile(text, str(path), "exec", dont_inherit=True)
+        except (UnicodeDecodeError, SyntaxError, ValueError):
+            continue
+        result = _pruned_alike(text, ("connect", "Error", "open("), (lambda segment: "self._lock" in segment,))
+        compared += 1
+        pruned += result.line_map is not None
+    assert compared > 40 and pruned > 20
+
+
+def test_a_definition_kept_from_an_outline_is_checked_for_nesting():
+    """How deeply a kept definition nests is asked of its own parse when the tree stayed in
+    the other process: the same PC001 failure, at the same place."""
+    import ast
+    import pickle
+
+    import pytest
+
+    from poolcheck.outline import outline_of
+    from poolcheck.source import ParseFailure
+
+    text = "import os\n\n\ndef unrelated():\n    pass\n\n\ndef make():\n    return create_engine(" + "[" * 180 + "]" * 180 + ")\n"
+    source = SourceFile(Path("m.py"), text.encode(), text)
+    failures = []
+    for outline in (None, pickle.loads(pickle.dumps(outline_of(ast.parse(text))))):
+        with pytest.raises(ParseFailure) as raised:
+            parse_pruned(source, ("create_engine",), (), outline)
+        failures.append((raised.value.message, raised.value.line, raised.value.column))
+    assert failures[0] == failures[1] and failures[0][1] == 9

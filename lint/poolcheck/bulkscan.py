@@ -9,6 +9,12 @@ reading the tree and searching it, a pass over all of its bytes per group of tok
 which read the files themselves and send back only each file's set of tokens: the bytes
 stay where they were read (sending them back cost more than the search).
 
+The lifecycle name scan's files (those that build an engine, a session factory or a
+registry) are parsed with CPython and summarized by the same processes
+(:meth:`BulkScanner.summarize`, through ``Project.prefetch_summaries``): this process was
+idle while it parsed them alone, a third of a cold run on the bench corpus. The trees stay
+there; each file's summary and outline for pruning (``poolcheck.outline``) come back.
+
 The answers are the same as :class:`poolcheck.tokenscan.TokenScanner` gives in this
 process, file by file (a file that cannot be read holds no token, as for the project's own
 reads), with whether the file decodes as Python source (``source.decode_source``): a file
@@ -20,13 +26,15 @@ few, the project searches them itself.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, FrozenSet, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, FrozenSet, List, Optional, Sequence, Tuple
 
 from . import timing
 from .tokenscan import Token, TokenScanner
 
 if TYPE_CHECKING:  # pragma: no cover
     from multiprocessing.pool import Pool
+
+    from .outline import Outline
 
 # Below this many files to search, forking costs more than it saves: starting the pool
 # takes 40-50 ms (multiprocessing's import, two forks of a process that has loaded the
@@ -78,6 +86,25 @@ class BulkScanner:
                 found[start::count] = answer
             return found
 
+    def summarize(self, datas: Sequence[bytes], compute: Callable[[Optional[bytes]], Any]) -> Optional[List[Tuple[Any, Optional["Outline"]]]]:
+        """For each of ``datas`` (files' contents), ``compute(data)`` (a summary, as
+        ``Project.summary`` asks for it) and, when the summary parsed the file with CPython
+        (``pyast.python_ast``), its outline for pruning (``poolcheck.outline``): the trees
+        stay where they were made, the small values come back. None when the search's
+        processes are not running (a small tree never starts them for this) or the files
+        are too few to share."""
+        if self._pool is None or self._closed or os.getpid() != self._owner or len(datas) < 2:
+            return None
+        with timing.phase("prefilter"):
+            # One file per task, the largest first: a parse costs by the byte, the files are
+            # few and differ tenfold, and slices of them kept one process busy to the end.
+            order = sorted(range(len(datas)), key=lambda index: -len(datas[index]))
+            answers = self._pool.map(_summarize_one, [(datas[index], compute) for index in order], chunksize=1)
+            found: List[Tuple[Any, Optional["Outline"]]] = [(None, None)] * len(datas)
+            for index, answer in zip(order, answers):
+                found[index] = answer
+            return found
+
     def close(self) -> None:
         """Stop the processes; later questions are answered by the caller."""
         self._closed = True
@@ -104,3 +131,14 @@ def _scan_slice(task: Tuple[str, List[str], FrozenSet[Token]]) -> List[Optional[
             continue
         found.append((scanner.scan(data), isinstance(decode_source(Path(name), data), SourceFile)))
     return found
+
+
+def _summarize_one(task: Tuple[bytes, Callable[[Optional[bytes]], Any]]) -> Tuple[Any, Optional["Outline"]]:
+    from .outline import outline_of
+    from .pyast import shared_ast
+
+    data, compute = task
+    value = compute(data)
+    tree = shared_ast(data)
+    # (Pickled without the tree's nodes: see Outline.__reduce__.)
+    return value, (outline_of(tree) if tree is not None else None)

@@ -489,7 +489,7 @@ class Runner:
                 from .syntax import ParsedFile, ParseFailure, module_name_for, parse_pruned
 
                 try:
-                    parse = parse_pruned(source, project.pruning_tokens(), project.definition_tests(source.text))
+                    parse = parse_pruned(source, project.pruning_tokens(), project.definition_tests(source.text), project.outline(source.raw))
                 except ParseFailure as failure:
                     parse = failure
                 if isinstance(parse, ParseFailure):

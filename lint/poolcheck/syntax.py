@@ -21,6 +21,8 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .discovery import module_name_for  # noqa: F401 (here too: where rules import it from)
 from .pyast import MAX_PARSE_BYTES, python_ast  # noqa: F401 (libcst-free; re-exported)
+from .outline import CLASS, DEF, INERT, MERGED, Outline, Statement, names_used, outline_of
+from .outline import IDENTIFIER as _IDENTIFIER
 from .findings import Position, Span
 from .source import ParseFailure, SourceFile, split_lines_keepends
 
@@ -292,7 +294,9 @@ class PrunedParse:
     top_level_ranges: Optional[Tuple[Tuple[int, int], ...]] = None
 
 
-def parse_pruned(source: SourceFile, keep_tokens: Sequence[str], keep_if: Sequence[Callable[[str], bool]] = ()) -> PrunedParse:
+def parse_pruned(
+    source: SourceFile, keep_tokens: Sequence[str], keep_if: Sequence[Callable[[str], bool]] = (), outline: Optional[Outline] = None
+) -> PrunedParse:
     """Parse only the top-level statements that can matter.
 
     A statement matters when its text holds one of ``keep_tokens`` (or an alias of one), or
@@ -306,60 +310,61 @@ def parse_pruned(source: SourceFile, keep_tokens: Sequence[str], keep_if: Sequen
     contains a rule's token or whose name the kept code mentions (a base class, a helper).
     Kept statements are verbatim, so positions map back by a line offset.
 
-    Where CPython cannot parse the file (syntax newer than the running interpreter, or an
-    error), the whole file goes to libcst, which reports the error or parses it all."""
-    import ast
-
+    ``outline``: the file's outline (``poolcheck.outline``) made where it was parsed before,
+    in another process; without it, CPython's tree of these bytes if the name scan left one
+    (``pyast.shared_ast``), else a parse. Where CPython cannot parse the file (syntax newer
+    than the running interpreter, or an error), the whole file goes to libcst, which reports
+    the error or parses it all."""
     from .pyast import shared_ast
 
     check_size(source)
     text = source.text
-    # The name scan may have parsed these very bytes already (the same tree: positions of
-    # a file parsed from its bytes or from its decoded text are the same).
-    tree = shared_ast(source.raw)
-    if tree is None:
-        tree, error = cpython_parse(text)
+    if outline is None:
+        # The name scan may have parsed these very bytes already (the same tree: positions
+        # of a file parsed from its bytes or from its decoded text are the same).
+        tree = shared_ast(source.raw)
         if tree is None:
-            return PrunedParse(_parse_whole(source, None, error), None, {})
+            tree, error = cpython_parse(text)
+            if tree is None:
+                return PrunedParse(_parse_whole(source, None, error), None, {})
+        outline = outline_of(tree)
     lines = split_lines_keepends(text)
-    segments = _top_level_segments(tree)
-    whole_lines = tuple(start for start, _, _ in segments)
-    whole_ranges = tuple((start, end) for start, end, _ in segments)
-    keep = [False] * len(segments)
+    statements = outline.statements
+    whole_lines = tuple(statement.start for statement in statements)
+    whole_ranges = tuple((statement.start, statement.end) for statement in statements)
+    keep = [False] * len(statements)
     definitions: Dict[int, Tuple[str, str]] = {}
-    literals: Dict[int, Tuple[str, ...]] = {}  # see _literal_names
+    literals: Dict[int, Tuple[str, ...]] = {}  # see outline.literal_names
     # An alias is a name, matched as a whole identifier: `e = create_engine(...)` must not
     # keep every definition whose text contains the letter "e".
-    aliases = _aliases_of_tokens(segments, lines, keep_tokens)
+    aliases = _aliases_of_tokens(statements, lines, keep_tokens)
     # Statements holding a token (or an alias of one): where a rule's answer starts.
-    relevant = [False] * len(segments)
-    for index, (start, end, node) in enumerate(segments):
-        segment = "".join(lines[start - 1 : end])
+    relevant = [False] * len(statements)
+    for index, statement in enumerate(statements):
+        segment = "".join(lines[statement.start - 1 : statement.end])
         relevant[index] = (
             any(token in segment for token in keep_tokens)
             or bool(aliases and any(alias in segment for alias in aliases) and aliases.intersection(_IDENTIFIER.findall(segment)))
             or any(test(segment) for test in keep_if)
         )
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            definitions[index] = (node.name, "class" if isinstance(node, ast.ClassDef) else "def")
+        if statement.kind in (DEF, CLASS):
+            definitions[index] = (statement.name, statement.kind)
             keep[index] = relevant[index]
-        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+        elif statement.kind == INERT:
             keep[index] = False  # docstrings and bare constants bind nothing
         else:
             keep[index] = True
-            if not relevant[index]:
-                names = _literal_names(node)
-                if names:
-                    literals[index] = names
-    _keep_mentioned_definitions(segments, lines, keep, definitions, relevant, literals)
-    check_nesting(_kept_statements(segments, keep, tree), lines)
+            if not relevant[index] and statement.literals:
+                literals[index] = statement.literals
+    _keep_mentioned_definitions(outline, lines, keep, definitions, relevant, literals)
+    _check_kept_nesting(outline, lines, keep)
     if all(keep):
         return PrunedParse(_parse_whole_checked(source), None, {}, whole_lines, whole_ranges)
     pieces: List[str] = []
     runs: List[Tuple[int, int, int]] = []
     starts: List[int] = []
     pruned_line = 1
-    for index, (start, end, _) in enumerate(segments):
+    for index, (start, end) in enumerate(whole_ranges):
         if not keep[index]:
             continue
         starts.append(pruned_line)
@@ -378,7 +383,7 @@ def parse_pruned(source: SourceFile, keep_tokens: Sequence[str], keep_if: Sequen
         return PrunedParse(_parse_whole_checked(source), None, {}, whole_lines, whole_ranges)
     pruned_names = {name: kind for index, (name, kind) in definitions.items() if not keep[index]}
     pruned_names.update((name, "literal") for index, names in literals.items() if not keep[index] for name in names)
-    kept_ranges = tuple(whole_ranges[index] for index in range(len(segments)) if keep[index])
+    kept_ranges = tuple(whole_ranges[index] for index in range(len(statements)) if keep[index])
     return PrunedParse(module, LineMap(tuple(runs)), pruned_names, tuple(starts), kept_ranges)
 
 
@@ -390,17 +395,14 @@ def _statement_lines_of(text: str) -> Optional[Tuple[int, ...]]:
     return tuple(start for start, _, _ in _top_level_segments(tree))
 
 
-def _kept_statements(segments, keep, tree) -> List[Tuple[object, int, int]]:
-    """(statement, first line, last line) of every kept top-level statement."""
-    kept = []
-    for index, (start, end, node) in enumerate(segments):
-        if not keep[index]:
+def _check_kept_nesting(outline: Outline, lines: Sequence[str], keep: Sequence[bool]) -> None:
+    """``check_nesting`` of every kept statement: a statement whose text is short cannot
+    nest deeper than it has characters, and is not walked (nor parsed again, without the
+    tree)."""
+    for index, statement in enumerate(outline.statements):
+        if not keep[index] or sum(len(line) for line in lines[statement.start - 1 : statement.end]) <= MAX_NESTING:
             continue
-        if isinstance(node, _Merged):  # several statements sharing lines
-            kept.extend((s, s.lineno, s.end_lineno or s.lineno) for s in tree.body if start <= s.lineno <= end)
-        else:
-            kept.append((node, start, end))
-    return kept
+        check_nesting(outline.nodes(index, lines))
 
 
 def _parse_whole_checked(source: SourceFile) -> cst.Module:
@@ -413,20 +415,17 @@ def _parse_whole_checked(source: SourceFile) -> cst.Module:
         raise _diagnose(source.text, exc) from None
 
 
-def _aliases_of_tokens(segments, lines, keep_tokens) -> set:
+def _aliases_of_tokens(statements: Sequence[Statement], lines, keep_tokens) -> set:
     """Names that stand for a token: ``create_async_engine as make_engine``, or
     ``ce = sqlalchemy.create_engine``. A function calling ``make_engine(...)`` matters as much
     as one calling ``create_async_engine(...)``."""
-    import ast
-
     aliases = set()
-    for start, end, node in segments:
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                if alias.asname and any(token in alias.name for token in keep_tokens):
-                    aliases.add(alias.asname)
-        elif isinstance(node, ast.Assign) and any(token in "".join(lines[start - 1 : end]) for token in keep_tokens):
-            aliases.update(target.id for target in node.targets if isinstance(target, ast.Name))
+    for statement in statements:
+        for name, alias in statement.imports:
+            if any(token in name for token in keep_tokens):
+                aliases.add(alias)
+        if statement.assigned and any(token in "".join(lines[statement.start - 1 : statement.end]) for token in keep_tokens):
+            aliases.update(statement.assigned)
     aliases.discard("")
     return aliases
 
@@ -454,52 +453,7 @@ class _Merged:
         self.names = names
 
 
-def _literal_names(node) -> Tuple[str, ...]:
-    """The names a module-level assignment of a literal binds (``decoding_table = ('\\x00',
-    ...)``, ``_engine = None``), when every target is a plain name and the value holds no name
-    and no call: such a statement does nothing but bind them. Empty otherwise, and for names
-    starting with two underscores (``__all__``, ``__version__``: read by convention)."""
-    import ast
-
-    if isinstance(node, ast.Assign):
-        targets = node.targets
-    elif isinstance(node, ast.AnnAssign) and node.value is not None and node.simple:
-        targets = [node.target]
-    else:
-        return ()
-    if not all(isinstance(target, ast.Name) and not target.id.startswith("__") for target in targets):
-        return ()
-    if not _is_literal(node.value):
-        return ()
-    return tuple(dict.fromkeys(target.id for target in targets))
-
-
-def _is_literal(value) -> bool:
-    import ast
-
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Constant):
-            continue
-        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
-            stack.extend(node.elts)
-        elif isinstance(node, ast.Dict):
-            if any(key is None for key in node.keys):  # {**other}
-                return False
-            stack.extend(node.keys)
-            stack.extend(node.values)
-        elif isinstance(node, ast.UnaryOp):
-            stack.append(node.operand)
-        elif isinstance(node, ast.BinOp):
-            stack.append(node.left)
-            stack.append(node.right)
-        else:
-            return False
-    return True
-
-
-def _keep_mentioned_definitions(segments, lines, keep, definitions, relevant=None, literals=None) -> None:
+def _keep_mentioned_definitions(outline: Outline, lines, keep, definitions, relevant=None, literals=None) -> None:
     """Keep the left-out definitions connected to what matters, until nothing changes: one
     whose name that code uses (a base class, a helper, a decorator), and one that uses a kept
     definition (a route whose ``Depends(get_db)`` names a kept dependency).
@@ -512,11 +466,12 @@ def _keep_mentioned_definitions(segments, lines, keep, definitions, relevant=Non
     of a module because one engine was appended to it. Names are read from the syntax tree,
     so a name inside a string (``__all__ = ["Base"]``) or a comment does not count.
 
-    ``literals`` (statements that only bind names to literals, see ``_literal_names``) are
-    then left out when the slice does not use their names and nothing else at module level
-    binds them: a module's data tables (the encodings modules' 256-entry tuples) were most
-    of what libcst parsed, and every walk of the module went through them again. A name
+    ``literals`` (statements that only bind names to literals, see ``outline.literal_names``)
+    are then left out when the slice does not use their names and nothing else at module
+    level binds them: a module's data tables (the encodings modules' 256-entry tuples) were
+    most of what libcst parsed, and every walk of the module went through them again. A name
     left out stays a binding (``pruned_names``), read from the whole file if asked for."""
+    statements = outline.statements
     pending = {index: name for index, (name, _) in definitions.items() if not keep[index]}
     if not pending and not literals:
         return
@@ -524,17 +479,17 @@ def _keep_mentioned_definitions(segments, lines, keep, definitions, relevant=Non
         relevant = keep
     # What a left-out definition uses is read from its text (C-speed regex, not a Python walk
     # of its tree): a name that only appears in a string makes it kept, which is safe.
-    uses = {index: set(_IDENTIFIER.findall("".join(lines[segments[index][0] - 1 : segments[index][1]]))) for index in pending}
+    uses = {index: set(_IDENTIFIER.findall("".join(lines[statements[index].start - 1 : statements[index].end]))) for index in pending}
     used = set()
     # Kept statements outside the slice so far, with the names they bind.
-    outside: Dict[int, set] = {}
-    for index, (_, _, node) in enumerate(segments):
+    outside: Dict[int, FrozenSet[str]] = {}
+    for index, statement in enumerate(statements):
         if not keep[index]:
             continue
-        if relevant[index] or index in definitions or isinstance(node, _Merged):
-            used |= _names_used(node)
+        if relevant[index] or index in definitions or statement.kind == MERGED:
+            used |= outline.used(index, lines)
         else:
-            outside[index] = _names_bound(node)
+            outside[index] = statement.bound
     kept_definitions = {name for index, (name, _) in definitions.items() if keep[index]}
     # A definition whose name a kept statement binds again stays, so that the scope's
     # bindings keep their order (pruned names are added after every kept statement).
@@ -543,7 +498,7 @@ def _keep_mentioned_definitions(segments, lines, keep, definitions, relevant=Non
         joining = [index for index, binds in outside.items() if binds & used]
         for index in joining:
             outside.pop(index)
-            used |= _names_used(segments[index][2])
+            used |= statements[index].used
         found = [index for index, name in pending.items() if name in used or name in rebound or uses[index] & kept_definitions]
         if not found and not joining:
             break
@@ -552,10 +507,10 @@ def _keep_mentioned_definitions(segments, lines, keep, definitions, relevant=Non
             used |= uses[index]
             kept_definitions.add(pending.pop(index))
     if literals:
-        _leave_out_literals(segments, lines, keep, definitions, literals, outside)
+        _leave_out_literals(statements, lines, keep, definitions, literals, outside)
 
 
-def _leave_out_literals(segments, lines, keep, definitions, literals, outside) -> None:
+def _leave_out_literals(statements, lines, keep, definitions, literals, outside) -> None:
     """Leave out the literal assignments still outside the slice (``outside``: what the slice
     does not use) whose names no other statement binds: each name is then bound once, as the
     scope saw it, and in no order another binding could change."""
@@ -565,17 +520,16 @@ def _leave_out_literals(segments, lines, keep, definitions, literals, outside) -
     import re
 
     bound_elsewhere: Dict[str, int] = {}
-    for index, (_, _, node) in enumerate(segments):
+    for index, statement in enumerate(statements):
         if not keep[index]:
             continue
         if index in definitions:
             names = {definitions[index][0]}
         elif index in outside:
             names = outside[index]
-        elif isinstance(node, _Merged):
-            names = node.names  # (every name it mentions: more than it binds)
         else:
-            names = _names_bound(node)
+            # (A merged statement's: every name it mentions, more than it binds.)
+            names = statement.bound
         for name in names:
             bound_elsewhere[name] = bound_elsewhere.get(name, 0) + 1
     for index, (name, _) in definitions.items():
@@ -597,39 +551,10 @@ def _leave_out_literals(segments, lines, keep, definitions, literals, outside) -
         keep[index] = False
 
 
-def _names_bound(node) -> set:
-    """Names a module-level statement may bind: assignment and loop targets, imports, ``as``
-    names, definitions nested in its blocks (``if TYPE_CHECKING: ...``), globals."""
-    import ast
-
-    bound = set()
-    for child in ast.walk(node):
-        if isinstance(child, ast.Name) and not isinstance(child.ctx, ast.Load):
-            bound.add(child.id)
-        elif isinstance(child, ast.alias):
-            bound.add((child.asname or child.name).split(".")[0])
-        elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            bound.add(child.name)
-        elif isinstance(child, ast.ExceptHandler) and child.name:
-            bound.add(child.name)
-        elif isinstance(child, (ast.MatchAs, ast.MatchStar)) and child.name:
-            bound.add(child.name)
-        elif isinstance(child, ast.MatchMapping) and child.rest:
-            bound.add(child.rest)
-    return bound
-
-
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
 def _names_used(node) -> set:
-    import ast
-
     if isinstance(node, _Merged):
         return node.names
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | {
-        n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)
-    }
+    return names_used(node)
 
 
 # --- bindings ------------------------------------------------------------------------------

@@ -335,9 +335,11 @@ def _scan(project: "Project") -> ProjectNames:
     kinds = dict(_SEED)
     pending = [p for p in project.python_files_containing(_SCAN_TOKENS) if _file_worth_scanning(project, p)]
     for _ in range(_MAX_ROUNDS):
+        # Parsed and summarized by other processes where it pays (a large tree, no cache).
+        prefetched = project.prefetch_summaries(_BINDINGS_KIND, _summarize, pending)
         for path in pending:
             scanned.add(path)
-            _collect_file(project, path, bound, aliases)
+            _collect_file(project, path, bound, aliases, prefetched)
         # Only session factories and registries lead to more files (a getter in another
         # module returning `SessionLocal()`); engine names are too common a word to follow.
         # A common word (`session`, `factory`) would pull in half the project: not followed.
@@ -409,10 +411,11 @@ def _file_worth_scanning(project: "Project", path) -> bool:
     return bool(project.summary(_WORTH_KIND, path, _worth_scanning))
 
 
-def _collect_file(project: "Project", path, bound: List[tuple], aliases: Dict[str, str]) -> None:
+def _collect_file(project: "Project", path, bound: List[tuple], aliases: Dict[str, str], prefetched: bool = False) -> None:
     """``_collect`` and ``_collect_aliases`` of one file, through its summary when the
-    project has a summary store (the same answer, from a skeleton of each value)."""
-    if project.summary_store is None:
+    project has a summary store or other processes made the summaries (``prefetched``):
+    the same answer, from a skeleton of each value."""
+    if project.summary_store is None and not prefetched:
         data = project.read_bytes(path)
         tree = _parse(data)
         if tree is not None:
