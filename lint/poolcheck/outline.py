@@ -18,7 +18,7 @@ No libcst here: the search processes never import it.
 from __future__ import annotations
 
 import re
-from typing import FrozenSet, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, List, NamedTuple, Optional, Sequence, Tuple
 
 # Kinds of top-level statement.
 DEF = "def"
@@ -49,11 +49,14 @@ class Outline:
     """The top-level statements of a module (``statements``), and its CPython tree's nodes
     for them where that tree is at hand (not after a trip between processes)."""
 
-    __slots__ = ("statements", "_nodes")
+    __slots__ = ("statements", "_nodes", "_pieces")
 
     def __init__(self, statements: Tuple[Statement, ...], nodes: Optional[List[list]] = None) -> None:
         self.statements = statements
         self._nodes = nodes
+        # Statements parsed alone, by index: pruning asks a kept definition for its names
+        # and then for its nesting.
+        self._pieces: Dict[int, list] = {}
 
     def __reduce__(self):
         return (Outline, (self.statements,))
@@ -70,6 +73,12 @@ class Outline:
         always does."""
         if self._nodes is not None:
             return self._nodes[index]
+        found = self._pieces.get(index)
+        if found is None:
+            found = self._pieces[index] = self._parse_alone(index, lines)
+        return found
+
+    def _parse_alone(self, index: int, lines: Sequence[str]) -> list:
         import ast
         import warnings
 
