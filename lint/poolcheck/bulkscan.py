@@ -62,6 +62,9 @@ class BulkScanner:
         # A process forked from this one (a worker checking files) inherits the scanner but
         # not its pool's threads: there the caller searches.
         self._owner = os.getpid()
+        # Run (once) by this process while the others parse for ``summarize``: it would
+        # wait for them otherwise (the runner imports the parser the checks need).
+        self.meanwhile: Optional[Callable[[], None]] = None
 
     def scan(self, names: Sequence[str], tokens: FrozenSet[Token]) -> Optional[List[Optional[Tuple[FrozenSet[Token], bool]]]]:
         from .parallel import can_fork
@@ -99,7 +102,11 @@ class BulkScanner:
             # One file per task, the largest first: a parse costs by the byte, the files are
             # few and differ tenfold, and slices of them kept one process busy to the end.
             order = sorted(range(len(datas)), key=lambda index: -len(datas[index]))
-            answers = self._pool.map(_summarize_one, [(datas[index], compute) for index in order], chunksize=1)
+            pending = self._pool.map_async(_summarize_one, [(datas[index], compute) for index in order], chunksize=1)
+            meanwhile, self.meanwhile = self.meanwhile, None
+            if meanwhile is not None:
+                meanwhile()
+            answers = pending.get()
             found: List[Tuple[Any, Optional["Outline"]]] = [(None, None)] * len(datas)
             for index, answer in zip(order, answers):
                 found[index] = answer

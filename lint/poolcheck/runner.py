@@ -253,6 +253,7 @@ class Runner:
         from .bulkscan import BulkScanner
 
         scanner = BulkScanner(str(root), workers)
+        scanner.meanwhile = _import_parser
         self._bulk_scanners.append(scanner)
         return scanner
 
@@ -895,6 +896,13 @@ class _LazyTree:
             with phase("discovery"):
                 self._tree = self._walker.tree(self._root)
         return getattr(self._tree, name)
+
+
+def _import_parser() -> None:
+    """Import libcst (a tenth of a second), which every check that parses needs: while the
+    bulk scanner's processes parse the name scan's files, which only files a check will
+    parse are (they build an engine, a factory or a registry)."""
+    from . import syntax  # noqa: F401
 
 
 def _read(target: Target):
