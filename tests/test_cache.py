@@ -206,8 +206,8 @@ def test_parallel_runs_report_what_serial_runs_report(tmp_path, monkeypatch, bul
         monkeypatch.setattr(BulkScanner, "scan", counted)
         summarized = BulkScanner.summarize
 
-        def counted_summaries(self, datas, compute):
-            found = summarized(self, datas, compute)
+        def counted_summaries(self, datas, compute, meanwhile=None):
+            found = summarized(self, datas, compute, meanwhile)
             summaries.append(found is not None)
             return found
 
@@ -411,12 +411,12 @@ print(json.dumps(sorted(m for m in json.loads(sys.argv[1]) if m in sys.modules))
 START_UP_WEIGHTS = ("dataclasses", "inspect", "hashlib", "tokenize")
 
 
-def _imported(root: Path, *arguments: str, watched: Sequence[str] = ("libcst", "sqlalchemy")) -> List[str]:
+def _imported(root: Path, *arguments: str, watched: Sequence[str] = ("libcst", "sqlalchemy"), probe: str = IMPORTS_PROBE) -> List[str]:
     import subprocess
     import sys
 
     done = subprocess.run(
-        [sys.executable, "-c", IMPORTS_PROBE, json.dumps(list(watched)), "check", *(arguments or (".",))],
+        [sys.executable, "-c", probe, json.dumps(list(watched)), "check", *(arguments or (".",))],
         cwd=root, capture_output=True, text=True, timeout=300,
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -438,6 +438,15 @@ def test_nothing_heavy_is_imported_when_nothing_needs_it(project, tmp_path, monk
     # One file no rule wants: nothing is parsed, with or without the cache.
     assert _imported(project, "shop/util.py") == []
     assert _imported(project, "--no-cache", "shop/util.py") == []
+
+
+def test_the_parser_is_imported_ahead_only_for_a_file_a_check_parses(project):
+    """In a tree searched by the bulk scanner's processes (a run without a cache), they
+    parse the name scan's files while this process imports libcst, but only when one of
+    those files is checked: a one-file run of a file no rule wants imports no parser."""
+    probe = IMPORTS_PROBE.replace("from poolcheck.cli import main", "import poolcheck.bulkscan\npoolcheck.bulkscan.BULK_MINIMUM = 1\nfrom poolcheck.cli import main")
+    assert _imported(project, "--no-cache", "shop/util.py", probe=probe) == []
+    assert _imported(project, "--no-cache", "shop/db.py", probe=probe) == ["libcst"]
 
 
 def test_a_one_file_run_starts_light(project, tmp_path, monkeypatch):

@@ -201,14 +201,15 @@ def test_summaries_made_by_worker_processes_are_this_processes(tmp_path):
     assert not Project(root, Walker(settings).tree(root), settings, bulk_scanner=idle).prefetch_summaries("kind", _summarize, paths)
     scanner = BulkScanner(str(root), 2, minimum=1)
     waited = []
-    scanner.meanwhile = lambda: waited.append(len(waited))  # (the runner imports the parser)
     try:
         project = Project(root, Walker(settings).tree(root), settings, bulk_scanner=scanner)
+        project.while_summarizing = waited.append  # (the runner imports the parser)
         project.files_containing((b"sessionmaker",))  # the first question starts the processes
         assert waited == []
         assert project.prefetch_summaries("kind", _summarize, paths)
         assert project.prefetch_summaries("other kind", _summarize, paths[:2])
-        assert waited == [0]  # once, while the first summaries were made
+        assert project.prefetch_summaries("other kind", _summarize, paths[:2])  # made already
+        assert waited == [paths, paths[:2]]
         for path in paths:
             data = (root / path).read_bytes()
             assert project.summary("kind", path, refuse) == _summarize(data)

@@ -62,9 +62,6 @@ class BulkScanner:
         # A process forked from this one (a worker checking files) inherits the scanner but
         # not its pool's threads: there the caller searches.
         self._owner = os.getpid()
-        # Run (once) by this process while the others parse for ``summarize``: it would
-        # wait for them otherwise (the runner imports the parser the checks need).
-        self.meanwhile: Optional[Callable[[], None]] = None
 
     def scan(self, names: Sequence[str], tokens: FrozenSet[Token]) -> Optional[List[Optional[Tuple[FrozenSet[Token], bool]]]]:
         from .parallel import can_fork
@@ -89,13 +86,15 @@ class BulkScanner:
                 found[start::count] = answer
             return found
 
-    def summarize(self, datas: Sequence[bytes], compute: Callable[[Optional[bytes]], Any]) -> Optional[List[Tuple[Any, Optional["Outline"]]]]:
+    def summarize(
+        self, datas: Sequence[bytes], compute: Callable[[Optional[bytes]], Any], meanwhile: Optional[Callable[[], None]] = None
+    ) -> Optional[List[Tuple[Any, Optional["Outline"]]]]:
         """For each of ``datas`` (files' contents), ``compute(data)`` (a summary, as
         ``Project.summary`` asks for it) and, when the summary parsed the file with CPython
         (``pyast.python_ast``), its outline for pruning (``poolcheck.outline``): the trees
         stay where they were made, the small values come back. None when the search's
         processes are not running (a small tree never starts them for this) or the files
-        are too few to share."""
+        are too few to share. ``meanwhile`` runs here while the others work."""
         if self._pool is None or self._closed or os.getpid() != self._owner or len(datas) < 2:
             return None
         with timing.phase("prefilter"):
@@ -103,7 +102,6 @@ class BulkScanner:
             # few and differ tenfold, and slices of them kept one process busy to the end.
             order = sorted(range(len(datas)), key=lambda index: -len(datas[index]))
             pending = self._pool.map_async(_summarize_one, [(datas[index], compute) for index in order], chunksize=1)
-            meanwhile, self.meanwhile = self.meanwhile, None
             if meanwhile is not None:
                 meanwhile()
             answers = pending.get()

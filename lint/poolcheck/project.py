@@ -121,6 +121,9 @@ class Project:
         # by file content: (kind, bytes) -> summary, and bytes -> outline.
         self._prefetched: Dict[Tuple[str, bytes], Any] = {}
         self._outlines: Dict[bytes, Any] = {}
+        # Called with the files being summarized, while the bulk scanner's processes do it:
+        # this process would only wait (the runner imports the parser when it checks them).
+        self.while_summarizing: Optional[Callable[[Sequence[PurePosixPath]], None]] = None
 
     def __repr__(self) -> str:
         return f"Project({str(self.root)!r})"
@@ -295,23 +298,27 @@ class Project:
         each of ``paths``, in a run without a cache (with one, unchanged files' summaries
         come from it), with the outline of each file the summary parsed with CPython (see
         ``outline``). The name scan parsed its files here, alone, while the other processor
-        waited: a third of a cold run on the bench corpus. Whether they did (not when their
-        processes are not running, or the files are too few)."""
+        waited: a third of a cold run on the bench corpus. Whether every one of them that
+        can be read has its summary made so (not when their processes are not running, or
+        the files are too few)."""
         scanner = self.bulk_scanner
         if scanner is None or self.summary_store is not None:
             return False
-        todo = []
+        todo, asked = [], []
         for path in paths:
             data = self.read_bytes(path)
             if data is not None and (kind, data) not in self._prefetched:
                 todo.append(data)
-        answers = scanner.summarize(todo, compute)
-        if answers is None:
-            return False
-        for data, (value, outline) in zip(todo, answers):
-            self._prefetched[(kind, data)] = value
-            if outline is not None:
-                self._outlines[data] = outline
+                asked.append(_posix(path))
+        if todo:
+            hook = self.while_summarizing
+            answers = scanner.summarize(todo, compute, (lambda: hook(asked)) if hook is not None else None)
+            if answers is None:
+                return False
+            for data, (value, outline) in zip(todo, answers):
+                self._prefetched[(kind, data)] = value
+                if outline is not None:
+                    self._outlines[data] = outline
         return True
 
     def outline(self, data: bytes):

@@ -7,6 +7,7 @@ The runner is the only place that knows the order of the stages. It never format
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Type
 
@@ -186,6 +187,8 @@ class Runner:
         self.walker = Walker(settings, store=cache.walks if cache is not None else None)
         self.projects: Dict[Path, Project] = {}
         self._bulk_scanners: List = []  # see _bulk_scanner
+        # (root, relative path) of the Python files this run checks (see _parse_ahead).
+        self._checking: FrozenSet[Tuple[Path, PurePosixPath]] = frozenset()
         self.active: List[Type[Rule]] = [r for r in rules if r.code in enabled]
         self.instances = {r.code: r() for r in self.active}
         self._per_file_ignores = None
@@ -242,7 +245,16 @@ class Runner:
                 fact_tokens=self.fact_tokens,
                 bulk_scanner=self._bulk_scanner(root),
             )
+            self.projects[root].while_summarizing = lambda paths: self._parse_ahead(root, paths)
         return self.projects[root]
+
+    def _parse_ahead(self, root: Path, paths: Sequence[PurePosixPath]) -> None:
+        """Import libcst (a tenth of a second) while the bulk scanner's processes parse the
+        name scan's files, if this run checks one of them: it builds an engine, a factory
+        or a registry, so its check parses it. (A one-file run whose file is not one of
+        them never needs libcst.)"""
+        if "poolcheck.syntax" not in sys.modules and any((root, path) in self._checking for path in paths):
+            from . import syntax  # noqa: F401
 
     def _bulk_scanner(self, root: Path):
         """Worker processes to search a large project's files for tokens, in a run without a
@@ -253,7 +265,6 @@ class Runner:
         from .bulkscan import BulkScanner
 
         scanner = BulkScanner(str(root), workers)
-        scanner.meanwhile = _import_parser
         self._bulk_scanners.append(scanner)
         return scanner
 
@@ -509,6 +520,7 @@ class Runner:
         from .parallel import PendingFiles
 
         outcomes: List[Optional[_Outcome]] = [None] * len(targets)
+        self._checking = frozenset((target.root, target.relative) for target in targets if target.is_python)
         # Files kept by the prefilter: checked by worker processes while this loop goes on
         # (see poolcheck.parallel), or here after it when there are few.
         pending = PendingFiles(self, self.jobs if self.jobs is not None else _cpu_count(), self.parallel_minimum)
@@ -896,13 +908,6 @@ class _LazyTree:
             with phase("discovery"):
                 self._tree = self._walker.tree(self._root)
         return getattr(self._tree, name)
-
-
-def _import_parser() -> None:
-    """Import libcst (a tenth of a second), which every check that parses needs: while the
-    bulk scanner's processes parse the name scan's files, which only files a check will
-    parse are (they build an engine, a factory or a registry)."""
-    from . import syntax  # noqa: F401
 
 
 def _read(target: Target):
