@@ -42,6 +42,7 @@ class BaselineError(Exception):
 
 @dataclass(frozen=True)
 class BaselineEntry:
+    """One finding recorded in a baseline file, known by its fingerprint."""
     code: str
     path: str  # relative to the repository root, POSIX
     fingerprint: str
@@ -59,6 +60,7 @@ class BaselineEntry:
 
 @dataclass(frozen=True)
 class Baseline:
+    """The findings a baseline file records, to be left out of a run's report."""
     entries: Sequence[BaselineEntry]
 
     def __post_init__(self) -> None:

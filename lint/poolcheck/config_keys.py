@@ -29,6 +29,7 @@ from .values import ScopedVisitor, Where
 
 @dataclass(frozen=True)
 class ConfigAssignment:
+    """A Flask configuration key given a value in one of the direct forms above, and that value."""
     key: str
     key_node: cst.CSTNode  # the name, keyword or string that names the key
     value: cst.BaseExpression

@@ -49,6 +49,7 @@ _PREFERENCE = {ENGINE: 0, FLASK_URI: 1, FLASK_EXTENSION: 2}
 
 @dataclass(frozen=True)
 class ProjectDatabase:
+    """A database the project connects to: an engine or a Flask-SQLAlchemy URI, with its URL."""
     label: str  # "the engine `engine`", "Flask-SQLAlchemy's `SQLALCHEMY_DATABASE_URI`"
     kind: str  # ENGINE, FLASK_URI, FLASK_EXTENSION
     path: PurePosixPath  # project-relative
@@ -97,6 +98,7 @@ def origins_of(found: Trace) -> FrozenSet[Tuple[object, ...]]:
 
 @dataclass(frozen=True)
 class Match:
+    """A project database another site's URL points at, and the origin they share (if any)."""
     database: ProjectDatabase
     shared_origin: Optional[Tuple[object, ...]]  # None: matched by comparing literal URLs
 

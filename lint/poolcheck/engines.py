@@ -48,6 +48,7 @@ FACTORY_NAMES = frozenset(FACTORIES)
 
 @dataclass(frozen=True)
 class EngineOption:
+    """One pool or engine option of an engine site: its name, value, and where it is written."""
     name: str
     value: Value
     key_node: Optional[cst.CSTNode]  # the keyword or dict key, where to report about it
@@ -59,6 +60,7 @@ class EngineOption:
 
 @dataclass
 class EngineSite:
+    """A place that builds an engine (a factory call, a Flask-SQLAlchemy configuration...), with its URL and options as evaluated."""
     kind: str  # "create_engine", "create_async_engine", "engine_from_config", ... or a source's own
     label: str  # how messages name it: "create_engine()", "SQLALCHEMY_ENGINE_OPTIONS", ...
     file: ParsedFile

@@ -24,6 +24,7 @@ _Match = getattr(ast, "Match", ())  # Python >= 3.10
 
 @dataclass(frozen=True)
 class StatementIndex:
+    """The lines of every statement of a file, to find the statement holding a line."""
     # The flaggable units: simple statements, compound statement headers, decorators, each as
     # whole lines (statements joined by `;` share theirs).
     units: Tuple[Span, ...]

@@ -31,6 +31,7 @@ CODE = re.compile(r"[A-Z]+[0-9][A-Z0-9]*", re.IGNORECASE)
 
 @dataclass
 class NoqaComment:
+    """A ``# noqa`` comment on a line: the codes it names (None: all), and those it suppressed."""
     line: int
     column: int
     codes: Optional[Tuple[str, ...]]  # None: a blanket ``# noqa``
@@ -40,6 +41,7 @@ class NoqaComment:
 
 @dataclass
 class FileDirectives:
+    """A file's suppression comments: its ``# noqa`` lines and its file-wide directives."""
     line_comments: Dict[int, NoqaComment] = field(default_factory=dict)
     file_all: bool = False
     file_codes: FrozenSet[str] = frozenset()
@@ -178,6 +180,7 @@ def apply_noqa(findings: Sequence[Finding], directives: FileDirectives) -> List[
 
 @dataclass(frozen=True)
 class UnusedNoqa:
+    """A ``# noqa`` comment that suppressed nothing, or names codes no rule has."""
     comment: NoqaComment
     unused_codes: Tuple[str, ...]
     unknown_codes: Tuple[str, ...]

@@ -283,6 +283,7 @@ class LineMap:
 
 @dataclass
 class PrunedParse:
+    """What ``parse_pruned`` made of a file: the module libcst parsed and how it maps to the file."""
     module: cst.Module
     line_map: Optional[LineMap]  # None: nothing was pruned, lines are the file's own
     pruned_names: Dict[str, str]  # top-level names left out -> "def" | "class" | "literal"
@@ -725,6 +726,7 @@ def dotted_name(node: Optional[cst.CSTNode]) -> Optional[str]:
 
 @dataclass
 class Scope:
+    """The names a module, class or function binds, each with its bindings."""
     node: ScopeNode
     bindings: Dict[str, List[Binding]]
     global_names: frozenset = frozenset()
@@ -735,6 +737,7 @@ class Scope:
 
 @dataclass(eq=False)
 class ParsedFile:
+    """A project file parsed with libcst (possibly pruned), and what analyses ask of it."""
     source: SourceFile
     module: cst.Module
     relative: PurePosixPath  # relative to the project root

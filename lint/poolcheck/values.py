@@ -34,6 +34,7 @@ _BUILTIN_NAMES = frozenset(dir(builtins))
 
 @dataclass(frozen=True)
 class Unknown:
+    """A value the evaluator cannot know statically, and why (false in a boolean test)."""
     reason: str = "not statically known"
 
     def __bool__(self) -> bool:  # so `if value:` reads naturally at call sites
@@ -42,6 +43,7 @@ class Unknown:
 
 @dataclass(frozen=True)
 class Known:
+    """A value the evaluator knows, with the expression and file it was written in."""
     value: Any
     # Where the value was written: the expression and the file holding it. For a constant
     # imported from another module this is the other module's assignment.
@@ -79,6 +81,7 @@ class UrlParts:
 
 @dataclass(frozen=True)
 class DictEntry:
+    """One key of an evaluated dict, with where its key and value are written."""
     key: Any  # the key's value (usually a str)
     value: Value
     key_node: Optional[cst.CSTNode]
@@ -94,6 +97,7 @@ class DictEntry:
 
 @dataclass(frozen=True)
 class DictValue:
+    """An evaluated dict: its entries, and whether they are all known."""
     entries: Tuple[DictEntry, ...]
     complete: bool  # False when part of it is unknown (a ``**splat`` of an unknown mapping)
 
@@ -127,6 +131,7 @@ class ModuleRef:
 
 @dataclass(frozen=True)
 class ClassRef:
+    """A class definition a name evaluates to, and the file holding it."""
     file: ParsedFile
     node: cst.ClassDef
 

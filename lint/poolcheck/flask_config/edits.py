@@ -49,12 +49,14 @@ _LITERAL_NAMES = ("True", "False", "None")
 
 @dataclass
 class Move:
+    """A removed Flask-SQLAlchemy key moved into ``SQLALCHEMY_ENGINE_OPTIONS`` as an engine option."""
     entry: ConfigEntry
     option: str  # the engine option it becomes: pool_size
 
 
 @dataclass
 class Plan:
+    """The changes a fix makes to one file, and whether they are safe."""
     file: ParsedFile
     changes: Dict[int, object]
     safe: bool = True

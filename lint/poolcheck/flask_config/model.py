@@ -41,6 +41,7 @@ LOADED_FILE = "loaded-file"
 
 @dataclass(eq=False)
 class ConfigEntry:
+    """One Flask configuration key as the project sets it, and where."""
     key: str  # the key Flask ends up with: SQLALCHEMY_POOL_SIZE
     # The value, or a function computing it on first use (most entries' values are never
     # needed, and evaluating one may parse the modules it imports from).
@@ -96,6 +97,7 @@ class LoadCall:
 
 @dataclass(eq=False)
 class ConfigUnit:
+    """A place that sets Flask configuration (a config class, a factory function, a .env file)."""
     kind: str
     name: str  # for messages: "class ProductionConfig", "create_app()", ".env"
     path: PurePosixPath

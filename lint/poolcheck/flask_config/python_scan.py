@@ -35,6 +35,7 @@ WRITE_METHODS = frozenset({"update", "from_mapping", "setdefault"})
 
 @dataclass
 class ClassFound:
+    """A configuration class found in a file, and its entries."""
     file: ParsedFile
     node: cst.ClassDef
     entries: List[ConfigEntry]
@@ -42,6 +43,7 @@ class ClassFound:
 
 @dataclass
 class FileScan:
+    """The Flask configuration a Python file sets: in classes, at module level, through ``app.config``."""
     file: ParsedFile
     classes: List[ClassFound] = field(default_factory=list)
     module_entries: List[ConfigEntry] = field(default_factory=list)

@@ -92,6 +92,7 @@ def project_engine_sites(project: "Project", behaviour: Behaviour) -> List[Engin
 
 @dataclass
 class _Anchor:
+    """A node of a file with the scopes around it: where an engine site's findings point."""
     file: "ParsedFile"
     node: "cst.CSTNode"
     scopes: tuple

@@ -18,6 +18,7 @@ from ..values import DictEntry, DictValue, Known, Value
 
 @dataclass(frozen=True)
 class TextKey:
+    """A configuration key set in a text file (``.env``, ``.cfg``), with its value and place."""
     name: str  # as written
     value: Value
     span: Span  # the name's place

@@ -64,6 +64,7 @@ class Consumer:
 
 @dataclass
 class FileStores:
+    """The job stores a file writes out itself, and its consumers of job store mappings."""
     stores: List[JobStoreSite]  # self-evident stores written in the file
     consumers: List[Consumer]
 
@@ -282,6 +283,7 @@ Node = Union["_Branch", DictEntry]
 
 @dataclass
 class _Branch:
+    """A level of a gconfig mapping nested at the dots of its keys (``jobstores.default.url``)."""
     children: Dict[str, Node]
     complete: bool = True
     first_key: Optional[DictEntry] = None  # the first flat key that made it, to report at

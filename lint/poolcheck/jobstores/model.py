@@ -39,6 +39,7 @@ DATA_STORE = "data_store"  # SQLAlchemyDataStore(...) (APScheduler 4)
 
 @dataclass
 class JobStoreSite:
+    """An APScheduler job store defined in the project, with its configured arguments."""
     form: str
     file: ParsedFile  # where the store is defined
     node: cst.CSTNode  # what findings about the store point at

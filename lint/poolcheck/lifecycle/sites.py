@@ -47,6 +47,7 @@ Scope = Union[cst.Module, cst.FunctionDef, cst.ClassDef]
 
 @dataclass
 class CreationSite:
+    """A call that creates a session, registry or connection, and how its result is held."""
     creation: Creation
     where: Where  # the scopes around the call (module first)
     function: Optional[cst.FunctionDef]  # the innermost enclosing function; None at module/class level

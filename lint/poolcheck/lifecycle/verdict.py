@@ -20,6 +20,7 @@ REBOUND = "rebound"  # its names were rebound while it was open
 
 @dataclass(frozen=True)
 class Problem:
+    """Why a created session or connection is not released on every path."""
     kind: str  # NEVER_CLOSED, SOME_PATHS, HAPPY_PATH, YIELD_OUTSIDE_FINALLY, REBOUND
     release_line: Optional[int] = None  # a line where it is released on some path
     generator: bool = False  # the function is a generator

@@ -13,6 +13,7 @@ from ..runner import RunResult
 
 @dataclass(frozen=True)
 class RuleCount:
+    """How many findings a rule has in a run, and how many of them are fixable."""
     code: str
     name: str
     count: int

@@ -31,6 +31,7 @@ _EDITABLE_OPTION = ("-e", "--editable")
 
 @dataclass(frozen=True)
 class RequirementsFile:
+    """What a requirements file pins, and the files it includes."""
     pins: Tuple[Pin, ...]
     # Project-relative paths of the files it includes with -r / -c, in order. Includes that
     # leave the project or name a URL are dropped: the project's own files say nothing there.

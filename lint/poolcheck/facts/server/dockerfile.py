@@ -38,6 +38,7 @@ _EXTRA_FLAGS = ("MYSQL_EXTRA_FLAGS", "MARIADB_EXTRA_FLAGS")
 
 @dataclass
 class _Instruction:
+    """One Dockerfile instruction, its argument and line."""
     keyword: str  # upper case
     argument: str  # continuation lines joined with "\n" (line count kept), escapes removed
     line: int  # the line the argument starts on
@@ -45,6 +46,7 @@ class _Instruction:
 
 @dataclass
 class _Stage:
+    """One build stage of a Dockerfile: its image, entry point, command and environment."""
     image: str
     entrypoint: Optional[_Instruction] = None
     cmd: Optional[_Instruction] = None

@@ -69,6 +69,7 @@ def _server_group_scope(group: str) -> Optional[_Scope]:
 
 @dataclass(frozen=True)
 class _Assignment:
+    """A server variable set in an option file (``wait_timeout = 600``), with its group and scope."""
     name: str
     value: Optional[int]  # None: a value the server refuses (it then does not start at all)
     line: int
@@ -78,6 +79,7 @@ class _Assignment:
 
 @dataclass(frozen=True)
 class _Include:
+    """An ``!include`` or ``!includedir`` directive of an option file."""
     # The project files the directive reads, in the order the server reads them.
     targets: Tuple[PurePosixPath, ...]
 
