@@ -102,22 +102,36 @@ class Outline:
         return frozenset(found)
 
 
+def top_level_groups(tree) -> List[Tuple[int, int, list]]:
+    """(first line, last line, statements) per top-level statement of a module's CPython
+    tree, its decorators included; statements sharing a line (``a = 1; b = 2``) make one
+    group. The units pruning keeps or leaves out, and other readers walk one by one."""
+    groups: List[Tuple[int, int, list]] = []
+    for node in tree.body:
+        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", ())])
+        end = node.end_lineno or node.lineno
+        if groups and start <= groups[-1][1]:
+            first, last, nodes = groups[-1]
+            nodes.append(node)
+            groups[-1] = (first, max(last, end), nodes)
+        else:
+            groups.append((start, end, [node]))
+    return groups
+
+
 def outline_of(tree) -> Outline:
     """The outline of a module's CPython tree, keeping the tree's nodes."""
     import ast
 
     statements: List[Statement] = []
     nodes: List[list] = []
-    for node in tree.body:
-        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", ())])
-        end = node.end_lineno or node.lineno
-        if statements and start <= statements[-1].end:
-            previous = statements[-1]
-            nodes[-1].append(node)
-            names = frozenset(previous.used | names_used(node))
-            statements[-1] = Statement(previous.start, max(previous.end, end), MERGED, "", (), (), (), names, names)
+    for start, end, group in top_level_groups(tree):
+        nodes.append(group)
+        if len(group) > 1:
+            names = frozenset().union(*(names_used(node) for node in group))
+            statements.append(Statement(start, end, MERGED, "", (), (), (), names, names))
             continue
-        nodes.append([node])
+        node = group[0]
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             kind = CLASS if isinstance(node, ast.ClassDef) else DEF
             statements.append(Statement(start, end, kind, node.name, (), (), (), frozenset(), frozenset()))

@@ -14,14 +14,14 @@ import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple, Union
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .discovery import module_name_for  # noqa: F401 (here too: where rules import it from)
 from .pyast import MAX_PARSE_BYTES, python_ast  # noqa: F401 (libcst-free; re-exported)
-from .outline import CLASS, DEF, INERT, MERGED, Outline, Statement, names_used, outline_of
+from .outline import CLASS, DEF, INERT, MERGED, Outline, Statement, outline_of, top_level_groups
 from .outline import IDENTIFIER as _IDENTIFIER
 from .findings import Position, Span
 from .source import ParseFailure, SourceFile, split_lines_keepends
@@ -393,7 +393,7 @@ def _statement_lines_of(text: str) -> Optional[Tuple[int, ...]]:
     tree = python_ast(text)
     if tree is None:
         return None
-    return tuple(start for start, _, _ in _top_level_segments(tree))
+    return tuple(start for start, _, _ in top_level_groups(tree))
 
 
 def _check_kept_nesting(outline: Outline, lines: Sequence[str], keep: Sequence[bool]) -> None:
@@ -429,29 +429,6 @@ def _aliases_of_tokens(statements: Sequence[Statement], lines, keep_tokens) -> s
             aliases.update(statement.assigned)
     aliases.discard("")
     return aliases
-
-
-def _top_level_segments(tree) -> List[Tuple[int, int, object]]:
-    """(first line, last line, node) per top-level statement, decorators included;
-    statements sharing a line (``a = 1; b = 2``) are merged into one segment."""
-    segments: List[Tuple[int, int, object]] = []
-    for node in tree.body:
-        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", ())])
-        end = node.end_lineno or node.lineno
-        if segments and start <= segments[-1][1]:
-            previous = segments[-1]
-            merged = _Merged(_names_used(previous[2]) | _names_used(node))
-            segments[-1] = (previous[0], max(previous[1], end), merged)
-        else:
-            segments.append((start, end, node))
-    return segments
-
-
-class _Merged:
-    """Several statements on one line: always kept (it is never a lone definition)."""
-
-    def __init__(self, names: set) -> None:
-        self.names = names
 
 
 def _keep_mentioned_definitions(outline: Outline, lines, keep, definitions, relevant=None, literals=None) -> None:
@@ -518,8 +495,6 @@ def _leave_out_literals(statements, lines, keep, definitions, literals, outside)
     candidates = [index for index in literals if index in outside]
     if not candidates:
         return
-    import re
-
     bound_elsewhere: Dict[str, int] = {}
     for index, statement in enumerate(statements):
         if not keep[index]:
@@ -550,12 +525,6 @@ def _leave_out_literals(statements, lines, keep, definitions, literals, outside)
         if any(bound_elsewhere.get(name, 0) != 1 or name in declared for name in names):
             continue
         keep[index] = False
-
-
-def _names_used(node) -> set:
-    if isinstance(node, _Merged):
-        return node.names
-    return names_used(node)
 
 
 # --- bindings ------------------------------------------------------------------------------

@@ -23,7 +23,8 @@ from poolcheck.lifecycle import ASSIGNED, REGISTRY, resolver
 from poolcheck.lifecycle.resolve import sqlalchemy_name
 from poolcheck.lifecycle.tokens import REGISTRY_TOKENS, project_names
 from poolcheck.source import split_lines_keepends
-from poolcheck.syntax import _top_level_segments, module_name_for, python_ast
+from poolcheck.outline import top_level_groups
+from poolcheck.syntax import module_name_for, python_ast
 from poolcheck.values import Where
 from poolcheck.walk import walk
 
@@ -138,10 +139,10 @@ def _gather_releases(project) -> Releases:
 
 
 def _releasing_segments(data: bytes, candidates: FrozenSet[str]) -> Optional[List[Tuple[int, bool]]]:
-    """Per top-level statement of the file (``syntax._top_level_segments``), its first line
-    and whether :class:`ReleaseFinder` may find something in it (:func:`_may_release`),
-    from CPython's parser: a libcst parse and walk of a whole large module cost far more.
-    None when CPython cannot parse it."""
+    """Per top-level statement of the file (``outline.top_level_groups``), its first line
+    and whether :class:`ReleaseFinder` may find something in it (:func:`_may_release`;
+    statements sharing a line are walked), from CPython's parser: a libcst parse and walk
+    of a whole large module cost far more. None when CPython cannot parse it."""
     tree = python_ast(data)
     if tree is None:
         return None
@@ -154,8 +155,8 @@ def _releasing_segments(data: bytes, candidates: FrozenSet[str]) -> Optional[Lis
     words = re.compile(r"close|remove|\b(?:" + "|".join(re.escape(n) for n in sorted(spelled.names)) + r")\b") if spelled.names else re.compile(r"close|remove")
     lines = split_lines_keepends(data.decode("utf-8", "replace"))
     return [
-        (first, bool(words.search("".join(lines[first - 1 : last]))) and _may_release(node, spelled))
-        for first, last, node in _top_level_segments(tree)
+        (first, bool(words.search("".join(lines[first - 1 : last]))) and (len(nodes) > 1 or _may_release(nodes[0], spelled)))
+        for first, last, nodes in top_level_groups(tree)
     ]
 
 
@@ -222,8 +223,6 @@ def _may_release(statement, spelled: _SpelledLikeRegistry) -> bool:
     any local at module level, whose binding may be another statement), ``with registry()``
     / ``with registry.begin()``, ``close_all_sessions(...)``, a registry handed to a call.
     A superset: the finder still decides."""
-    if not isinstance(statement, ast.AST):
-        return True  # statements sharing a line, merged into one segment: walk them
     is_definition = isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
     local_release = False
     spelled_call = False

@@ -138,13 +138,13 @@ def _statements_at(parsed, lines: List[int]) -> Optional[List[cst.CSTNode]]:
 def _ranges_from_cpython(parsed):
     """The (first, last) lines of the parse's top-level statements, from CPython's parser:
     for a ParsedFile built without them (parse_pruned records them as it prunes)."""
+    from ..outline import top_level_groups
     from ..pyast import python_ast
-    from ..syntax import _top_level_segments
 
     tree = python_ast(parsed.source.text)
     if tree is None:
         return None
-    segments = _top_level_segments(tree)
+    segments = top_level_groups(tree)
     if parsed.line_map is not None:
         runs = parsed.line_map.runs
         segments = [seg for seg in segments if any(start <= seg[0] < start + length for _, start, length in runs)]
