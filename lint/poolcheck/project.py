@@ -27,7 +27,7 @@ from typing import Any, Callable, Dict, FrozenSet, Iterable, Iterator, List, Nam
 from .config import Settings
 from .discovery import ProjectTree, is_python_name, suffix_of_name
 from .digests import sha1_hex
-from .source import SourceFile, decode_source
+from .source import ParseFailure, SourceFile, decode_source
 from .tokenscan import NoCase, Token, TokenScanner, token_from_key, token_key
 
 Dependency = Tuple[Any, ...]
@@ -346,18 +346,20 @@ class Project:
             if data is not None:
                 source = decode_source(self.root / path, data)
                 if isinstance(source, SourceFile):
-                    result = self.parse(path, source)
+                    try:
+                        result = self.parse(path, source)
+                    except ParseFailure:
+                        pass
             self._parsed[path] = result
         return self._parsed[path]
 
     def parse(self, path: PurePosixPath, source: SourceFile):
-        """Parse ``source`` as the project file ``path``; None when it does not parse."""
-        from .syntax import ParsedFile, ParseFailure, module_name_for, parse_pruned
+        """Parse ``source`` as the project file ``path``, pruned as the project prunes (the
+        runner's parse of a checked file, and ``parsed``'s); ParseFailure when it does not
+        parse."""
+        from .syntax import ParsedFile, module_name_for, parse_pruned
 
-        try:
-            parse = parse_pruned(source, self.pruning_tokens(), self.definition_tests(source.text), self.outline(source.raw))
-        except ParseFailure:
-            return None
+        parse = parse_pruned(source, self.pruning_tokens(), self.definition_tests(source.text), self.outline(source.raw))
         name, is_package = module_name_for(path)
         return ParsedFile(source, parse.module, path, name, is_package, parse.line_map, parse.pruned_names, parse.statement_lines, parse.top_level_ranges)
 
@@ -402,7 +404,7 @@ class Project:
         """The whole file parsed, for a definition the pruned parse left out that another
         module turns out to read (``Config.DATABASE_URI`` of a config class that mentions no
         rule's token). None when it cannot be read or parsed."""
-        from .syntax import ParsedFile, ParseFailure, module_name_for, parse_module
+        from .syntax import ParsedFile, module_name_for, parse_module
 
         path = _posix(path)
         pruned = self.parsed(path)

@@ -498,17 +498,11 @@ class Runner:
         ctx.parsed = project.parsed_as_read(target.relative, source.raw)
         if ctx.parsed is None:
             with phase("parse"):
-                from .syntax import ParsedFile, ParseFailure, module_name_for, parse_pruned
-
                 try:
-                    parse = parse_pruned(source, project.pruning_tokens(), project.definition_tests(source.text), project.outline(source.raw))
+                    ctx.parsed = project.parse(target.relative, source)
                 except ParseFailure as failure:
-                    parse = failure
-                if isinstance(parse, ParseFailure):
-                    self._unparsable(ctx, SourceError("parse", parse.message, parse.line, parse.column), result)
+                    self._unparsable(ctx, SourceError("parse", failure.message, failure.line, failure.column), result)
                     return self._suppress(ctx, result)
-                name, is_package = module_name_for(target.relative)
-                ctx.parsed = ParsedFile(source, parse.module, target.relative, name, is_package, parse.line_map, parse.pruned_names, parse.statement_lines, parse.top_level_ranges)
                 project.adopt(ctx.parsed)
         with phase("rules"):
             for rule in wanted:
