@@ -412,7 +412,6 @@ class Walker:
         # `exclude` replaces the default folder list (as in ruff); `extend-exclude` adds to it.
         defaults = () if self.settings.exclude else DEFAULT_EXCLUDES
         config_globs, config_base = self._config_excludes(root)
-        files: List[PurePosixPath] = []
         unreadable: List[str] = []
         skipped: List[Tuple[PurePosixPath, str, bool]] = []
         layers: List[_IgnoreLayer] = []
